@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * ckpt: checkpoint the memory of a running process through /dev/ckpt.
+ *
+ * This header is the whole user-visible contract: the ioctl that starts a
+ * dump and the layout of the image the module streams into the caller's fd.
+ * It is usable from the kernel, from C and from C++ userspace.
+ * Documentation/image-format.md describes the same layout in prose.
+ *
+ * An image is a sequence of records.  Every record starts on an 8-byte
+ * aligned stream offset with a struct ckpt_rec_hdr; its payload follows and
+ * is zero-padded to the next 8-byte boundary.  Stream offsets count from the
+ * first byte of the HEAD record.
+ *
+ *   +------+------+----+-----+-------+-------+-----+-------+-----+-----+------+
+ *   | HEAD | TASK | MM | VMA | PAGES | PAGES | VMA | PAGES | ... | LDT | TAIL |
+ *   +------+------+----+-----+-------+-------+-----+-------+-----+-----+------+
+ *                        \___ one VMA record, then zero or more PAGES records
+ *                             holding that VMA's dumped pages, in address order
+ *
+ * A PAGES record carries the addresses of up to CKPT_PAGES_MAX pages, zero
+ * padding up to the next page-aligned stream offset, then the contents of
+ * those pages in the same order:
+ *
+ *   | hdr | ckpt_pages | addr[0..nr) | 0-pad to page | page 0 | page 1 | ... |
+ *
+ * Integers are little-endian.  Every record's crc is CRC-32C (Castagnoli,
+ * reflected polynomial 0x82F63B78, initial value ~0, final xor ~0) over the
+ * first 16 bytes of its header followed by its payload (not the padding).
+ */
+#ifndef _UAPI_LINUX_CKPT_H
+#define _UAPI_LINUX_CKPT_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/* ------------------------------------------------------------------ ioctl */
+
+#define CKPT_DEVICE_NAME	"ckpt"
+
+/* Dump even if the target's threads are running (the image may be torn). */
+#define CKPT_CHECKPOINT_LIVE	(1U << 0)
+#define CKPT_CHECKPOINT_FLAGS	(CKPT_CHECKPOINT_LIVE)
+
+/**
+ * struct ckpt_checkpoint_args - argument of CKPT_IOC_CHECKPOINT
+ * @size:	sizeof(struct ckpt_checkpoint_args) as the caller knows it;
+ *		older (smaller) and newer (larger, zero-filled) layouts are
+ *		accepted.
+ * @flags:	CKPT_CHECKPOINT_*; unknown bits are rejected with EINVAL.
+ * @pid:	target process, in the caller's pid namespace.
+ * @fd:		file descriptor, open for writing, that receives the image.
+ * @reserved:	must be zero.
+ * @bytes:	out: bytes written to @fd.
+ * @nr_vmas:	out: VMA records written.
+ * @nr_pages:	out: pages whose contents were written.
+ * @pages_scanned: out: page-table slots looked at by the page scan.
+ * @err_addr:	out: start of the VMA that made the dump fail, or 0.
+ * @peak_kmem:	out: most kernel memory the dump held at once, in bytes.
+ *
+ * Returns 0, or -1 with errno set.  On failure the out fields describe what
+ * had been written when the dump stopped.
+ */
+struct ckpt_checkpoint_args {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__s32 fd;
+	__u64 reserved[2];
+	__u64 bytes;
+	__u64 nr_vmas;
+	__u64 nr_pages;
+	__u64 pages_scanned;
+	__u64 err_addr;
+	__u64 peak_kmem;
+};
+
+#define CKPT_CHECKPOINT_ARGS_SIZE_VER0	80
+
+#define CKPT_IOC_MAGIC		0xCE
+#define CKPT_IOC_CHECKPOINT	_IOWR(CKPT_IOC_MAGIC, 0x01, struct ckpt_checkpoint_args)
+
+/* ------------------------------------------------------------------ image */
+
+#define CKPT_IMAGE_MAGIC	"CKPTIMG\0"	/* 8 bytes, first in HEAD */
+#define CKPT_FORMAT_MAJOR	1	/* incompatible changes */
+#define CKPT_FORMAT_MINOR	0	/* fields appended, types added */
+
+enum ckpt_rec_type {
+	CKPT_REC_HEAD	= 1,
+	CKPT_REC_TASK	= 2,
+	CKPT_REC_MM	= 3,
+	CKPT_REC_VMA	= 4,
+	CKPT_REC_PAGES	= 5,
+	CKPT_REC_LDT	= 6,
+	CKPT_REC_TAIL	= 7,
+};
+
+/**
+ * struct ckpt_rec_hdr - start of every record (24 bytes)
+ * @type:	enum ckpt_rec_type; readers skip types they do not know.
+ * @flags:	zero in this version.
+ * @len:	payload bytes after this header, padding excluded.
+ * @crc:	CRC-32C of bytes 0..15 of this header, then of the payload.
+ * @reserved:	zero.
+ */
+struct ckpt_rec_hdr {
+	__u32 type;
+	__u32 flags;
+	__u64 len;
+	__u32 crc;
+	__u32 reserved;
+};
+
+/* Image flags in struct ckpt_head.flags. */
+#define CKPT_IMAGE_LIVE		(1U << 0)	/* taken with CKPT_CHECKPOINT_LIVE */
+
+#define CKPT_ARCH_X86_64	62		/* ELF e_machine EM_X86_64 */
+
+/**
+ * struct ckpt_head - payload of CKPT_REC_HEAD, always the first record
+ * @magic:	CKPT_IMAGE_MAGIC.
+ * @major:	CKPT_FORMAT_MAJOR; a reader refuses another major.
+ * @minor:	CKPT_FORMAT_MINOR; a reader accepts any minor.
+ * @arch:	CKPT_ARCH_*.
+ * @page_size:	bytes per page in PAGES records.
+ * @flags:	CKPT_IMAGE_*.
+ * @reserved:	zero.
+ * @time_ns:	CLOCK_REALTIME when the dump started.
+ * @release:	the kernel's utsname release, NUL-terminated.
+ */
+struct ckpt_head {
+	char  magic[8];
+	__u16 major;
+	__u16 minor;
+	__u32 arch;
+	__u32 page_size;
+	__u32 flags;
+	__u64 time_ns;
+	char  release[65];
+	__u8  reserved[7];
+};
+
+/* Target state seen at dump time, in struct ckpt_task.state. */
+enum ckpt_task_state {
+	CKPT_TASK_STOPPED	= 1,	/* every thread stopped or traced */
+	CKPT_TASK_FROZEN	= 2,	/* every thread frozen (cgroup freezer) */
+	CKPT_TASK_RUNNING	= 3,	/* some thread runnable: live dump */
+};
+
+/**
+ * struct ckpt_task - payload of CKPT_REC_TASK
+ * @pid:	thread-group id in the caller's pid namespace.
+ * @tid:	thread id of the task named by the ioctl, same namespace.
+ * @nr_threads:	threads in the group.
+ * @state:	enum ckpt_task_state.
+ * @comm:	the task's comm, NUL-terminated.
+ */
+struct ckpt_task {
+	__s32 pid;
+	__s32 tid;
+	__u32 nr_threads;
+	__u32 state;
+	char  comm[16];
+};
+
+/**
+ * struct ckpt_mm - payload of CKPT_REC_MM: the mm_struct's layout
+ *
+ * Field names follow struct mm_struct.  @flags is mm->flags (MMF_* bits),
+ * @map_count is mm->map_count when the dump started.
+ */
+struct ckpt_mm {
+	__u64 start_code, end_code;
+	__u64 start_data, end_data;
+	__u64 start_brk, brk;
+	__u64 start_stack;
+	__u64 arg_start, arg_end;
+	__u64 env_start, env_end;
+	__u64 flags;
+	__u32 map_count;
+	__u32 reserved;
+};
+
+/* What backs a VMA, in struct ckpt_vma.kind. */
+enum ckpt_vma_kind {
+	CKPT_VMA_ANON		= 1,	/* private anonymous (heap, stack, ...) */
+	CKPT_VMA_FILE		= 2,	/* private file mapping */
+	CKPT_VMA_SHARED		= 3,	/* shared: shmem, memfd, SysV, file */
+	CKPT_VMA_SPECIAL	= 4,	/* [vdso], [vvar], VM_IO, VM_PFNMAP */
+};
+
+/**
+ * struct ckpt_vma - payload of CKPT_REC_VMA, then @name_len bytes of name
+ * @start:	first address.
+ * @end:	address after the last byte.
+ * @page_prot:	vma->vm_page_prot (x86 PTE bits).
+ * @vm_flags:	vma->vm_flags (VM_* bits).
+ * @pgoff:	vma->vm_pgoff.
+ * @kind:	enum ckpt_vma_kind.
+ * @name_len:	bytes of name after this struct, NUL included; 0 if none.
+ * @ino:	inode number of the backing file, or 0.
+ * @dev:	st_dev of the backing file (new_encode_dev), or 0.
+ *
+ * The name is the backing file's path as d_path() gives it (deleted files
+ * and memfds carry the kernel's " (deleted)" suffix), or for a special
+ * mapping its name ("[vdso]").  Which pages follow: for ANON every page
+ * that holds data (present or swapped out; holes and the zero page are
+ * skipped); for FILE only the pages copied on write; for SHARED every page
+ * mapped by the target; for SPECIAL none.
+ */
+struct ckpt_vma {
+	__u64 start;
+	__u64 end;
+	__u64 page_prot;
+	__u64 vm_flags;
+	__u64 pgoff;
+	__u32 kind;
+	__u32 name_len;
+	__u64 ino;
+	__u64 dev;
+};
+
+#define CKPT_PAGES_MAX		2048
+
+/**
+ * struct ckpt_pages - payload of CKPT_REC_PAGES
+ * @nr:		pages in this record, 1..CKPT_PAGES_MAX.
+ * @reserved:	zero.
+ * @data_off:	offset of page 0's contents from the start of the payload;
+ *		makes them start on a page-aligned stream offset.
+ *
+ * Followed by __u64 addr[nr] (ascending, page-aligned, inside the VMA of
+ * the last VMA record), zeros up to @data_off, then nr * page_size bytes.
+ */
+struct ckpt_pages {
+	__u32 nr;
+	__u32 reserved;
+	__u64 data_off;
+};
+
+/**
+ * struct ckpt_ldt - payload of CKPT_REC_LDT, then @nr * @entry_size bytes
+ * @entry_size:	bytes per descriptor (8).
+ * @nr:		LDT entries installed in the mm (0 if it has no LDT).
+ *
+ * The entries are the raw x86 segment descriptors, index 0 first.
+ */
+struct ckpt_ldt {
+	__u32 entry_size;
+	__u32 nr;
+};
+
+/**
+ * struct ckpt_tail - payload of CKPT_REC_TAIL, always the last record
+ * @nr_records:	records before this one.
+ * @bytes:	stream offset of this record's header.
+ * @nr_vmas:	VMA records in the image.
+ * @nr_pages:	pages in all PAGES records.
+ * @crc:	CRC-32C over the @crc fields of every earlier record header,
+ *		each as 4 little-endian bytes, in stream order.
+ * @reserved:	zero.
+ */
+struct ckpt_tail {
+	__u64 nr_records;
+	__u64 bytes;
+	__u64 nr_vmas;
+	__u64 nr_pages;
+	__u32 crc;
+	__u32 reserved;
+};
+
+#endif /* _UAPI_LINUX_CKPT_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/ckpt: the module's entry point.
+ *
+ * CKPT_IOC_CHECKPOINT streams an image of a process's memory into a file
+ * descriptor of the caller.  This file checks who may ask and what was
+ * asked; the dump itself is the C++ core's ckpt_checkpoint().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/capability.h>
+#include <linux/errno.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include <uapi/linux/ckpt.h>
+
+#include "bridge.h"
+
+static_assert(sizeof(struct ckpt_checkpoint_args) ==
+	      CKPT_CHECKPOINT_ARGS_SIZE_VER0);
+static_assert(sizeof(struct ckpt_rec_hdr) == 24);
+
+static bool ckpt_may_checkpoint(void)
+{
+	return capable(CAP_CHECKPOINT_RESTORE) || capable(CAP_SYS_ADMIN);
+}
+
+static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
+{
+	struct ckpt_checkpoint_args args;
+	u32 usize;
+	int ret;
+
+	if (!ckpt_may_checkpoint())
+		return -EPERM;
+	if (get_user(usize, &uargs->size))
+		return -EFAULT;
+	if (usize < CKPT_CHECKPOINT_ARGS_SIZE_VER0 || usize > PAGE_SIZE)
+		return -EINVAL;
+	/* A newer caller's extra fields must be zero: we do not know them. */
+	ret = copy_struct_from_user(&args, sizeof(args), uargs, usize);
+	if (ret)
+		return ret == -E2BIG ? -EINVAL : ret;
+	if (args.flags & ~CKPT_CHECKPOINT_FLAGS)
+		return -EINVAL;
+	if (args.reserved[0] || args.reserved[1])
+		return -EINVAL;
+
+	args.bytes = 0;
+	args.nr_vmas = 0;
+	args.nr_pages = 0;
+	args.pages_scanned = 0;
+	args.err_addr = 0;
+	args.peak_kmem = 0;
+
+	ret = ckpt_checkpoint(&args);
+	/*
+	 * Never restart: part of the image is written already, and a second
+	 * run would append another one to the same stream.
+	 */
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
+	    ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
+		ret = -EINTR;
+
+	if (copy_to_user(uargs, &args, min_t(size_t, usize, sizeof(args))))
+		return ret ? ret : -EFAULT;
+	return ret;
+}
+
+static long ckpt_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	/* The size bits are ignored: the struct carries its own size. */
+	if (_IOC_TYPE(cmd) != CKPT_IOC_MAGIC ||
+	    _IOC_NR(cmd) != _IOC_NR(CKPT_IOC_CHECKPOINT) ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		return -ENOTTY;
+	return ckpt_ioctl_checkpoint((void __user *)arg);
+}
+
+static const struct file_operations ckpt_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = ckpt_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice ckpt_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = CKPT_DEVICE_NAME,
+	.fops = &ckpt_fops,
+	.mode = 0600,
+};
+
+static int __init ckpt_init(void)
+{
+	int ret = misc_register(&ckpt_misc);
+
+	if (ret)
+		pr_err("cannot register /dev/%s: %d\n", CKPT_DEVICE_NAME, ret);
+	return ret;
+}
+
+static void __exit ckpt_exit(void)
+{
+	misc_deregister(&ckpt_misc);
+}
+
+module_init(ckpt_init);
+module_exit(ckpt_exit);
+
+MODULE_DESCRIPTION("Checkpoint the memory of a running process");
+MODULE_AUTHOR("The ckpt developers");
+MODULE_LICENSE("GPL");

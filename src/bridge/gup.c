@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Taking the target's pages: GUP as the core dumper's get_dump_page() uses
+ * it, and what the core needs to know about and do with a page it holds.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+
+#include "bridge.h"
+
+/**
+ * ckpt_gup() - take references on a run of the target's pages
+ * @ref: the mm, read-locked (GUP is called without @locked, so the lock is
+ *       held throughout and never dropped)
+ * @addr: first address, page-aligned
+ * @nr: pages wanted, all inside one VMA
+ * @mode: CKPT_GUP_FAULT to fault in swapped-out pages; CKPT_GUP_NOFAULT to
+ *        take only what is mapped now (file and shared mappings, where a
+ *        fault would read the file or allocate)
+ * @pages: receives the pages; drop each with ckpt_page_put()
+ *
+ * FOLL_DUMP makes holes in anonymous memory and the zero page errors
+ * instead of faults; FOLL_FORCE reads PROT_NONE and read-only mappings.
+ * Plain FOLL_GET references, not pins: a pin would unshare COW pages.
+ *
+ * Return: pages taken (fewer than @nr if the run was cut short), or a
+ * negative errno for @addr itself: -EFAULT for a hole, the zero page, or a
+ * page GUP will not take.
+ */
+long ckpt_gup(struct ckpt_mm_ref *ref, uint64_t addr, uint32_t nr,
+	      uint32_t mode, struct ckpt_page_ref **pages)
+{
+	unsigned int flags = FOLL_DUMP | FOLL_FORCE;
+
+	if (mode == CKPT_GUP_NOFAULT)
+		flags |= FOLL_NOFAULT;
+	return ckpt_compat_gup_remote(to_mm(ref), addr, nr, flags,
+				      (struct page **)pages);
+}
+
+/**
+ * ckpt_page_is_anon() - is this page anonymous memory?
+ * @ref: a page from ckpt_gup()
+ *
+ * In a private file mapping an anonymous page is a copy-on-write copy, the
+ * process's own data; any other page is the file's page cache.
+ *
+ * Return: non-zero for an anonymous page.
+ */
+int ckpt_page_is_anon(struct ckpt_page_ref *ref)
+{
+	return PageAnon(to_page(ref));
+}
+
+/**
+ * ckpt_page_put() - drop a reference from ckpt_gup()
+ * @ref: the page
+ */
+void ckpt_page_put(struct ckpt_page_ref *ref)
+{
+	put_page(to_page(ref));
+}
+
+/**
+ * ckpt_page_map() - map a held page for reading
+ * @ref: a page from ckpt_gup()
+ *
+ * Mappings nest like a stack; undo with ckpt_page_unmap() in reverse order,
+ * in the same task.
+ *
+ * Return: the kernel address of the page's contents.
+ */
+const void *ckpt_page_map(struct ckpt_page_ref *ref)
+{
+	return kmap_local_page(to_page(ref));
+}
+
+/**
+ * ckpt_page_unmap() - undo ckpt_page_map()
+ * @addr: the address it returned
+ */
+void ckpt_page_unmap(const void *addr)
+{
+	kunmap_local(addr);
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The target mm: its lock, its layout, its VMAs, and a read-only look at its
+ * page tables.
+ *
+ * Page-table reads here never take a page-table lock and never allocate.
+ * They are hints for the core's scan, which always takes the page itself
+ * through GUP; upper levels cannot be freed while the mmap lock is held, and
+ * a PTE table that khugepaged retracts is freed only after an RCU grace
+ * period (6.12) or under the mmap write lock (6.1).
+ */
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/kdev_t.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
+#include <linux/string.h>
+
+#include <uapi/linux/ckpt.h>
+
+#include "bridge.h"
+
+/**
+ * ckpt_mm_put() - drop a reference from ckpt_task_mm_get()
+ * @ref: the mm
+ */
+void ckpt_mm_put(struct ckpt_mm_ref *ref)
+{
+	mmput(to_mm(ref));
+}
+
+/**
+ * ckpt_mm_read_lock() - take the mmap lock for reading
+ * @ref: the mm
+ *
+ * Return: 0, or -EINTR if a fatal signal arrived while waiting.
+ */
+int ckpt_mm_read_lock(struct ckpt_mm_ref *ref)
+{
+	return mmap_read_lock_killable(to_mm(ref));
+}
+
+/**
+ * ckpt_mm_read_unlock() - drop the lock from ckpt_mm_read_lock()
+ * @ref: the mm
+ */
+void ckpt_mm_read_unlock(struct ckpt_mm_ref *ref)
+{
+	mmap_read_unlock(to_mm(ref));
+}
+
+/**
+ * ckpt_mm_describe() - the mm's layout, as the MM record carries it
+ * @ref: the mm, read-locked
+ * @out: filled in
+ */
+void ckpt_mm_describe(struct ckpt_mm_ref *ref, struct ckpt_mm *out)
+{
+	struct mm_struct *mm = to_mm(ref);
+
+	mmap_assert_locked(mm);
+	memset(out, 0, sizeof(*out));
+	out->start_code = mm->start_code;
+	out->end_code = mm->end_code;
+	out->start_data = mm->start_data;
+	out->end_data = mm->end_data;
+	out->start_brk = mm->start_brk;
+	out->brk = mm->brk;
+	out->start_stack = mm->start_stack;
+	out->arg_start = mm->arg_start;
+	out->arg_end = mm->arg_end;
+	out->env_start = mm->env_start;
+	out->env_end = mm->env_end;
+	out->flags = mm->flags;
+	out->map_count = mm->map_count;
+}
+
+static u32 ckpt_vma_traits(struct vm_area_struct *vma)
+{
+	u32 traits = 0;
+
+	if (vma_is_anonymous(vma))
+		traits |= CKPT_VMA_T_ANONYMOUS;
+	if (vma->vm_file)
+		traits |= CKPT_VMA_T_FILE;
+	if (vma->vm_flags & VM_MAYSHARE)
+		traits |= CKPT_VMA_T_SHARED;
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP))
+		traits |= CKPT_VMA_T_SPECIAL;
+	/* [vdso], [vvar], [uprobes]: installed special mappings have names. */
+	if (vma->vm_ops && vma->vm_ops->name)
+		traits |= CKPT_VMA_T_SPECIAL;
+	if (is_vm_hugetlb_page(vma))
+		traits |= CKPT_VMA_T_HUGETLB;
+	return traits;
+}
+
+/**
+ * ckpt_mm_find_vma() - copy out the first VMA that ends above an address
+ * @ref: the mm, read-locked
+ * @addr: the address
+ * @out: the VMA's description
+ * @file: receives a reference to the backing file, or NULL; drop it with
+ *        ckpt_file_put()
+ *
+ * Return: 0, or -ENOENT if no VMA ends above @addr.
+ */
+int ckpt_mm_find_vma(struct ckpt_mm_ref *ref, uint64_t addr,
+		     struct ckpt_vma_info *out, struct ckpt_file_ref **file)
+{
+	struct mm_struct *mm = to_mm(ref);
+	struct vm_area_struct *vma;
+	const char *name;
+
+	mmap_assert_locked(mm);
+	*file = NULL;
+	vma = find_vma(mm, addr);
+	if (!vma)
+		return -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	out->start = vma->vm_start;
+	out->end = vma->vm_end;
+	out->page_prot = pgprot_val(vma->vm_page_prot);
+	out->vm_flags = vma->vm_flags;
+	out->pgoff = vma->vm_pgoff;
+	out->traits = ckpt_vma_traits(vma);
+	if (vma->vm_ops && vma->vm_ops->name) {
+		name = vma->vm_ops->name(vma);
+		if (name)
+			strscpy(out->name, name, sizeof(out->name));
+	}
+	if (vma->vm_file) {
+		struct inode *inode = file_inode(vma->vm_file);
+
+		out->ino = inode->i_ino;
+		out->dev = new_encode_dev(inode->i_sb->s_dev);
+		*file = (struct ckpt_file_ref *)get_file(vma->vm_file);
+	}
+	return 0;
+}
+
+/*
+ * Walk down to the PMD that maps @addr.  Returns NULL and sets *@next to
+ * the end of the empty range when an upper level has nothing there, or
+ * NULL with *@next == @addr when a PUD maps a huge page itself.
+ */
+static pmd_t *ckpt_walk_to_pmd(struct mm_struct *mm, unsigned long addr,
+			       unsigned long end, unsigned long *next)
+{
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud, pudval;
+
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(READ_ONCE(*pgd))) {
+		*next = pgd_addr_end(addr, end);
+		return NULL;
+	}
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d))) {
+		*next = p4d_addr_end(addr, end);
+		return NULL;
+	}
+	pud = pud_offset(p4d, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_none(pudval)) {
+		*next = pud_addr_end(addr, end);
+		return NULL;
+	}
+	*next = addr;
+	if (pud_leaf(pudval) || !pud_present(pudval))
+		return NULL;
+	return pmd_offset(pud, addr);
+}
+
+/**
+ * ckpt_mm_next_populated() - skip address ranges with no page tables
+ * @ref: the mm, read-locked
+ * @addr: where to start, page-aligned
+ * @end: where to stop
+ *
+ * Lets a scan cost what the populated page tables cost rather than what
+ * the address space spans: a 64 GiB reservation with 16 MiB touched is
+ * skipped a PMD, PUD or P4D at a time.
+ *
+ * Return: the first address in [@addr, @end) whose PMD entry is not empty
+ * (a page table, a huge page or a swap/migration entry), or @end.
+ */
+uint64_t ckpt_mm_next_populated(struct ckpt_mm_ref *ref, uint64_t addr,
+				uint64_t end)
+{
+	struct mm_struct *mm = to_mm(ref);
+	unsigned long next;
+	pmd_t *pmd;
+
+	mmap_assert_locked(mm);
+	while (addr < end) {
+		pmd = ckpt_walk_to_pmd(mm, addr, end, &next);
+		if (!pmd) {
+			if (next == addr)
+				return addr;
+			addr = next;
+			continue;
+		}
+		if (!pmd_none(READ_ONCE(*pmd)))
+			return addr;
+		addr = pmd_addr_end(addr, end);
+	}
+	return end;
+}
+
+/**
+ * ckpt_mm_pte_state() - what the page tables hold for one address
+ * @ref: the mm, read-locked
+ * @addr: the address
+ *
+ * Used after GUP refused an address, to tell a hole or the zero page (no
+ * data) from an entry that needs a fault (swap) or a page GUP would not
+ * take (which the core must not skip silently).
+ *
+ * Return: an enum ckpt_pte_state.  A present huge PMD reports
+ * CKPT_PTE_ZERO: the only one GUP refuses with FOLL_DUMP is the huge zero
+ * page.
+ */
+int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, uint64_t addr)
+{
+	struct mm_struct *mm = to_mm(ref);
+	unsigned long next;
+	pmd_t *pmd, pmdval;
+	pte_t pte;
+
+	mmap_assert_locked(mm);
+	pmd = ckpt_walk_to_pmd(mm, addr, addr + PAGE_SIZE, &next);
+	if (!pmd)
+		return next == addr ? CKPT_PTE_PRESENT : CKPT_PTE_NONE;
+
+	rcu_read_lock();
+	pmdval = READ_ONCE(*pmd);
+	if (pmd_none(pmdval)) {
+		rcu_read_unlock();
+		return CKPT_PTE_NONE;
+	}
+	if (!pmd_present(pmdval)) {
+		rcu_read_unlock();
+		return CKPT_PTE_SWAP;
+	}
+	if (pmd_leaf(pmdval)) {
+		rcu_read_unlock();
+		return CKPT_PTE_ZERO;
+	}
+	if (pmd_bad(pmdval)) {
+		rcu_read_unlock();
+		return CKPT_PTE_PRESENT;
+	}
+	pte = READ_ONCE(*pte_offset_kernel(&pmdval, addr));
+	rcu_read_unlock();
+
+	if (pte_none(pte))
+		return CKPT_PTE_NONE;
+	if (!pte_present(pte))
+		return CKPT_PTE_SWAP;
+	if (is_zero_pfn(pte_pfn(pte)))
+		return CKPT_PTE_ZERO;
+	return CKPT_PTE_PRESENT;
+}

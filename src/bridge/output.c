@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Files: the image's destination and the backing files' paths.
+ *
+ * Page contents go to the destination through a bvec iterator, as the core
+ * dumper's dump_emit_page() does: no scratch copy.
+ */
+#include <linux/bvec.h>
+#include <linux/dcache.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/string.h>
+#include <linux/uio.h>
+
+#include "bridge.h"
+
+/* Pages per write call; the bvec array lives on the stack. */
+#define CKPT_WRITE_BATCH	32
+
+static struct file *to_file(struct ckpt_file_ref *ref)
+{
+	return (struct file *)ref;
+}
+
+/**
+ * ckpt_file_get_output() - take a reference on the caller's output fd
+ * @fd: file descriptor in the calling process
+ * @out: receives the reference; drop it with ckpt_file_put()
+ *
+ * Return: 0, or -EBADF if @fd is not open or not open for writing.
+ */
+int ckpt_file_get_output(int32_t fd, struct ckpt_file_ref **out)
+{
+	struct file *file;
+
+	if (fd < 0)
+		return -EBADF;
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	if (!(file->f_mode & FMODE_WRITE)) {
+		fput(file);
+		return -EBADF;
+	}
+	*out = (struct ckpt_file_ref *)file;
+	return 0;
+}
+
+/**
+ * ckpt_file_put() - drop a file reference
+ * @ref: from ckpt_file_get_output() or ckpt_mm_find_vma()
+ */
+void ckpt_file_put(struct ckpt_file_ref *ref)
+{
+	fput(to_file(ref));
+}
+
+/**
+ * ckpt_file_path() - the path of a file, as /proc/PID/maps shows it
+ * @ref: the file
+ * @buf: receives the NUL-terminated path
+ * @len: size of @buf
+ *
+ * Return: the path's length without the NUL, or -ENAMETOOLONG.
+ */
+int ckpt_file_path(struct ckpt_file_ref *ref, char *buf, size_t len)
+{
+	char *path = d_path(&to_file(ref)->f_path, buf, len);
+	size_t n;
+
+	if (IS_ERR(path))
+		return PTR_ERR(path);
+	n = strlen(path);
+	memmove(buf, path, n + 1);
+	return n;
+}
+
+/* Where the next byte goes: streams (pipes, sockets) have no position. */
+static loff_t *ckpt_file_pos(struct file *file)
+{
+	return (file->f_mode & FMODE_STREAM) ? NULL : &file->f_pos;
+}
+
+/* Write all of @iter, or fail: short writes are retried. */
+static int ckpt_file_write_iter(struct file *file, struct iov_iter *iter)
+{
+	ssize_t ret;
+
+	while (iov_iter_count(iter)) {
+		ret = vfs_iter_write(file, iter, ckpt_file_pos(file), 0);
+		if (ret < 0)
+			return ret;
+		if (ret == 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+/**
+ * ckpt_file_write() - append bytes to the output
+ * @ref: the output
+ * @buf: kernel memory
+ * @len: bytes
+ *
+ * Return: 0 once all of @buf is written, or a negative errno: -ENOSPC on a
+ * full disk, -EPIPE for a closed pipe, -EAGAIN for a non-blocking fd that
+ * would block, -EINTR (or -ERESTARTSYS) if a signal interrupted the write.
+ */
+int ckpt_file_write(struct ckpt_file_ref *ref, const void *buf, size_t len)
+{
+	struct kvec kv = { .iov_base = (void *)buf, .iov_len = len };
+	struct iov_iter iter;
+
+	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
+	return ckpt_file_write_iter(to_file(ref), &iter);
+}
+
+/**
+ * ckpt_file_write_pages() - append the contents of held pages to the output
+ * @ref: the output
+ * @pages: pages from ckpt_gup(), still held
+ * @nr: how many
+ *
+ * Return: as ckpt_file_write().
+ */
+int ckpt_file_write_pages(struct ckpt_file_ref *ref,
+			  struct ckpt_page_ref *const *pages, uint32_t nr)
+{
+	struct bio_vec bv[CKPT_WRITE_BATCH];
+	struct iov_iter iter;
+	uint32_t i, n;
+	int ret;
+
+	while (nr) {
+		n = min_t(uint32_t, nr, CKPT_WRITE_BATCH);
+		for (i = 0; i < n; i++) {
+			bv[i].bv_page = to_page(pages[i]);
+			bv[i].bv_len = PAGE_SIZE;
+			bv[i].bv_offset = 0;
+		}
+		iov_iter_bvec(&iter, ITER_SOURCE, bv, n, n * PAGE_SIZE);
+		ret = ckpt_file_write_iter(to_file(ref), &iter);
+		if (ret)
+			return ret;
+		pages += n;
+		nr -= n;
+	}
+	return 0;
+}

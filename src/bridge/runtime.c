@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runtime services for the C++ core: memory, scheduling, signals, time,
+ * identity and the CPU features it may use.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/sched/signal.h>
+#include <linux/timekeeping.h>
+#include <linux/utsname.h>
+#include <linux/string.h>
+#include <asm/cpufeature.h>
+
+#include "bridge.h"
+
+/**
+ * ckpt_kmalloc() - allocate kernel memory for the C++ core
+ * @size: bytes wanted
+ *
+ * Process context only; may sleep.  Every C++ allocation comes here, so the
+ * fault-injection framework (failslab) reaches all of them.
+ *
+ * Return: the memory, or NULL.
+ */
+void *ckpt_kmalloc(size_t size)
+{
+	return kmalloc(size, GFP_KERNEL);
+}
+
+/**
+ * ckpt_kfree() - free memory from ckpt_kmalloc()
+ * @ptr: the memory, or NULL
+ */
+void ckpt_kfree(const void *ptr)
+{
+	kfree(ptr);
+}
+
+/**
+ * ckpt_fatal_signal_pending() - should the dump stop for the caller's sake?
+ *
+ * Any pending signal counts, not only a fatal one: the caller blocks the
+ * signals it does not want to interrupt the dump.
+ *
+ * Return: non-zero if a signal is pending for the current task.
+ */
+int ckpt_fatal_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+/**
+ * ckpt_cond_resched() - give the CPU away between batches of work
+ */
+void ckpt_cond_resched(void)
+{
+	cond_resched();
+}
+
+/**
+ * ckpt_time_ns() - wall-clock time for the image header
+ *
+ * Return: CLOCK_REALTIME in nanoseconds.
+ */
+uint64_t ckpt_time_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
+/**
+ * ckpt_kernel_release() - the running kernel's release string
+ * @buf: receives the NUL-terminated string, truncated if needed
+ * @len: size of @buf
+ */
+void ckpt_kernel_release(char *buf, size_t len)
+{
+	/* The release is set at build time and never changes: no lock. */
+	strscpy(buf, init_utsname()->release, len);
+}
+
+/**
+ * ckpt_cpu_has_crc32c() - may the core use the CRC32 instruction?
+ *
+ * The instruction works on general-purpose registers, so no FPU section is
+ * needed around it.
+ *
+ * Return: non-zero if the CPU has SSE4.2.
+ */
+int ckpt_cpu_has_crc32c(void)
+{
+	return boot_cpu_has(X86_FEATURE_XMM4_2);
+}
+
+/**
+ * ckpt_warn_vma() - say in the kernel log why a VMA stopped a dump
+ * @what: short description of the problem
+ * @start: first address of the VMA
+ * @end: end of the VMA
+ * @err: the negative errno the dump returns
+ */
+void ckpt_warn_vma(const char *what, uint64_t start, uint64_t end, int err)
+{
+	pr_info("pid %d: %s in VMA %llx-%llx (error %d)\n",
+		task_pid_nr(current), what, start, end, err);
+}

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Records an architecture adds to the image (arch/<arch>/).
+#pragma once
+
+#include <ckpt/bridge.h>
+
+#include "kbuffer.h"
+#include "record_writer.h"
+#include "result.h"
+
+namespace ckpt {
+
+// The mm context record that follows the VMAs (x86: CKPT_REC_LDT).
+Status write_mm_context(RecordWriter& writer, ckpt_mm_ref* mm, MemMeter& meter);
+
+}  // namespace ckpt

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The dump sequence, in the spirit of the seed's cr_write_mm() and of the
+// core dumper: metadata is copied under the mmap lock, and pages are taken a
+// bounded batch at a time under the lock and written with it dropped, so no
+// lock is held across a write and kernel memory does not grow with the
+// target.
+#include "checkpoint.h"
+
+#include "arch.h"
+#include "page_scan.h"
+
+namespace ckpt {
+
+namespace {
+
+uint32_t task_state(uint32_t quiescence) {
+  switch (quiescence) {
+    case CKPT_QUIESCENT_STOPPED:
+      return CKPT_TASK_STOPPED;
+    case CKPT_QUIESCENT_FROZEN:
+      return CKPT_TASK_FROZEN;
+    default:
+      return CKPT_TASK_RUNNING;
+  }
+}
+
+Status check_interrupted() {
+  if (ckpt_fatal_signal_pending()) return error(kEINTR);
+  ckpt_cond_resched();
+  return kOk;
+}
+
+}  // namespace
+
+Status Checkpoint::run(TaskRef task, MmRef mm) {
+  task_ = move(task);
+  mm_ = move(mm);
+  Crc32c::use_hardware(ckpt_cpu_has_crc32c());
+
+  ckpt_task_info info;
+  ckpt_task_describe(task_.get(), &info);
+  if (info.quiescence == CKPT_QUIESCENT_NONE && !live()) return error(kEBUSY);
+
+  CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
+  CKPT_TRY(write_head());
+  CKPT_TRY(write_task(info));
+  CKPT_TRY(write_mm());
+  CKPT_TRY(write_vmas());
+  CKPT_TRY(write_mm_context(writer_, mm_.get(), meter_));
+
+  // A target that was resumed behind our back may have changed while it
+  // was read: the image is not a snapshot, so do not pretend it is one.
+  if (!live()) {
+    ckpt_task_describe(task_.get(), &info);
+    if (info.quiescence == CKPT_QUIESCENT_NONE) return error(kEBUSY);
+  }
+  return writer_.write_tail();
+}
+
+void Checkpoint::report() const {
+  args_.bytes = writer_.offset();
+  args_.nr_vmas = writer_.nr_vmas();
+  args_.nr_pages = writer_.nr_pages();
+  args_.pages_scanned = pages_scanned_;
+  args_.peak_kmem = meter_.peak();
+}
+
+Status Checkpoint::write_head() {
+  ckpt_head head{};
+  __builtin_memcpy(head.magic, CKPT_IMAGE_MAGIC, sizeof(head.magic));
+  head.major = CKPT_FORMAT_MAJOR;
+  head.minor = CKPT_FORMAT_MINOR;
+  head.arch = CKPT_ARCH_X86_64;
+  head.page_size = kPageSize;
+  head.flags = live() ? CKPT_IMAGE_LIVE : 0;
+  head.time_ns = ckpt_time_ns();
+  ckpt_kernel_release(head.release, sizeof(head.release));
+  return writer_.write(CKPT_REC_HEAD, &head, sizeof(head));
+}
+
+Status Checkpoint::write_task(const ckpt_task_info& info) {
+  ckpt_task task{};
+  task.pid = info.pid;
+  task.tid = info.tid;
+  task.nr_threads = info.nr_threads;
+  task.state = task_state(info.quiescence);
+  __builtin_memcpy(task.comm, info.comm, sizeof(task.comm));
+  task.comm[sizeof(task.comm) - 1] = '\0';
+  return writer_.write(CKPT_REC_TASK, &task, sizeof(task));
+}
+
+Status Checkpoint::write_mm() {
+  ckpt_mm mm{};
+  {
+    MmapReadGuard lock(mm_.get());
+    CKPT_TRY(lock.lock());
+    ckpt_mm_describe(mm_.get(), &mm);
+  }
+  return writer_.write(CKPT_REC_MM, &mm, sizeof(mm));
+}
+
+// VMAs are found one at a time by address, each under a short hold of the
+// lock, so a dump never keeps a list that grows with the target's map count.
+Status Checkpoint::write_vmas() {
+  uint64_t addr = 0;
+  for (;;) {
+    Vma vma;
+    CKPT_TRY_ASSIGN(bool found, next_vma(addr, &vma));
+    if (!found) return kOk;
+    CKPT_TRY(write_vma_record(vma));
+    if (scans_pages(vma.kind)) CKPT_TRY(write_vma_pages(vma));
+    addr = vma.info.end;
+    CKPT_TRY(check_interrupted());
+  }
+}
+
+Result<bool> Checkpoint::next_vma(uint64_t addr, Vma* vma) {
+  ckpt_file_ref* file = nullptr;
+  int ret;
+  {
+    MmapReadGuard lock(mm_.get());
+    CKPT_TRY(lock.lock());
+    ret = ckpt_mm_find_vma(mm_.get(), addr, &vma->info, &file);
+  }
+  if (ret == -kENOENT) return false;
+  CKPT_TRY(Status::from_return(ret));
+  vma->file.reset(file);
+  // A live target may have moved a mapping down over ground already dumped.
+  vma->info.start = max(vma->info.start, addr);
+  vma->kind = classify_vma(vma->info.traits);
+  if (vma->info.traits & CKPT_VMA_T_HUGETLB) {
+    ckpt_warn_vma("hugetlb mappings are not supported", vma->info.start, vma->info.end, -kEOPNOTSUPP);
+    return fail_at(*vma, error(kEOPNOTSUPP));
+  }
+  return true;
+}
+
+Status Checkpoint::fail_at(const Vma& vma, Status status) {
+  args_.err_addr = vma.info.start;
+  return status;
+}
+
+Status Checkpoint::write_vma_record(const Vma& vma) {
+  ckpt_vma record{};
+  record.start = vma.info.start;
+  record.end = vma.info.end;
+  record.page_prot = vma.info.page_prot;
+  record.vm_flags = vma.info.vm_flags;
+  record.pgoff = vma.info.pgoff;
+  record.kind = static_cast<uint32_t>(vma.kind);
+  record.ino = vma.info.ino;
+  record.dev = vma.info.dev;
+
+  char* name = reinterpret_cast<char*>(name_.data());
+  size_t name_len = 0;
+  if (vma.file) {
+    const int len = ckpt_file_path(vma.file.get(), name, name_.size());
+    if (len < 0) return fail_at(vma, Status::from_return(len));
+    name_len = size_t(len) + 1;
+  } else if (vma.info.name[0]) {
+    name_len = __builtin_strlen(vma.info.name) + 1;
+    __builtin_memcpy(name, vma.info.name, name_len);
+  }
+  record.name_len = static_cast<uint32_t>(name_len);
+
+  const Chunk chunks[] = {{&record, sizeof(record)}, {name, name_len}};
+  CKPT_TRY(writer_.write(CKPT_REC_VMA, chunks, 2));
+  writer_.count_vma();
+  return kOk;
+}
+
+// Scan and write one VMA in batches.  Each batch's page references are held
+// only until it is written, and the lock only while it is gathered.
+Status Checkpoint::write_vma_pages(const Vma& vma) {
+  const bool may_change = live() || vma.kind == VmaKind::kShared;
+  const uint32_t limit = may_change ? kCopiedBatch : kStableBatch;
+  const PageStability stability = may_change ? PageStability::kMayChange : PageStability::kStable;
+  const VmaRange range{vma.info.start, vma.info.end, vma.kind};
+  PageScanner scanner(mm_.get(), chain_, &pages_scanned_);
+
+  // The chain is reused across batches and VMAs; whatever happens, its
+  // references are dropped before this returns.
+  struct ReleaseOnExit {
+    PageArrayChain& chain;
+    ~ReleaseOnExit() { chain.release(); }
+  } release{chain_};
+
+  uint64_t cursor = range.start;
+  while (cursor < range.end) {
+    {
+      MmapReadGuard lock(mm_.get());
+      CKPT_TRY(lock.lock());
+      auto filled = scanner.fill(range, cursor, limit);
+      if (!filled.ok()) return fail_at(vma, filled.status());
+      cursor = filled.value();
+    }
+    if (!chain_.empty()) {
+      CKPT_TRY(writer_.write_pages(chain_, stability));
+      chain_.release();
+    }
+    CKPT_TRY(check_interrupted());
+  }
+  return kOk;
+}
+
+}  // namespace ckpt
+
+// The ioctl's work, for src/bridge/device.c: validated arguments in, the
+// counters out, 0 or a negative errno back.
+extern "C" int ckpt_checkpoint(ckpt_checkpoint_args* args) {
+  using namespace ckpt;
+
+  auto out = get_output_file(args->fd);
+  if (!out.ok()) return out.status().error();
+  auto task = get_task(args->pid);
+  if (!task.ok()) return task.status().error();
+  auto mm = get_mm(task.value());
+  if (!mm.ok()) return mm.status().error();
+
+  AllocChecker ac;
+  auto* checkpoint = new (&ac) Checkpoint(*args, out.value().get());
+  if (!ac.check()) return -kENOMEM;
+  const Status status = checkpoint->run(task.take(), mm.take());
+  checkpoint->report();
+  delete checkpoint;
+  return status.error();
+}

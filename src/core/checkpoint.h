@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// One dump: the sequence of records, from HEAD to TAIL, for one target.
+#pragma once
+
+#include <ckpt/bridge.h>
+#include <linux/ckpt.h>
+
+#include "kbuffer.h"
+#include "kernel_refs.h"
+#include "page_array.h"
+#include "record_writer.h"
+#include "result.h"
+#include "vma_policy.h"
+
+namespace ckpt {
+
+// Pages per PAGES record: CKPT_PAGES_MAX when pages hold still, fewer when
+// they must be copied first (shared memory, live dumps).
+constexpr uint32_t kStableBatch = CKPT_PAGES_MAX;
+constexpr uint32_t kCopiedBatch = 16;
+static_assert(kStableBatch % PageArrayChain::kEntriesPerArray == 0, "batch fills whole arrays");
+
+class Checkpoint {
+ public:
+  Checkpoint(ckpt_checkpoint_args& args, ckpt_file_ref* out)
+      : args_(args), writer_(out, meter_), chain_(meter_, kStableBatch / PageArrayChain::kEntriesPerArray) {}
+
+  Status run(TaskRef task, MmRef mm);
+  void report() const;
+
+ private:
+  struct Vma {
+    ckpt_vma_info info;
+    FileRef file;
+    VmaKind kind;
+  };
+
+  bool live() const { return args_.flags & CKPT_CHECKPOINT_LIVE; }
+  Status write_head();
+  Status write_task(const ckpt_task_info& info);
+  Status write_mm();
+  Status write_vmas();
+  Result<bool> next_vma(uint64_t addr, Vma* vma);
+  Status write_vma_record(const Vma& vma);
+  Status write_vma_pages(const Vma& vma);
+  Status write_ldt();
+  Status fail_at(const Vma& vma, Status status);
+
+  ckpt_checkpoint_args& args_;
+  MemMeter meter_;
+  RecordWriter writer_;
+  PageArrayChain chain_;
+  TaskRef task_;
+  MmRef mm_;
+  KBuffer name_;
+  uint64_t pages_scanned_ = 0;
+};
+
+}  // namespace ckpt

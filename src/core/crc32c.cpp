@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Software CRC-32C is slice-by-8 over tables built at compile time (no
+// constructor runs); the hardware path uses the CRC32 instruction on
+// general-purpose registers, so the kernel needs no FPU section for it.
+#include "crc32c.h"
+
+namespace ckpt {
+namespace {
+
+constexpr uint32_t kPoly = 0x82F63B78u;
+
+struct Tables {
+  uint32_t t[8][256];
+};
+
+constexpr Tables make_tables() {
+  Tables tables{};
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t crc = i;
+    for (int bit = 0; bit < 8; bit++) crc = (crc >> 1) ^ (kPoly & (0u - (crc & 1)));
+    tables.t[0][i] = crc;
+  }
+  for (uint32_t i = 0; i < 256; i++)
+    for (int k = 1; k < 8; k++)
+      tables.t[k][i] = (tables.t[k - 1][i] >> 8) ^ tables.t[0][tables.t[k - 1][i] & 0xff];
+  return tables;
+}
+
+constexpr Tables kTables = make_tables();
+
+// Set once per dump before any checksum, read-only afterwards.
+bool g_use_hardware = false;
+
+uint32_t load_le32(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+uint32_t update_software(uint32_t crc, const uint8_t* p, size_t len) {
+  const auto& t = kTables.t;
+  while (len >= 8) {
+    uint32_t lo = load_le32(p) ^ crc;
+    uint32_t hi = load_le32(p + 4);
+    crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+          t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+    p += 8;
+    len -= 8;
+  }
+  while (len--) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xff];
+  return crc;
+}
+
+#if defined(__x86_64__)
+uint32_t update_hardware(uint32_t crc, const uint8_t* p, size_t len) {
+  uint64_t state = crc;
+  while (len >= 8) {
+    uint64_t word;
+    __builtin_memcpy(&word, p, 8);
+    asm("crc32q %1, %0" : "+r"(state) : "rm"(word));
+    p += 8;
+    len -= 8;
+  }
+  uint32_t state32 = static_cast<uint32_t>(state);
+  while (len--) asm("crc32b %1, %0" : "+r"(state32) : "rm"(*p++));
+  return state32;
+}
+#endif
+
+}  // namespace
+
+void Crc32c::use_hardware(bool enable) {
+#if defined(__x86_64__)
+  g_use_hardware = enable;
+#else
+  (void)enable;
+#endif
+}
+
+void Crc32c::update(const void* data, size_t len) {
+  const auto* p = static_cast<const uint8_t*>(data);
+#if defined(__x86_64__)
+  if (g_use_hardware) {
+    state_ = update_hardware(state_, p, len);
+    return;
+  }
+#endif
+  state_ = update_software(state_, p, len);
+}
+
+}  // namespace ckpt

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "record_writer.h"
+
+#include "kernel_refs.h"
+
+namespace ckpt {
+namespace {
+
+constexpr size_t kHeaderSize = sizeof(ckpt_rec_hdr);
+constexpr size_t kCrcCovered = 16;  // type, flags, len
+static_assert(kHeaderSize == 24, "record header is 24 bytes");
+
+// Zeros for padding, in read-only data: no constructor, no allocation.
+constexpr uint8_t kZeros[kPageSize] = {};
+
+ckpt_rec_hdr make_header(uint32_t type, uint64_t len) {
+  ckpt_rec_hdr header{};
+  header.type = type;
+  header.len = len;
+  return header;
+}
+
+}  // namespace
+
+Status RecordWriter::emit(const void* data, size_t len) {
+  if (!len) return kOk;
+  CKPT_TRY(Status::from_return(ckpt_file_write(out_, data, len)));
+  offset_ += len;
+  return kOk;
+}
+
+Status RecordWriter::emit_zeros(size_t len) {
+  while (len) {
+    size_t n = min(len, sizeof(kZeros));
+    CKPT_TRY(emit(kZeros, n));
+    len -= n;
+  }
+  return kOk;
+}
+
+void RecordWriter::finish_record(uint32_t crc) {
+  // The tail's checksum chains the records' checksums, as LE bytes.
+  uint8_t le[4] = {uint8_t(crc), uint8_t(crc >> 8), uint8_t(crc >> 16), uint8_t(crc >> 24)};
+  chain_crc_.update(le, sizeof(le));
+  nr_records_++;
+}
+
+Status RecordWriter::write(uint32_t type, const Chunk* chunks, size_t nr_chunks) {
+  uint64_t len = 0;
+  for (size_t i = 0; i < nr_chunks; i++) len += chunks[i].len;
+
+  ckpt_rec_hdr header = make_header(type, len);
+  Crc32c crc;
+  crc.update(&header, kCrcCovered);
+  for (size_t i = 0; i < nr_chunks; i++) crc.update(chunks[i].data, chunks[i].len);
+  header.crc = crc.value();
+
+  CKPT_TRY(emit(&header, sizeof(header)));
+  for (size_t i = 0; i < nr_chunks; i++) CKPT_TRY(emit(chunks[i].data, chunks[i].len));
+  CKPT_TRY(emit_zeros(round_up(len, 8) - len));
+  finish_record(header.crc);
+  return kOk;
+}
+
+// A PAGES record:
+//   | header | ckpt_pages | addr[nr] | zeros to a page boundary | pages |
+// The checksum covers the page contents, so they are read once for it and
+// once more by the write, which takes them straight from the page cache or
+// anonymous memory without a copy.
+Status RecordWriter::write_pages(const PageArrayChain& chain, PageStability stability) {
+  const uint32_t nr = chain.size();
+  const uint64_t payload_start = offset_ + kHeaderSize;
+  const uint64_t addrs_end = payload_start + sizeof(ckpt_pages) + uint64_t(nr) * sizeof(uint64_t);
+  const uint64_t data_start = round_up(addrs_end, kPageSize);
+
+  ckpt_pages pages{};
+  pages.nr = nr;
+  pages.data_off = data_start - payload_start;
+  ckpt_rec_hdr header = make_header(CKPT_REC_PAGES, pages.data_off + uint64_t(nr) * kPageSize);
+
+  Crc32c crc;
+  crc.update(&header, kCrcCovered);
+  crc.update(&pages, sizeof(pages));
+  CKPT_TRY(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
+    crc.update(addrs, n * sizeof(uint64_t));
+    return kOk;
+  }));
+  const size_t pad = data_start - addrs_end;
+  crc.update(kZeros, pad);
+
+  if (stability == PageStability::kMayChange) return write_pages_copied(chain, header, crc, pages, pad);
+
+  CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+      MappedPage page(refs[i]);
+      crc.update(page.data(), kPageSize);
+    }
+    return kOk;
+  }));
+  header.crc = crc.value();
+
+  CKPT_TRY(emit(&header, sizeof(header)));
+  CKPT_TRY(emit(&pages, sizeof(pages)));
+  CKPT_TRY(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
+    return emit(addrs, n * sizeof(uint64_t));
+  }));
+  CKPT_TRY(emit_zeros(pad));
+  CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
+    CKPT_TRY(Status::from_return(ckpt_file_write_pages(out_, refs, n)));
+    offset_ += uint64_t(n) * kPageSize;
+    return kOk;
+  }));
+  nr_pages_ += nr;
+  finish_record(header.crc);
+  return kOk;
+}
+
+// Pages that may change under us are copied once, checksummed and written
+// from the copy, so the checksum describes exactly the bytes written.  The
+// caller keeps such batches small: the copy holds the whole batch.
+Status RecordWriter::write_pages_copied(const PageArrayChain& chain, ckpt_rec_hdr& header, Crc32c& crc,
+                                        const ckpt_pages& pages, size_t pad) {
+  CKPT_TRY_ASSIGN(KBuffer copy, KBuffer::allocate(meter_, size_t(chain.size()) * kPageSize));
+  uint8_t* cursor = copy.data();
+  CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++, cursor += kPageSize) {
+      MappedPage page(refs[i]);
+      __builtin_memcpy(cursor, page.data(), kPageSize);
+    }
+    return kOk;
+  }));
+  crc.update(copy.data(), copy.size());
+  header.crc = crc.value();
+
+  CKPT_TRY(emit(&header, sizeof(header)));
+  CKPT_TRY(emit(&pages, sizeof(pages)));
+  CKPT_TRY(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
+    return emit(addrs, n * sizeof(uint64_t));
+  }));
+  CKPT_TRY(emit_zeros(pad));
+  CKPT_TRY(emit(copy.data(), copy.size()));
+  nr_pages_ += chain.size();
+  finish_record(header.crc);
+  return kOk;
+}
+
+Status RecordWriter::write_tail() {
+  ckpt_tail tail{};
+  tail.nr_records = nr_records_;
+  tail.bytes = offset_;
+  tail.nr_vmas = nr_vmas_;
+  tail.nr_pages = nr_pages_;
+  tail.crc = chain_crc_.value();
+  return write(CKPT_REC_TAIL, &tail, sizeof(tail));
+}
+
+}  // namespace ckpt

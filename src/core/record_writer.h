@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Frames records into the image stream (include/uapi/linux/ckpt.h):
+// header, payload, zero padding to 8 bytes; each record checksummed, the
+// tail chaining every record's checksum.  Knows the stream offset, so PAGES
+// records can put page contents on page-aligned offsets.
+#pragma once
+
+#include <ckpt/bridge.h>
+#include <linux/ckpt.h>
+
+#include "crc32c.h"
+#include "kbuffer.h"
+#include "page_array.h"
+#include "result.h"
+
+namespace ckpt {
+
+// One contiguous piece of a record's payload.
+struct Chunk {
+  const void* data;
+  size_t len;
+};
+
+// Whether pages may change while they are written (shared memory, live
+// dumps): such pages are copied first so their checksum matches the image.
+enum class PageStability { kStable, kMayChange };
+
+class RecordWriter {
+ public:
+  RecordWriter(ckpt_file_ref* out, MemMeter& meter) : out_(out), meter_(meter) {}
+
+  // A record whose payload is the concatenation of `chunks`.
+  Status write(uint32_t type, const Chunk* chunks, size_t nr_chunks);
+  Status write(uint32_t type, const void* payload, size_t len) {
+    Chunk chunk{payload, len};
+    return write(type, &chunk, 1);
+  }
+
+  // A PAGES record for every page in `chain`, which must be non-empty.
+  Status write_pages(const PageArrayChain& chain, PageStability stability);
+
+  Status write_tail();
+
+  void count_vma() { nr_vmas_++; }
+  uint64_t offset() const { return offset_; }
+  uint64_t nr_vmas() const { return nr_vmas_; }
+  uint64_t nr_pages() const { return nr_pages_; }
+
+ private:
+  Status emit(const void* data, size_t len);
+  Status emit_zeros(size_t len);
+  Status write_pages_copied(const PageArrayChain& chain, ckpt_rec_hdr& header, Crc32c& crc,
+                            const ckpt_pages& pages, size_t pad);
+  void finish_record(uint32_t crc);
+
+  ckpt_file_ref* out_;
+  MemMeter& meter_;
+  uint64_t offset_ = 0;
+  uint64_t nr_records_ = 0;
+  uint64_t nr_vmas_ = 0;
+  uint64_t nr_pages_ = 0;
+  Crc32c chain_crc_;
+};
+
+}  // namespace ckpt
