@@ -16,7 +16,7 @@
  *
  * Return: LDT_ENTRY_SIZE.
  */
-uint32_t ckpt_ldt_entry_size(void)
+u32 ckpt_ldt_entry_size(void)
 {
 	return LDT_ENTRY_SIZE;
 }
@@ -34,8 +34,8 @@ uint32_t ckpt_ldt_entry_size(void)
  * Return: 0 with the entries in @buf, -EOVERFLOW if @capacity is too small
  * (*@nr says how many are needed), or -EINTR on a fatal signal.
  */
-int ckpt_ldt_copy(struct ckpt_mm_ref *ref, void *buf, uint32_t capacity,
-		  uint32_t *nr)
+int ckpt_ldt_copy(struct ckpt_mm_ref *ref, void *buf, u32 capacity,
+		  u32 *nr)
 {
 #ifdef CONFIG_MODIFY_LDT_SYSCALL
 	struct mm_struct *mm = (struct mm_struct *)ref;

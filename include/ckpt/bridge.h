@@ -3,17 +3,17 @@
  * The C bridge: the only way the C++ core reaches the kernel.
  *
  * Every function here wraps one kernel facility and holds no policy.  Only
- * fixed-width types and opaque handles cross this line, so the C++ side never
- * sees a kernel header and the same C++ can be built on the host against a
- * fake bridge.  Return values follow the kernel: 0 or a count on success, a
- * negative errno on failure.
+ * fixed-width types (the uapi __u32 family) and opaque handles cross this
+ * line, so the C++ side never sees a kernel header and the same C++ can be
+ * built on the host against a fake bridge.  Return values follow the kernel:
+ * 0 or a count on success, a negative errno on failure.
  */
 #ifndef CKPT_BRIDGE_H
 #define CKPT_BRIDGE_H
 
 #ifdef __cplusplus
 #include <stddef.h>
-#include <stdint.h>
+#include <linux/types.h>	/* the core's fixed-width shim, include/ckpt/cxx */
 extern "C" {
 #else
 #include <linux/types.h>
@@ -35,10 +35,10 @@ void ckpt_kfree(const void *ptr);
 /* --- scheduling, signals, time, identity ---------------------------- */
 int ckpt_fatal_signal_pending(void);
 void ckpt_cond_resched(void);
-uint64_t ckpt_time_ns(void);
+__u64 ckpt_time_ns(void);
 void ckpt_kernel_release(char *buf, size_t len);
 int ckpt_cpu_has_crc32c(void);
-void ckpt_warn_vma(const char *what, uint64_t start, uint64_t end, int err);
+void ckpt_warn_vma(const char *what, __u64 start, __u64 end, int err);
 
 /* --- target task ---------------------------------------------------- */
 enum ckpt_task_quiescence {
@@ -48,14 +48,14 @@ enum ckpt_task_quiescence {
 };
 
 struct ckpt_task_info {
-	int32_t pid;			/* tgid, caller's namespace */
-	int32_t tid;			/* the task itself, caller's namespace */
-	uint32_t nr_threads;
-	uint32_t quiescence;		/* enum ckpt_task_quiescence */
+	__s32 pid;			/* tgid, caller's namespace */
+	__s32 tid;			/* the task itself, caller's namespace */
+	__u32 nr_threads;
+	__u32 quiescence;		/* enum ckpt_task_quiescence */
 	char comm[16];
 };
 
-int ckpt_task_get(int32_t pid, struct ckpt_task_ref **out);
+int ckpt_task_get(__s32 pid, struct ckpt_task_ref **out);
 void ckpt_task_put(struct ckpt_task_ref *task);
 void ckpt_task_describe(struct ckpt_task_ref *task, struct ckpt_task_info *out);
 int ckpt_task_mm_get(struct ckpt_task_ref *task, struct ckpt_mm_ref **out);
@@ -76,17 +76,16 @@ enum ckpt_vma_trait {
 };
 
 struct ckpt_vma_info {
-	uint64_t start, end;
-	uint64_t page_prot, vm_flags, pgoff;
-	uint64_t ino, dev;
-	uint32_t traits;		/* enum ckpt_vma_trait */
+	__u64 start, end;
+	__u64 page_prot, vm_flags, pgoff;
+	__u64 ino, dev;
+	__u32 traits;		/* enum ckpt_vma_trait */
 	char name[32];			/* special mapping's name, or "" */
 };
 
-int ckpt_mm_find_vma(struct ckpt_mm_ref *mm, uint64_t addr,
+int ckpt_mm_find_vma(struct ckpt_mm_ref *mm, __u64 addr,
 		     struct ckpt_vma_info *out, struct ckpt_file_ref **file);
-uint64_t ckpt_mm_next_populated(struct ckpt_mm_ref *mm, uint64_t addr,
-				uint64_t end);
+__u64 ckpt_mm_next_populated(struct ckpt_mm_ref *mm, __u64 addr, __u64 end);
 
 enum ckpt_pte_state {
 	CKPT_PTE_NONE = 0,		/* nothing mapped, never was */
@@ -95,32 +94,32 @@ enum ckpt_pte_state {
 	CKPT_PTE_SWAP = 3,		/* not present: swap or migration entry */
 };
 
-int ckpt_mm_pte_state(struct ckpt_mm_ref *mm, uint64_t addr);
+int ckpt_mm_pte_state(struct ckpt_mm_ref *mm, __u64 addr);
 
 enum ckpt_gup_mode {
 	CKPT_GUP_FAULT = 0,		/* fault in non-present entries */
 	CKPT_GUP_NOFAULT = 1,		/* only what is mapped now */
 };
 
-long ckpt_gup(struct ckpt_mm_ref *mm, uint64_t addr, uint32_t nr,
-	      uint32_t mode, struct ckpt_page_ref **pages);
+long ckpt_gup(struct ckpt_mm_ref *mm, __u64 addr, __u32 nr,
+	      __u32 mode, struct ckpt_page_ref **pages);
 int ckpt_page_is_anon(struct ckpt_page_ref *page);
 void ckpt_page_put(struct ckpt_page_ref *page);
 const void *ckpt_page_map(struct ckpt_page_ref *page);
 void ckpt_page_unmap(const void *addr);
 
 /* --- files ------------------------------------------------------------ */
-int ckpt_file_get_output(int32_t fd, struct ckpt_file_ref **out);
+int ckpt_file_get_output(__s32 fd, struct ckpt_file_ref **out);
 void ckpt_file_put(struct ckpt_file_ref *file);
 int ckpt_file_path(struct ckpt_file_ref *file, char *buf, size_t len);
 int ckpt_file_write(struct ckpt_file_ref *file, const void *buf, size_t len);
 int ckpt_file_write_pages(struct ckpt_file_ref *file,
-			  struct ckpt_page_ref *const *pages, uint32_t nr);
+			  struct ckpt_page_ref *const *pages, __u32 nr);
 
 /* --- x86 mm context -------------------------------------------------- */
-uint32_t ckpt_ldt_entry_size(void);
-int ckpt_ldt_copy(struct ckpt_mm_ref *mm, void *buf, uint32_t capacity,
-		  uint32_t *nr);
+__u32 ckpt_ldt_entry_size(void);
+int ckpt_ldt_copy(struct ckpt_mm_ref *mm, void *buf, __u32 capacity,
+		  __u32 *nr);
 
 /* --- the core's entry point, called by the device ioctl ------------- */
 int ckpt_checkpoint(struct ckpt_checkpoint_args *args);

@@ -27,8 +27,8 @@
  * negative errno for @addr itself: -EFAULT for a hole, the zero page, or a
  * page GUP will not take.
  */
-long ckpt_gup(struct ckpt_mm_ref *ref, uint64_t addr, uint32_t nr,
-	      uint32_t mode, struct ckpt_page_ref **pages)
+long ckpt_gup(struct ckpt_mm_ref *ref, u64 addr, u32 nr,
+	      u32 mode, struct ckpt_page_ref **pages)
 {
 	unsigned int flags = FOLL_DUMP | FOLL_FORCE;
 

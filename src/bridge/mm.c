@@ -108,7 +108,7 @@ static u32 ckpt_vma_traits(struct vm_area_struct *vma)
  *
  * Return: 0, or -ENOENT if no VMA ends above @addr.
  */
-int ckpt_mm_find_vma(struct ckpt_mm_ref *ref, uint64_t addr,
+int ckpt_mm_find_vma(struct ckpt_mm_ref *ref, u64 addr,
 		     struct ckpt_vma_info *out, struct ckpt_file_ref **file)
 {
 	struct mm_struct *mm = to_mm(ref);
@@ -190,8 +190,7 @@ static pmd_t *ckpt_walk_to_pmd(struct mm_struct *mm, unsigned long addr,
  * Return: the first address in [@addr, @end) whose PMD entry is not empty
  * (a page table, a huge page or a swap/migration entry), or @end.
  */
-uint64_t ckpt_mm_next_populated(struct ckpt_mm_ref *ref, uint64_t addr,
-				uint64_t end)
+u64 ckpt_mm_next_populated(struct ckpt_mm_ref *ref, u64 addr, u64 end)
 {
 	struct mm_struct *mm = to_mm(ref);
 	unsigned long next;
@@ -226,7 +225,7 @@ uint64_t ckpt_mm_next_populated(struct ckpt_mm_ref *ref, uint64_t addr,
  * CKPT_PTE_ZERO: the only one GUP refuses with FOLL_DUMP is the huge zero
  * page.
  */
-int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, uint64_t addr)
+int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, u64 addr)
 {
 	struct mm_struct *mm = to_mm(ref);
 	unsigned long next;

@@ -29,7 +29,7 @@ static struct file *to_file(struct ckpt_file_ref *ref)
  *
  * Return: 0, or -EBADF if @fd is not open or not open for writing.
  */
-int ckpt_file_get_output(int32_t fd, struct ckpt_file_ref **out)
+int ckpt_file_get_output(s32 fd, struct ckpt_file_ref **out)
 {
 	struct file *file;
 
@@ -124,15 +124,15 @@ int ckpt_file_write(struct ckpt_file_ref *ref, const void *buf, size_t len)
  * Return: as ckpt_file_write().
  */
 int ckpt_file_write_pages(struct ckpt_file_ref *ref,
-			  struct ckpt_page_ref *const *pages, uint32_t nr)
+			  struct ckpt_page_ref *const *pages, u32 nr)
 {
 	struct bio_vec bv[CKPT_WRITE_BATCH];
 	struct iov_iter iter;
-	uint32_t i, n;
+	u32 i, n;
 	int ret;
 
 	while (nr) {
-		n = min_t(uint32_t, nr, CKPT_WRITE_BATCH);
+		n = min_t(u32, nr, CKPT_WRITE_BATCH);
 		for (i = 0; i < n; i++) {
 			bv[i].bv_page = to_page(pages[i]);
 			bv[i].bv_len = PAGE_SIZE;

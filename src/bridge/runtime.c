@@ -63,7 +63,7 @@ void ckpt_cond_resched(void)
  *
  * Return: CLOCK_REALTIME in nanoseconds.
  */
-uint64_t ckpt_time_ns(void)
+u64 ckpt_time_ns(void)
 {
 	return ktime_get_real_ns();
 }
@@ -99,7 +99,7 @@ int ckpt_cpu_has_crc32c(void)
  * @end: end of the VMA
  * @err: the negative errno the dump returns
  */
-void ckpt_warn_vma(const char *what, uint64_t start, uint64_t end, int err)
+void ckpt_warn_vma(const char *what, u64 start, u64 end, int err)
 {
 	pr_info("pid %d: %s in VMA %llx-%llx (error %d)\n",
 		task_pid_nr(current), what, start, end, err);

@@ -19,7 +19,7 @@
  * Return: 0; -ESRCH if no such task (or it is gone already); -EINVAL for a
  * kernel thread, which has no user memory to dump.
  */
-int ckpt_task_get(int32_t pid, struct ckpt_task_ref **out)
+int ckpt_task_get(s32 pid, struct ckpt_task_ref **out)
 {
 	struct task_struct *task;
 	struct pid *p;
