@@ -23,8 +23,9 @@ cxx-c-only += -mindirect-branch=thunk-extern -mindirect-branch-register \
 	-mpreferred-stack-boundary=3 -mskip-rax-setup -fno-allow-store-data-races \
 	-fconserve-stack -falign-jumps=1 -falign-loops=1 -fno-ipa-sra \
 	-mharden-sls=all
+# gcc's warning options that clang does not know are harmless here.
 cxx-clang := $(if $(filter -mindirect-branch=thunk-extern,$(KBUILD_CFLAGS)),-mretpoline-external-thunk) \
-	-mstack-alignment=8
+	-mstack-alignment=8 -Wno-unknown-warning-option
 endif
 
 cxx_flags = -Wp,-MMD,$(depfile) -nostdinc -nostdinc++ \
