@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# `make check`: set everything up (host packages, Debian kernels, CLI, e2e
+# binaries), run the CLI's host tests, then for every kernel build ckpt.ko,
+# boot it in QEMU and run the guest suite.
+#
+# Prints one "ok - WHERE NAME" / "not ok - WHERE NAME: reason" line per test
+# (WHERE is "host" or the kernel release) and, as the very last line,
+# "N passed, N failed". Exits 0 iff nothing failed.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SCRIPTS="$CKPT_ROOT/scripts"
+PASSED=0
+FAILED=0
+
+pass() {
+	echo "ok - $1"
+	PASSED=$((PASSED + 1))
+}
+
+failed() {
+	echo "not ok - $1: $2"
+	FAILED=$((FAILED + 1))
+}
+
+# The last line, and the exit status.
+finish() {
+	local secs=$(($(date +%s) - START))
+	log "finished in $((secs / 60))m$((secs % 60))s"
+	echo "$PASSED passed, $FAILED failed"
+	((FAILED == 0)) && exit 0
+	exit 1
+}
+
+# step NAME CMD...: a set-up step that counts as a test; its stderr (warnings
+# or errors) is shown, and its last line is the reason when it fails.
+step() {
+	local name=$1 err rc=0
+	shift
+	err=$(mktemp)
+	"$@" >/dev/null 2>"$err" || rc=$?
+	cat "$err" >&2
+	if ((rc == 0)); then
+		pass "$name"
+	else
+		failed "$name" "$(tail -n 1 "$err")"
+	fi
+	rm -f "$err"
+	return "$rc"
+}
+
+# The CLI's own tests (GoogleTest through CTest), if it has any.
+host_tests() {
+	local dir="$CKPT_BUILD/cli" out total failures
+	[ -d "$CKPT_ROOT/tools/ckpt/tests" ] || return 0
+	if [ ! -f "$dir/CTestTestfile.cmake" ]; then
+		failed "host ctest" "tools/ckpt/tests exists but $dir has no CTest tests"
+		return 0
+	fi
+	out=$(mktemp)
+	(cd "$dir" && ctest --output-on-failure -j"$(nproc)") >"$out" 2>&1 || true
+	sed -n 's/^ *[0-9]*\/[0-9]* Test *#[0-9]*: \([^ ]*\) \.*\** *\([A-Za-z*]*\).*/\1 \2/p' "$out" |
+		while read -r name status; do
+			if [ "$status" = Passed ]; then echo "ok - host ctest/$name"; else echo "not ok - host ctest/$name: $status"; fi
+		done
+	read -r failures total < <(sed -n 's/.* \([0-9]*\) tests* failed out of \([0-9]*\).*/\1 \2/p' "$out") || true
+	if [ -z "${total:-}" ]; then
+		cat "$out" >&2
+		failed "host ctest" "no \"N tests failed out of M\" line in ctest's output"
+	else
+		((failures == 0)) || grep -A 40 'tests FAILED' "$out" >&2 || true
+		PASSED=$((PASSED + total - failures))
+		FAILED=$((FAILED + failures))
+	fi
+	rm -f "$out"
+}
+
+# Build, boot and test one kernel; the guest's lines get the release added.
+kernel_tests() {
+	local rel=$1 logf rc=0
+	step "$rel module/build" "$SCRIPTS/build-module.sh" "$rel" || true
+	step "$rel initramfs" "$SCRIPTS/initramfs.sh" "$rel" || return 0
+	log "booting $rel in QEMU (suite running)"
+	"$SCRIPTS/qemu.sh" "$rel" test || rc=$?
+	logf=$(log_path "$rel" test)
+	sed -n 's/^\(ok\|not ok\) - /\1 - '"$rel"' /p' "$logf"
+	PASSED=$((PASSED + $(grep -c '^ok - ' "$logf" || true)))
+	FAILED=$((FAILED + $(grep -c '^not ok - ' "$logf" || true)))
+	if ((rc == 2)); then
+		failed "$rel boot" "guest crashed, panicked or timed out before the end; see $logf"
+	elif ((rc != 0)) && ! grep -q '^not ok - ' "$logf"; then
+		failed "$rel suite" "guest suite failed without a failing test; see $logf"
+	fi
+}
+
+main() {
+	local releases rel
+	START=$(date +%s)
+	log "setting up kernels and host packages"
+	releases=$("$SCRIPTS/kernels.sh") || { failed "host setup" "scripts/kernels.sh failed"; finish; }
+	step "host e2e/build" "$SCRIPTS/build-targets.sh" || finish
+	step "host cli/build" "$SCRIPTS/build-cli.sh" && host_tests
+	for rel in $releases; do
+		kernel_tests "$rel"
+	done
+	finish
+}
+
+main "$@"

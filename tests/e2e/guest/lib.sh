@@ -1,0 +1,194 @@
+# Guest-side helpers for the ckpt end-to-end tests (busybox sh). Sourced.
+#
+# A test is a function run by `t NAME FUNC [ARGS]`. It returns 0 for a pass;
+# on failure it calls `fail REASON` (which returns 1), the idiom being
+#     some_command || fail "why" || return
+# and `t` prints "ok - NAME" or "not ok - NAME: REASON".
+
+CKPT=${CKPT:-/ckpt/bin/ckpt}
+WORK=${WORK:-/tmp/ckpt-e2e}
+KMOD=${KMOD:-/ckpt/kmod}
+TMO=${TMO:-120}		# seconds any single command may take
+
+T_PASS=0
+T_FAIL=0
+T_REASON=
+T_JOBS=
+
+fail() {
+	T_REASON="$*"
+	return 1
+}
+
+t() {
+	local name=$1
+	shift
+	T_REASON=
+	if "$@"; then
+		echo "ok - $name"
+		T_PASS=$((T_PASS + 1))
+	else
+		echo "not ok - $name: $(printf '%s' "${T_REASON:-failed}" | tr '\n' ' ')"
+		T_FAIL=$((T_FAIL + 1))
+	fi
+}
+
+# t_tap CMD ARGS...: CMD prints its own "ok - " / "not ok - " lines; pass
+# them through and count them.
+t_tap() {
+	"$@" >"$WORK/tap.out" 2>&1
+	cat "$WORK/tap.out"
+	T_PASS=$((T_PASS + $(grep -c '^ok - ' "$WORK/tap.out")))
+	T_FAIL=$((T_FAIL + $(grep -c '^not ok - ' "$WORK/tap.out")))
+}
+
+# Run a command with a time limit (SIGKILL after $TMO seconds).
+tmo() {
+	timeout -s KILL "$TMO" "$@"
+}
+
+# First line of a file, with newlines flattened, for failure reasons.
+oneline() {
+	head -c 400 "$1" 2>/dev/null | tr '\n' ' '
+}
+
+have_cli() {
+	[ -x "$CKPT" ] || fail "ckpt CLI is missing from the initramfs (tools/ckpt did not build)"
+}
+
+have_module() {
+	[ -c /dev/ckpt ] || fail "/dev/ckpt does not exist (module not loaded)"
+}
+
+have_main() {
+	[ -n "$PID_main" ] || fail "no main target (main/start failed)"
+}
+
+# ---------------------------------------------------------------- targets
+
+# start_target NAME BIN ARGS...: run BIN MANIFEST ARGS in the background,
+# wait for its manifest; sets PID_<NAME> to the pid in the manifest.
+# Without rseq: the kernel rewrites a thread's rseq area (cpu_id) whenever it
+# returns to user space on another CPU, e.g. after SIGSTOP/SIGCONT, so a
+# sleeping target's memory would not stay identical to its image.
+start_target() {
+	local st_name=$1 st_bin=$2 i=0
+	shift 2
+	rm -f "$WORK/$st_name.manifest"
+	GLIBC_TUNABLES=glibc.pthread.rseq=0 "/ckpt/bin/$st_bin" "$WORK/$st_name.manifest" "$@" \
+		</dev/null >"$WORK/$st_name.out" 2>&1 &
+	T_JOBS="$T_JOBS $!"
+	while [ ! -f "$WORK/$st_name.manifest" ]; do
+		i=$((i + 1))
+		if [ $i -gt 600 ] || ! kill -0 $! 2>/dev/null; then
+			fail "target $st_bin did not start: $(oneline "$WORK/$st_name.out")"
+			return 1
+		fi
+		usleep 100000
+	done
+	eval "PID_$st_name=$(manifest_fact "$WORK/$st_name.manifest" pid)"
+}
+
+manifest_fact() {
+	sed -n "s/^@$2 //p" "$1" | head -n 1
+}
+
+stop_targets() {
+	for job in $T_JOBS; do
+		kill -KILL "$job" 2>/dev/null
+	done
+	T_JOBS=
+}
+
+# ------------------------------------------------------------- processes
+
+# State letter of every thread of PID, sorted and unique (e.g. "S" or "T").
+thread_states() {
+	local s
+	for s in "/proc/$1/task/"*/status; do
+		sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$s"
+	done 2>/dev/null | sort -u | tr -d '\n'
+}
+
+# wait_states PID WANT: wait up to 10 s until every thread is in state WANT.
+wait_states() {
+	local i=0
+	while [ "$(thread_states "$1")" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		usleep 100000
+	done
+	return 0
+}
+
+# A sleeping target must be sleeping again (S) after a dump, not stopped.
+expect_resumed() {
+	wait_states "$1" S || fail "target $1 not resumed: thread states '$(thread_states "$1")'"
+}
+
+status_kb() {
+	sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status"
+}
+
+# A pid that no process has (a child that has exited and been reaped).
+free_pid() {
+	local fp
+	true &
+	fp=$!
+	wait $fp
+	echo $fp
+}
+
+# ----------------------------------------------------------------- ckpt
+
+# cli_dump OUTFILE ARGS...: ckpt dump ARGS -o OUTFILE; stderr in $WORK/cli.err
+cli_dump() {
+	local cd_out=$1
+	shift
+	tmo "$CKPT" dump "$@" -o "$cd_out" 2>"$WORK/cli.err"
+}
+
+# expect_exit WANT RC WHAT: fail unless RC is WANT.
+expect_exit() {
+	[ "$2" -eq "$1" ] ||
+		fail "$3 exited $2, expected $1: $(oneline "$WORK/cli.err")"
+}
+
+# raw_ioctl WANT ARGS...: run ckpt-ioctl ARGS, expect "OK" or "ERR WANT[|WANT2]".
+raw_ioctl() {
+	local ri_want=$1 ri_out ri_word
+	shift
+	ri_out=$(tmo /ckpt/bin/ckpt-ioctl "$@" 2>&1)
+	ri_word=$(echo "$ri_out" | awk 'NR == 1 { print ($1 == "OK") ? "OK" : $2 }')
+	case "|$ri_want|" in
+	*"|$ri_word|"*) return 0 ;;
+	esac
+	fail "ckpt-ioctl $*: got '$ri_out', expected $ri_want"
+}
+
+# check_image ARGS...: ckpt-imgcheck --summary ARGS; its failures become the
+# reason.
+check_image() {
+	/ckpt/bin/ckpt-imgcheck --summary x "$@" >"$WORK/check.out" 2>&1 ||
+		fail "$(sed 's/^not ok - x: //' "$WORK/check.out")"
+}
+
+# Lines in dmesg since the last "ckpt-e2e: MARK" we wrote.
+dmesg_mark() {
+	echo "ckpt-e2e: $1" >/dev/kmsg
+}
+
+dmesg_since() {
+	dmesg | awk -v m="ckpt-e2e: $1" 'index($0, m) { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }'
+}
+
+# with_stopped PID CMD ARGS...: run CMD while PID is stopped by SIGSTOP.
+with_stopped() {
+	local ws_pid=$1 ws_rc=0
+	shift
+	kill -STOP "$ws_pid"
+	wait_states "$ws_pid" T || fail "SIGSTOP did not stop $ws_pid" || ws_rc=1
+	[ $ws_rc -eq 0 ] && { "$@" || ws_rc=$?; }
+	kill -CONT "$ws_pid"
+	return $ws_rc
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# The guest test suite, run by /init inside QEMU: sources every t*.sh next to
+# it in order (each registers and runs its tests with `t`), prints one
+# "ok - NAME" / "not ok - NAME: reason" line per test, exits 0 iff all passed.
+GUEST=$(dirname "$0")
+. "$GUEST/lib.sh"
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+echo "# ckpt e2e suite on $(uname -r), $(nproc) CPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo)"
+dmesg_mark suite-start
+
+for f in "$GUEST"/t[0-9]*.sh; do
+	. "$f"
+done
+
+stop_targets
+echo "# guest: $T_PASS passed, $T_FAIL failed"
+[ "$T_FAIL" -eq 0 ]

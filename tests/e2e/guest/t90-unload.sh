@@ -1,0 +1,27 @@
+# The end: no reference left behind, nothing bad in the kernel log.
+
+test_rmmod() {
+	lsmod | grep -q '^ckpt ' || fail "ckpt is not loaded" || return
+	rmmod ckpt 2>"$WORK/rmmod.err" ||
+		fail "rmmod ckpt: $(oneline "$WORK/rmmod.err") ($(lsmod | grep '^ckpt '))" || return
+	[ ! -e /dev/ckpt ] || fail "/dev/ckpt still exists after rmmod"
+}
+
+test_reload() {
+	[ -f "$KMOD/ckpt.ko" ] || fail "no ckpt.ko" || return
+	insmod "$KMOD/ckpt.ko" 2>"$WORK/insmod.err" || fail "insmod: $(oneline "$WORK/insmod.err")" || return
+	[ -c /dev/ckpt ] || fail "no /dev/ckpt after reloading" || return
+	rmmod ckpt 2>"$WORK/rmmod.err" || fail "rmmod: $(oneline "$WORK/rmmod.err")"
+}
+
+test_dmesg_clean() {
+	local bad
+	bad=$(dmesg_since suite-start | grep -E 'WARNING|BUG|Oops|leak|refcount' | head -n 5)
+	[ -z "$bad" ] || fail "kernel log: $bad"
+}
+
+stop_targets
+sleep 1
+t module/rmmod test_rmmod
+t module/reload test_reload
+t dmesg/clean test_dmesg_clean

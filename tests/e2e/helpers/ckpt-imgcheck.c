@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt-imgcheck: read a ckpt image independently of the ckpt CLI (straight
+ * from include/uapi/linux/ckpt.h) and check it against a target's manifest
+ * (format in ../lib/e2e.h).
+ *
+ *   ckpt-imgcheck [--prefix P | --summary NAME] [--tid T]
+ *                 [--state stopped|frozen|running] [--release R]
+ *                 IMAGE|- MANIFEST
+ *   ckpt-imgcheck --json-pages [--prefix P | --summary NAME] JSON|- MANIFEST
+ *
+ * The second form checks only the per-region page counts, taking the page
+ * addresses from the "page_addrs" arrays of `ckpt show --json --pages`.
+ *
+ * Prints one TAP-style line per check ("ok - P<name>" or
+ * "not ok - P<name>: reason"), or with --summary a single line for all of
+ * them; exits 0 when every check passed, 1 when one failed, 2 on a usage or
+ * I/O error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/ckpt.h>
+
+#include "../lib/e2e.h"
+
+#define MAX_REGIONS	256
+#define PAGE		E2E_PAGE_SIZE
+
+struct region {
+	char name[64];
+	uint64_t start, end;
+	long expected, pattern;
+	long pages, matched;
+};
+
+static struct {
+	struct region r[MAX_REGIONS];
+	int nr;
+	long pid, threads, ldt_nr, min_vmas;
+	uint64_t seed;
+	char ldt_hex[8192];
+} man = { .pid = -1, .threads = -1, .ldt_nr = -1, .min_vmas = -1, .seed = E2E_SEED };
+
+static const char *prefix = "";
+static const char *summary;	/* one line for everything, named this */
+static char summary_buf[4096];
+static int failures;
+
+static void result(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (summary) {
+		size_t n = strlen(summary_buf);
+
+		if (ok || n + 2 >= sizeof(summary_buf))
+			goto out;
+		n += snprintf(summary_buf + n, sizeof(summary_buf) - n, "%s%s: ",
+			      failures ? "; " : "", name);
+		va_start(ap, fmt);
+		if (n < sizeof(summary_buf))
+			vsnprintf(summary_buf + n, sizeof(summary_buf) - n, fmt, ap);
+		va_end(ap);
+		goto out;
+	}
+	printf("%sok - %s%s", ok ? "" : "not ", prefix, name);
+	if (fmt && *fmt) {
+		printf(ok ? " # " : ": ");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	printf("\n");
+out:
+	if (!ok)
+		failures++;
+}
+
+static void print_summary(void)
+{
+	if (!summary)
+		return;
+	if (failures)
+		printf("not ok - %s: %s\n", summary, summary_buf);
+	else
+		printf("ok - %s\n", summary);
+}
+
+/* ------------------------------------------------------------- manifest */
+
+static void read_manifest(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+
+	if (!f) {
+		fprintf(stderr, "ckpt-imgcheck: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct region *r = &man.r[man.nr];
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (line[0] == '@') {
+			sscanf(line, "@pid %ld", &man.pid);
+			sscanf(line, "@threads %ld", &man.threads);
+			sscanf(line, "@vmas %ld", &man.min_vmas);
+			sscanf(line, "@seed %" SCNx64, &man.seed);
+			sscanf(line, "@ldt %ld %8191s", &man.ldt_nr, man.ldt_hex);
+			continue;
+		}
+		if (man.nr == MAX_REGIONS ||
+		    sscanf(line, "%63s %" SCNx64 " %" SCNx64 " %ld %ld", r->name,
+			   &r->start, &r->end, &r->expected, &r->pattern) != 5) {
+			fprintf(stderr, "ckpt-imgcheck: %s: bad line: %s", path, line);
+			exit(2);
+		}
+		man.nr++;
+	}
+	fclose(f);
+}
+
+static struct region *region_of(uint64_t addr)
+{
+	for (int i = 0; i < man.nr; i++)
+		if (man.r[i].start <= addr && addr < man.r[i].end)
+			return &man.r[i];
+	return NULL;
+}
+
+/* --------------------------------------------------------------- stream */
+
+static int in_fd;
+static uint64_t offset;		/* stream offset of the next byte */
+
+/* Reads exactly @n bytes; returns 0 at a clean end of stream, 1 on success. */
+static int get(void *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = read(in_fd, (char *)buf + done, n - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "ckpt-imgcheck: read: %s\n", strerror(errno));
+			exit(2);
+		}
+		if (r == 0)
+			return done == 0 ? 0 : -1;
+		done += r;
+	}
+	offset += n;
+	return 1;
+}
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/* Raw (not inverted) CRC-32C update; start with ~0, finish with ~. */
+static uint32_t crc_update(uint32_t c, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	while (n--)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c;
+}
+
+/* ----------------------------------------------------------------- image */
+
+struct image {
+	struct ckpt_head head;
+	struct ckpt_task task;
+	struct ckpt_tail tail;
+	int have_head, have_task, have_tail, have_ldt;
+	uint64_t records, vmas, pages;
+	uint32_t crc_of_crcs;
+	struct ckpt_ldt ldt;
+	unsigned char ldt_raw[65536 * 8];
+	int vdso, vvar, vdso_pages, vvar_pages;
+	long special_with_pages;
+	char error[512];
+};
+
+static struct image img;
+
+#define BAD(...) do { snprintf(img.error, sizeof(img.error), __VA_ARGS__); return -1; } while (0)
+
+/* The VMA the PAGES records that follow belong to. */
+static struct {
+	struct ckpt_vma v;
+	char name[4096];
+	int valid;
+	uint64_t next_addr;	/* addresses must ascend */
+	long pages;
+} cur;
+
+static void end_vma(void)
+{
+	if (!cur.valid)
+		return;
+	if (!strcmp(cur.name, "[vdso]")) {
+		img.vdso = 1;
+		img.vdso_pages += cur.pages;
+	}
+	if (!strcmp(cur.name, "[vvar]")) {
+		img.vvar = 1;
+		img.vvar_pages += cur.pages;
+	}
+	if (cur.v.kind == CKPT_VMA_SPECIAL && cur.pages)
+		img.special_with_pages++;
+	cur.valid = 0;
+}
+
+static int read_payload(void *buf, size_t n, uint32_t *crc)
+{
+	if (get(buf, n) != 1)
+		BAD("stream ends inside a record at offset %llu", (unsigned long long)offset);
+	*crc = crc_update(*crc, buf, n);
+	return 0;
+}
+
+static int pages_record(const struct ckpt_rec_hdr *h, uint64_t payload_off, uint32_t *crc)
+{
+	static uint64_t addrs[CKPT_PAGES_MAX];
+	static unsigned char page[PAGE];
+	struct ckpt_pages p;
+	uint64_t head_len, pad;
+
+	if (!cur.valid)
+		BAD("PAGES record at %llu before any VMA", (unsigned long long)payload_off);
+	if (h->len < sizeof(p))
+		BAD("PAGES record too short");
+	if (read_payload(&p, sizeof(p), crc))
+		return -1;
+	if (p.nr < 1 || p.nr > CKPT_PAGES_MAX)
+		BAD("PAGES nr %u out of range", p.nr);
+	head_len = sizeof(p) + p.nr * 8ull;
+	if (p.data_off < head_len || (payload_off + p.data_off) % PAGE)
+		BAD("PAGES data_off %llu bad (payload at %llu)",
+		    (unsigned long long)p.data_off, (unsigned long long)payload_off);
+	if (h->len != p.data_off + (uint64_t)p.nr * PAGE)
+		BAD("PAGES len %llu != data_off + nr pages", (unsigned long long)h->len);
+	if (read_payload(addrs, p.nr * 8ull, crc))
+		return -1;
+	for (pad = head_len; pad < p.data_off; pad += 1) {
+		unsigned char z;
+
+		if (read_payload(&z, 1, crc))
+			return -1;
+		if (z)
+			BAD("PAGES padding not zero");
+	}
+	for (uint32_t i = 0; i < p.nr; i++) {
+		uint64_t a = addrs[i];
+		struct region *r;
+
+		if (a % PAGE || a < cur.v.start || a >= cur.v.end || a < cur.next_addr)
+			BAD("page address %#llx not ascending/aligned/inside VMA %#llx-%#llx",
+			    (unsigned long long)a, (unsigned long long)cur.v.start,
+			    (unsigned long long)cur.v.end);
+		cur.next_addr = a + PAGE;
+		if (read_payload(page, PAGE, crc))
+			return -1;
+		r = region_of(a);
+		if (r) {
+			r->pages++;
+			r->matched += e2e_page_matches(page, a, man.seed);
+		}
+	}
+	cur.pages += p.nr;
+	img.pages += p.nr;
+	return 0;
+}
+
+static int vma_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
+{
+	end_vma();
+	if (h->len < sizeof(cur.v))
+		BAD("VMA record too short");
+	if (read_payload(&cur.v, sizeof(cur.v), crc))
+		return -1;
+	if (h->len != sizeof(cur.v) + cur.v.name_len || cur.v.name_len >= sizeof(cur.name))
+		BAD("VMA name_len %u does not match len %llu", cur.v.name_len,
+		    (unsigned long long)h->len);
+	cur.name[0] = 0;
+	if (cur.v.name_len) {
+		if (read_payload(cur.name, cur.v.name_len, crc))
+			return -1;
+		if (cur.name[cur.v.name_len - 1])
+			BAD("VMA name not NUL-terminated");
+	}
+	if (cur.v.start >= cur.v.end || cur.v.start % PAGE || cur.v.end % PAGE)
+		BAD("VMA %#llx-%#llx malformed", (unsigned long long)cur.v.start,
+		    (unsigned long long)cur.v.end);
+	cur.valid = 1;
+	cur.next_addr = cur.v.start;
+	cur.pages = 0;
+	img.vmas++;
+	return 0;
+}
+
+static int fixed_record(const struct ckpt_rec_hdr *h, void *buf, size_t size, uint32_t *crc)
+{
+	if (h->len < size)
+		BAD("record type %u too short (%llu < %zu)", h->type,
+		    (unsigned long long)h->len, size);
+	return read_payload(buf, size, crc);
+}
+
+/* Reads the rest of a record (fields this reader does not know). */
+static int skip_rest(uint64_t left, uint32_t *crc)
+{
+	unsigned char buf[4096];
+
+	while (left) {
+		size_t n = left < sizeof(buf) ? left : sizeof(buf);
+
+		if (read_payload(buf, n, crc))
+			return -1;
+		left -= n;
+	}
+	return 0;
+}
+
+static int read_image(void)
+{
+	uint32_t crcs = ~0u;
+
+	for (;;) {
+		struct ckpt_rec_hdr h;
+		uint64_t start = offset, payload_off;
+		uint32_t crc = ~0u;
+		int r;
+
+		r = get(&h, sizeof(h));
+		if (r == 0 && img.have_tail)
+			return 0;
+		if (r == 0)
+			BAD("stream ends without a TAIL record");
+		if (r < 0)
+			BAD("stream ends inside a record header at %llu", (unsigned long long)start);
+		if (img.have_tail)
+			BAD("data after the TAIL record");
+		if (!img.have_head && h.type != CKPT_REC_HEAD)
+			BAD("first record has type %u, not HEAD", h.type);
+		payload_off = offset;
+		crc = crc_update(crc, &h, 16);
+
+		switch (h.type) {
+		case CKPT_REC_HEAD:
+			if (img.have_head)
+				BAD("second HEAD record");
+			if (fixed_record(&h, &img.head, sizeof(img.head), &crc))
+				return -1;
+			img.have_head = 1;
+			if (memcmp(img.head.magic, CKPT_IMAGE_MAGIC, 8))
+				BAD("bad magic");
+			if (img.head.major != CKPT_FORMAT_MAJOR)
+				BAD("format major %u", img.head.major);
+			if (img.head.page_size != PAGE || img.head.arch != CKPT_ARCH_X86_64)
+				BAD("page_size %u arch %u", img.head.page_size, img.head.arch);
+			r = skip_rest(h.len - sizeof(img.head), &crc);
+			break;
+		case CKPT_REC_TASK:
+			r = fixed_record(&h, &img.task, sizeof(img.task), &crc) ||
+			    skip_rest(h.len - sizeof(img.task), &crc);
+			img.have_task = 1;
+			break;
+		case CKPT_REC_VMA:
+			r = vma_record(&h, &crc);
+			break;
+		case CKPT_REC_PAGES:
+			r = pages_record(&h, payload_off, &crc);
+			break;
+		case CKPT_REC_LDT:
+			if (fixed_record(&h, &img.ldt, sizeof(img.ldt), &crc))
+				return -1;
+			if (img.ldt.entry_size != 8 || img.ldt.nr > 8192 ||
+			    h.len != sizeof(img.ldt) + 8ull * img.ldt.nr)
+				BAD("LDT entry_size %u nr %u len %llu", img.ldt.entry_size,
+				    img.ldt.nr, (unsigned long long)h.len);
+			r = read_payload(img.ldt_raw, 8ull * img.ldt.nr, &crc);
+			img.have_ldt = 1;
+			break;
+		case CKPT_REC_TAIL:
+			end_vma();
+			if (fixed_record(&h, &img.tail, sizeof(img.tail), &crc))
+				return -1;
+			img.have_tail = 1;
+			if (img.tail.nr_records != img.records || img.tail.bytes != start ||
+			    img.tail.nr_vmas != img.vmas || img.tail.nr_pages != img.pages)
+				BAD("TAIL says records %llu bytes %llu vmas %llu pages %llu, "
+				    "stream has %llu %llu %llu %llu",
+				    (unsigned long long)img.tail.nr_records,
+				    (unsigned long long)img.tail.bytes,
+				    (unsigned long long)img.tail.nr_vmas,
+				    (unsigned long long)img.tail.nr_pages,
+				    (unsigned long long)img.records, (unsigned long long)start,
+				    (unsigned long long)img.vmas, (unsigned long long)img.pages);
+			if (img.tail.crc != ~crcs)
+				BAD("TAIL crc %#x, computed %#x", img.tail.crc, ~crcs);
+			r = skip_rest(h.len - sizeof(img.tail), &crc);
+			break;
+		default:	/* unknown: skip */
+			r = skip_rest(h.len, &crc);
+			break;
+		}
+		if (r)
+			return -1;
+		if (~crc != h.crc)
+			BAD("record type %u at %llu: crc %#x, computed %#x", h.type,
+			    (unsigned long long)start, h.crc, ~crc);
+		/* padding to 8 */
+		while (offset % 8) {
+			unsigned char z;
+
+			if (get(&z, 1) != 1)
+				BAD("stream ends inside padding");
+			if (z)
+				BAD("non-zero padding after record type %u", h.type);
+		}
+		{
+			unsigned char le[4] = { h.crc, h.crc >> 8, h.crc >> 16, h.crc >> 24 };
+
+			if (h.type != CKPT_REC_TAIL)
+				crcs = crc_update(crcs, le, 4);
+		}
+		if (h.type != CKPT_REC_TAIL)
+			img.records++;
+	}
+}
+
+/* ----------------------------------------------------------------- checks */
+
+static const char *state_name(uint32_t s)
+{
+	switch (s) {
+	case CKPT_TASK_STOPPED: return "stopped";
+	case CKPT_TASK_FROZEN: return "frozen";
+	case CKPT_TASK_RUNNING: return "running";
+	}
+	return "unknown";
+}
+
+static void check_ldt(void)
+{
+	char hex[sizeof(man.ldt_hex)] = "";
+
+	if (man.ldt_nr < 0)
+		return;
+	if (!img.have_ldt) {
+		result(0, "ldt", "no LDT record");
+		return;
+	}
+	for (uint32_t i = 0; i < img.ldt.nr * 8 && 2 * i + 2 < sizeof(hex); i++)
+		sprintf(hex + 2 * i, "%02x", img.ldt_raw[i]);
+	if (img.ldt.nr < 1 || (long)img.ldt.nr != man.ldt_nr)
+		result(0, "ldt", "%u entries, target installed %ld", img.ldt.nr, man.ldt_nr);
+	else if (strcmp(hex, man.ldt_hex))
+		result(0, "ldt", "descriptors %s, target has %s", hex, man.ldt_hex);
+	else
+		result(1, "ldt", "%u entries match", img.ldt.nr);
+}
+
+static void check_all(const char *want_state, long want_tid, const char *release)
+{
+	result(img.have_task, "task-record", img.have_task ? "" : "no TASK record");
+	if (man.pid >= 0)
+		result(img.task.pid == man.pid, "pid", "image pid %d, target %ld",
+		       img.task.pid, man.pid);
+	if (want_tid >= 0)
+		result(img.task.tid == want_tid, "tid", "image tid %d, expected %ld",
+		       img.task.tid, want_tid);
+	if (man.threads >= 0)
+		result(img.task.nr_threads == man.threads, "threads",
+		       "image has %u threads, target %ld", img.task.nr_threads, man.threads);
+	if (want_state)
+		result(!strcmp(state_name(img.task.state), want_state), "state",
+		       "image state %s, expected %s", state_name(img.task.state), want_state);
+	if (release)
+		result(!strncmp(img.head.release, release, sizeof(img.head.release)),
+		       "release", "image release '%.65s', expected '%s'",
+		       img.head.release, release);
+	if (man.min_vmas >= 0)
+		result((long)img.vmas >= man.min_vmas, "vma-count",
+		       "%llu VMA records, target has at least %ld",
+		       (unsigned long long)img.vmas, man.min_vmas);
+	result(img.vdso && img.vvar && !img.vdso_pages && !img.vvar_pages &&
+	       !img.special_with_pages, "special-vmas",
+	       "[vdso] %s with %d pages, [vvar] %s with %d pages, %ld special VMAs with pages",
+	       img.vdso ? "present" : "MISSING", img.vdso_pages,
+	       img.vvar ? "present" : "MISSING", img.vvar_pages, img.special_with_pages);
+	check_ldt();
+	for (int i = 0; i < man.nr; i++) {
+		struct region *r = &man.r[i];
+		char name[80];
+
+		snprintf(name, sizeof(name), "region/%s", r->name);
+		result(r->pages == r->expected && r->matched == r->pattern, name,
+		       "%ld pages (expected %ld), %ld with the pattern (expected %ld)",
+		       r->pages, r->expected, r->matched, r->pattern);
+	}
+}
+
+/*
+ * Counts the addresses in every "page_addrs": [ "0x...", ... ] array of a
+ * JSON document; whitespace and layout do not matter.
+ */
+static int read_json_pages(FILE *f)
+{
+	static char doc[64 << 20];
+	size_t len = fread(doc, 1, sizeof(doc) - 1, f);
+	const char *p = doc;
+	long arrays = 0;
+
+	doc[len] = 0;
+	while ((p = strstr(p, "\"page_addrs\""))) {
+		const char *end;
+
+		p = strchr(p, '[');
+		end = p ? strchr(p, ']') : NULL;
+		if (!end)
+			break;
+		arrays++;
+		while ((p = strchr(p, '"')) && p < end) {
+			uint64_t a = strtoull(p + 1, NULL, 16);
+			struct region *r = region_of(a);
+
+			if (r)
+				r->pages++;
+			img.pages++;
+			p = strchr(p + 1, '"');
+			if (!p++)
+				break;
+		}
+		p = end;
+	}
+	return arrays;
+}
+
+static int json_main(const char *json, const char *manifest)
+{
+	FILE *f = strcmp(json, "-") ? fopen(json, "r") : stdin;
+
+	read_manifest(manifest);
+	if (!f) {
+		fprintf(stderr, "ckpt-imgcheck: %s: %s\n", json, strerror(errno));
+		return 2;
+	}
+	if (!read_json_pages(f))
+		result(0, "json", "no \"page_addrs\" arrays in %s", json);
+	for (int i = 0; i < man.nr; i++) {
+		struct region *r = &man.r[i];
+		char name[80];
+
+		snprintf(name, sizeof(name), "region/%s", r->name);
+		result(r->pages == r->expected, name, "%ld pages (expected %ld)",
+		       r->pages, r->expected);
+	}
+	print_summary();
+	return failures ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ckpt-imgcheck [--prefix P|--summary NAME] [--tid T] [--state S] "
+		"[--release R] IMAGE|- MANIFEST\n"
+		"       ckpt-imgcheck --json-pages [--prefix P|--summary NAME] JSON|- MANIFEST\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *state = NULL, *release = NULL;
+	long tid = -1;
+	int i, json = 0;
+
+	for (i = 1; i < argc && !strncmp(argv[i], "--", 2); i += 2) {
+		if (!strcmp(argv[i], "--json-pages")) {
+			json = 1;
+			i--;
+			continue;
+		}
+		if (i + 1 >= argc)
+			usage();
+		if (!strcmp(argv[i], "--prefix"))
+			prefix = argv[i + 1];
+		else if (!strcmp(argv[i], "--summary"))
+			summary = argv[i + 1];
+		else if (!strcmp(argv[i], "--tid"))
+			tid = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--state"))
+			state = argv[i + 1];
+		else if (!strcmp(argv[i], "--release"))
+			release = argv[i + 1];
+		else
+			usage();
+	}
+	if (argc - i != 2)
+		usage();
+	if (json)
+		return json_main(argv[i], argv[i + 1]);
+	read_manifest(argv[i + 1]);
+	in_fd = strcmp(argv[i], "-") ? open(argv[i], O_RDONLY) : 0;
+	if (in_fd < 0) {
+		fprintf(stderr, "ckpt-imgcheck: %s: %s\n", argv[i], strerror(errno));
+		return 2;
+	}
+	crc_init();
+	if (read_image()) {
+		result(0, "image", "%s", img.error);
+		print_summary();
+		return 1;
+	}
+	result(1, "image", "%llu records, %llu VMAs, %llu pages, %llu bytes",
+	       (unsigned long long)img.records + 1, (unsigned long long)img.vmas,
+	       (unsigned long long)img.pages, (unsigned long long)offset);
+	check_all(state, tid, release);
+	print_summary();
+	return failures ? 1 : 0;
+}
