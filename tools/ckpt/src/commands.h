@@ -1,0 +1,38 @@
+// The subcommands, each taking parsed options and returning an exit code.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+
+namespace ckpt {
+
+struct DumpOptions {
+    pid_t pid = 0;
+    std::string output;  // "-" is stdout
+    bool live = false;
+    bool leave_stopped = false;
+    bool quiet = false;
+    std::chrono::milliseconds stop_timeout{10000};
+};
+
+struct ShowOptions {
+    std::string input;  // "-" is stdin
+    bool json = false;
+    bool pages = false;
+};
+
+struct VerifyOptions {
+    std::string input;  // "-" is stdin
+    pid_t pid = 0;      // 0: structure and checksums only
+    bool live = false;
+    bool quiet = false;
+    std::chrono::milliseconds stop_timeout{10000};
+};
+
+int run_dump(const DumpOptions& options);
+int run_show(const ShowOptions& options);
+int run_verify(const VerifyOptions& options);
+
+}  // namespace ckpt

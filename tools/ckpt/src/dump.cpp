@@ -1,0 +1,253 @@
+// `ckpt dump`: stop the target, have /dev/ckpt stream its image into a file
+// or stdout, resume the target, report.
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/ckpt.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+
+#include "commands.h"
+#include "format_util.h"
+#include "image_format.h"
+#include "interrupt.h"
+#include "procfs.h"
+#include "progress.h"
+#include "target_stop.h"
+
+namespace ckpt {
+namespace {
+
+constexpr const char* kDevicePath = "/dev/ckpt";
+
+// Owns the device fd.
+class Device {
+public:
+    static Expected<Device> open() {
+        int fd = ::open(kDevicePath, O_RDWR | O_CLOEXEC);
+        if (fd >= 0) return Device(fd);
+        const int err = errno;
+        if (err == ENOENT || err == ENODEV || err == ENXIO)
+            return io_error(std::string(kDevicePath) + ": no such device: load the module with `insmod ckpt.ko`");
+        if (err == EACCES || err == EPERM)
+            return io_error(std::string(kDevicePath) + ": " + std::strerror(err) +
+                            ": run as root or with CAP_CHECKPOINT_RESTORE");
+        return io_error(std::string(kDevicePath) + ": " + std::strerror(err));
+    }
+    Device(Device&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+    ~Device() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int fd() const { return fd_; }
+
+private:
+    explicit Device(int fd) : fd_(fd) {}
+    int fd_;
+};
+
+bool is_regular_file(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// The image destination.  A named regular file that does not end up holding
+// a complete image is removed; stdout is never closed or removed.
+class Output {
+public:
+    static Expected<Output> open(const std::string& path) {
+        if (path == "-") {
+            if (::isatty(STDOUT_FILENO))
+                return usage_error("refusing to write an image to a terminal: redirect stdout or use -o FILE");
+            return Output(STDOUT_FILENO, "<stdout>", false, is_regular_file(STDOUT_FILENO), false);
+        }
+        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) return io_error(path + ": " + std::strerror(errno));
+        const bool regular = is_regular_file(fd);
+        return Output(fd, path, true, regular, regular);
+    }
+    Output(Output&& other) noexcept
+        : fd_(other.fd_), name_(std::move(other.name_)), owned_(other.owned_), regular_(other.regular_),
+          removable_(other.removable_), keep_(other.keep_) {
+        other.owned_ = false;
+        other.removable_ = false;
+    }
+    Output(const Output&) = delete;
+    Output& operator=(const Output&) = delete;
+    ~Output() {
+        if (owned_) ::close(fd_);
+        if (removable_ && !keep_) {
+            set_interrupt_remove_path(nullptr);
+            ::unlink(name_.c_str());
+        }
+    }
+
+    int fd() const { return fd_; }
+    const std::string& name() const { return name_; }
+    // A regular file (maybe stdout redirected to one): its size shows progress.
+    bool is_regular() const { return regular_; }
+    // A regular file ckpt created from -o FILE: holds exactly the image.
+    bool is_removable() const { return removable_; }
+
+    // Closes a file (reporting late write errors) and keeps it.
+    Status commit() {
+        if (owned_) {
+            owned_ = false;
+            if (::close(fd_) != 0) return io_error(name_ + ": " + std::strerror(errno));
+        }
+        keep_ = true;
+        set_interrupt_remove_path(nullptr);
+        return ok_status();
+    }
+
+private:
+    Output(int fd, std::string name, bool owned, bool regular, bool removable)
+        : fd_(fd), name_(std::move(name)), owned_(owned), regular_(regular), removable_(removable) {}
+    int fd_;
+    std::string name_;
+    bool owned_;
+    bool regular_;
+    bool removable_;
+    bool keep_ = false;
+};
+
+// What each errno of CKPT_IOC_CHECKPOINT means (README.md, "The ioctl").
+std::string errno_hint(int err, const ckpt_checkpoint_args& args) {
+    switch (err) {
+    case EBUSY: return "target is running: stop it first or use --live (or it was resumed during the dump)";
+    case ESRCH: return "no such process, or it has exited";
+    case EINVAL: return "a kernel thread, or the module rejected the request or the output fd";
+    case EPERM:
+    case EACCES: return "need root, CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN";
+    case EOPNOTSUPP: return "unsupported mapping at " + hex(args.err_addr) + " (hugetlb cannot be dumped)";
+    case EIO: return "a page that holds data could not be read";
+    case EBADF: return "the output is not open for writing";
+    case EAGAIN: return "the output is non-blocking and would block";
+    case ENOSPC: return "no space left for the image";
+    case EPIPE: return "the reader of the output pipe went away";
+    case EINTR: return "interrupted";
+    case ENOTTY: return "/dev/ckpt does not know this ioctl: module and tool versions differ";
+    case ENOMEM: return "the kernel ran out of memory";
+    default: return "";
+    }
+}
+
+void print_summary(const DumpOptions& options, const Output& out, const ckpt_checkpoint_args& args,
+                   double seconds, const TargetStop& stop) {
+    std::fprintf(stderr, "ckpt: dumped pid %d to %s: %s (%llu bytes), %llu VMAs, %llu pages in %s\n",
+                 int(options.pid), out.name().c_str(), human_bytes(args.bytes).c_str(),
+                 static_cast<unsigned long long>(args.bytes), static_cast<unsigned long long>(args.nr_vmas),
+                 static_cast<unsigned long long>(args.nr_pages), seconds_string(seconds).c_str());
+    const double down = std::chrono::duration<double>(stop.downtime()).count();
+    switch (stop.mode()) {
+    case StopMode::StoppedByUs:
+        std::fprintf(stderr, "ckpt: downtime %s%s\n", seconds_string(down).c_str(),
+                     options.leave_stopped ? " so far: target left stopped" : "");
+        break;
+    case StopMode::AlreadyStopped:
+        std::fprintf(stderr, "ckpt: downtime none: target was already stopped and stays stopped\n");
+        break;
+    case StopMode::Frozen:
+        std::fprintf(stderr, "ckpt: downtime none: target is frozen by its cgroup and stays frozen\n");
+        break;
+    case StopMode::Live:
+        std::fprintf(stderr, "ckpt: downtime none: live dump, the image may be inconsistent\n");
+        break;
+    }
+    std::fprintf(stderr, "ckpt: %llu page slots scanned, peak kernel memory %s\n",
+                 static_cast<unsigned long long>(args.pages_scanned), human_bytes(args.peak_kmem).c_str());
+}
+
+int fail(const Error& error) {
+    print_error(error.message);
+    return exit_code_for(error);
+}
+
+}  // namespace
+
+int run_dump(const DumpOptions& options) {
+    if (options.pid == ::getpid()) return fail(usage_error("ckpt cannot checkpoint itself"));
+    if (options.output == "-" && ::isatty(STDOUT_FILENO))
+        return fail(usage_error("refusing to write an image to a terminal: redirect stdout or use -o FILE"));
+
+    auto device = Device::open();
+    if (!device) return fail(device.error());
+
+    auto kthread = is_kernel_thread(options.pid);
+    if (!kthread) return fail(kthread.error());
+    if (*kthread)
+        return fail(io_error("pid " + std::to_string(options.pid) +
+                             " is a kernel thread: only user processes can be checkpointed"));
+
+    install_interrupt_handlers();
+    // A closed output pipe must surface as EPIPE from the ioctl, not kill us
+    // with the target still stopped.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    auto out = Output::open(options.output);
+    if (!out) return fail(out.error());
+    if (out->is_removable()) set_interrupt_remove_path(out->name().c_str());
+
+    auto stop = TargetStop::acquire(options.pid, {options.live, options.stop_timeout});
+    if (!stop) return fail(stop.error());
+
+    ckpt_checkpoint_args args{};
+    args.size = sizeof args;
+    args.flags = options.live ? CKPT_CHECKPOINT_LIVE : 0;
+    args.pid = options.pid;
+    args.fd = out->fd();
+
+    const auto started = TargetStop::Clock::now();
+    int rc, err;
+    {
+        std::optional<ProgressMeter> meter;
+        if (!options.quiet && out->is_regular() && ::isatty(STDERR_FILENO)) meter.emplace(out->fd());
+        // Never retried: after EINTR part of an image may already be in the fd.
+        rc = ::ioctl(device->fd(), CKPT_IOC_CHECKPOINT, &args);
+        err = errno;
+    }
+    const double seconds = std::chrono::duration<double>(TargetStop::Clock::now() - started).count();
+
+    if (rc != 0) {
+        Status resumed = stop->resume();  // even with --leave-stopped: the dump failed
+        std::string msg = "checkpoint of pid " + std::to_string(options.pid) + " failed: " + std::strerror(err);
+        std::string hint = errno_hint(err, args);
+        if (!hint.empty()) msg += ": " + hint;
+        if (args.err_addr != 0 && err != EOPNOTSUPP) msg += ": failed at VMA " + hex(args.err_addr);
+        if (args.bytes != 0) msg += " (" + std::to_string(args.bytes) + " bytes written before the failure)";
+        print_error(msg);
+        if (!resumed) print_error(resumed.error().message);
+        return kExitSystem;
+    }
+
+    if (options.leave_stopped) {
+        stop->keep_stopped();
+    } else if (Status resumed = stop->resume(); !resumed) {
+        print_error(resumed.error().message);
+        return kExitSystem;
+    }
+
+    // The module reports what it wrote; a file of another size means
+    // something else wrote to it too.
+    int status = kExitOk;
+    if (out->is_removable()) {
+        struct stat st {};
+        if (::fstat(out->fd(), &st) == 0 && uint64_t(st.st_size) != args.bytes) {
+            print_error(out->name() + ": holds " + std::to_string(st.st_size) + " bytes but the module wrote " +
+                        std::to_string(args.bytes));
+            status = kExitProblem;
+        }
+    }
+    if (Status committed = out->commit(); !committed) return fail(committed.error());
+    if (!options.quiet) print_summary(options, *out, args, seconds, *stop);
+    return status;
+}
+
+}  // namespace ckpt

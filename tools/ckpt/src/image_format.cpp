@@ -1,0 +1,67 @@
+#include "image_format.h"
+
+#include <cstdio>
+
+namespace ckpt {
+
+std::string record_type_name(uint32_t type) {
+    switch (type) {
+    case CKPT_REC_HEAD: return "HEAD";
+    case CKPT_REC_TASK: return "TASK";
+    case CKPT_REC_MM: return "MM";
+    case CKPT_REC_VMA: return "VMA";
+    case CKPT_REC_PAGES: return "PAGES";
+    case CKPT_REC_LDT: return "LDT";
+    case CKPT_REC_TAIL: return "TAIL";
+    }
+    return "type " + std::to_string(type);
+}
+
+bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_TAIL; }
+
+std::string vma_kind_name(uint32_t kind) {
+    switch (kind) {
+    case CKPT_VMA_ANON: return "anon";
+    case CKPT_VMA_FILE: return "file";
+    case CKPT_VMA_SHARED: return "shared";
+    case CKPT_VMA_SPECIAL: return "special";
+    }
+    return "kind " + std::to_string(kind);
+}
+
+std::string task_state_name(uint32_t state) {
+    switch (state) {
+    case CKPT_TASK_STOPPED: return "stopped";
+    case CKPT_TASK_FROZEN: return "frozen";
+    case CKPT_TASK_RUNNING: return "running";
+    }
+    return "state " + std::to_string(state);
+}
+
+std::string arch_name(uint32_t arch) {
+    if (arch == CKPT_ARCH_X86_64) return "x86_64";
+    return "arch " + std::to_string(arch);
+}
+
+std::string perms_string(uint64_t vm_flags) {
+    std::string s = "----";
+    if (vm_flags & kVmRead) s[0] = 'r';
+    if (vm_flags & kVmWrite) s[1] = 'w';
+    if (vm_flags & kVmExec) s[2] = 'x';
+    s[3] = (vm_flags & kVmMayShare) ? 's' : 'p';
+    return s;
+}
+
+// Inverse of the kernel's new_encode_dev().
+uint32_t dev_major(uint64_t dev) { return uint32_t((dev & 0xfff00) >> 8); }
+uint32_t dev_minor(uint64_t dev) { return uint32_t((dev & 0xff) | ((dev >> 12) & 0xfff00)); }
+
+std::string dev_string(uint64_t dev) { return dev_string(dev_major(dev), dev_minor(dev)); }
+
+std::string dev_string(uint32_t major, uint32_t minor) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%02x:%02x", major, minor);
+    return buf;
+}
+
+}  // namespace ckpt

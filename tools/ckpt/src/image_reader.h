@@ -1,0 +1,81 @@
+// Streaming, validating reader for ckpt images.
+//
+// The reader makes one sequential pass, holding at most one PAGES record's
+// metadata and one page in memory, and checks every rule of <linux/ckpt.h>:
+// alignment, zero padding, record order, CRCs, page placement and the TAIL
+// totals and CRC chain.  Records are handed to an ImageVisitor as they pass.
+#pragma once
+
+#include <linux/ckpt.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "byte_source.h"
+#include "expected.h"
+
+namespace ckpt {
+
+struct VmaRecord {
+    uint64_t offset = 0;  // stream offset of the record header
+    ckpt_vma vma{};
+    std::string name;     // without the trailing NUL
+};
+
+struct PagesRecord {
+    uint64_t offset = 0;
+    ckpt_pages pages{};
+    std::vector<uint64_t> addrs;
+};
+
+struct LdtRecord {
+    uint64_t offset = 0;
+    ckpt_ldt ldt{};
+    std::vector<uint64_t> entries;  // raw 8-byte descriptors
+};
+
+struct ImageSummary {
+    ckpt_head head{};
+    ckpt_tail tail{};
+    uint64_t records = 0;  // including HEAD and TAIL
+    uint64_t vmas = 0;
+    uint64_t pages = 0;
+    uint64_t bytes = 0;    // whole stream, TAIL included
+};
+
+// Callbacks run after the record's CRC and structure were checked, except
+// on_pages/on_page: page contents are streamed, so they run before the
+// PAGES record's CRC is known.  A bad CRC still fails read().
+class ImageVisitor {
+public:
+    virtual ~ImageVisitor() = default;
+    virtual void on_head(const ckpt_head&) {}
+    virtual void on_task(const ckpt_task&) {}
+    virtual void on_mm(const ckpt_mm&) {}
+    virtual void on_vma(const VmaRecord&) {}
+    virtual void on_pages(const PagesRecord&) {}
+    virtual void on_page(uint64_t /*addr*/, const uint8_t* /*data*/, size_t /*page_size*/) {}
+    virtual void on_ldt(const LdtRecord&) {}
+    virtual void on_unknown(uint32_t /*type*/, uint64_t /*offset*/, uint64_t /*len*/) {}
+    virtual void on_tail(const ckpt_tail&) {}
+};
+
+class ImageReader {
+public:
+    explicit ImageReader(ByteSource& source);
+    ~ImageReader();
+    ImageReader(const ImageReader&) = delete;
+    ImageReader& operator=(const ImageReader&) = delete;
+
+    // Reads the whole stream.  Format errors name the record and its stream
+    // offset; Io errors come from the source.  Call once.
+    Expected<ImageSummary> read(ImageVisitor& visitor);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ckpt

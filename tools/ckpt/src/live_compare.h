@@ -1,0 +1,86 @@
+// `ckpt verify --pid`: compare an image with the (stopped) live process.
+//
+// Three checks: every dumped page equals /proc/PID/mem; every page the
+// process has resident or swapped is in the image unless the format says it
+// is skipped (clean file pages, zero pages); the image's VMAs are exactly the
+// process's VMAs.  Page residency comes from /proc/PID/pagemap, snapshotted
+// before any /proc/PID/mem read can fault pages in.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "expected.h"
+#include "image_reader.h"
+#include "procfs.h"
+
+namespace ckpt {
+
+struct LiveCompareResult {
+    uint64_t pages_compared = 0;
+    uint64_t pages_matched = 0;
+    uint64_t content_mismatches = 0;    // differ from, or unreadable in, /proc/PID/mem
+    uint64_t missing_pages = 0;         // resident/swapped with data, not in the image
+    uint64_t extra_clean_file_pages = 0;  // clean page-cache pages that were dumped
+    uint64_t zero_pages_accepted = 0;
+    uint64_t clean_file_pages_skipped = 0;
+    uint64_t dumped_not_resident = 0;   // informational: dumped but absent from pagemap
+    uint64_t vma_differences = 0;
+    // The first few problems of each category, ready to print.
+    std::vector<std::string> problems;
+    // Worth saying, not failing over (e.g. the image names another pid).
+    std::vector<std::string> warnings;
+
+    bool ok() const {
+        return content_mismatches == 0 && missing_pages == 0 && extra_clean_file_pages == 0 && vma_differences == 0;
+    }
+};
+
+class LiveComparer final : public ImageVisitor {
+public:
+    // Opens /proc/PID/{mem,pagemap,smaps} and snapshots page residency.
+    // The target should be stopped already.
+    static Expected<std::unique_ptr<LiveComparer>> create(pid_t pid);
+
+    void on_head(const ckpt_head& head) override;
+    void on_task(const ckpt_task& task) override;
+    void on_vma(const VmaRecord& vma) override;
+    void on_page(uint64_t addr, const uint8_t* data, size_t page_size) override;
+
+    // Runs the residency and VMA checks; call after the image read cleanly.
+    LiveCompareResult finish();
+
+private:
+    struct ResidentPage {
+        uint64_t addr;
+        uint64_t entry;  // raw pagemap entry
+    };
+
+    LiveComparer(pid_t pid, ProcFile mem, std::vector<ProcVma> vmas, std::vector<ResidentPage> resident,
+                 uint64_t page_size);
+
+    void note(uint64_t* counter, std::string message);
+    void check_vmas();
+    void check_residency();
+    bool page_is_zero(uint64_t addr);
+
+    pid_t pid_;
+    ProcFile mem_;
+    std::vector<ProcVma> proc_vmas_;
+    std::vector<ResidentPage> resident_;  // ascending addresses
+    uint64_t page_size_;
+    bool page_size_mismatch_ = false;
+    std::vector<VmaRecord> image_vmas_;   // ascending
+    std::vector<uint64_t> image_pages_;   // ascending
+    std::vector<uint8_t> buf_;
+    LiveCompareResult result_;
+};
+
+// "[vdso]"-style names of mappings the format calls SPECIAL.
+bool is_special_mapping_name(const std::string& name);
+
+}  // namespace ckpt

@@ -1,0 +1,298 @@
+// Command-line parsing and dispatch for the `ckpt` tool.
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "format_util.h"
+
+namespace ckpt {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+constexpr const char* kMainHelp = R"(Usage: ckpt [--version] [--help] COMMAND [ARGS]
+
+Checkpoint the memory of a running process through /dev/ckpt (ckpt.ko).
+
+Commands:
+  dump     write a process's memory image to a file or stdout
+  show     print what an image contains
+  verify   check an image's structure and checksums, optionally against the
+           live process
+  help     show the help of a command
+
+Exit status:
+  0  success
+  1  usage error
+  2  a problem was found: the image is invalid or does not match the process,
+     or the dumped file does not have the size the module reported
+  3  system error: open, ioctl or I/O failure, missing permissions, missing
+     module, a target that does not stop
+
+Run 'ckpt help COMMAND' for the options of a command.
+)";
+
+constexpr const char* kDumpHelp = R"(Usage: ckpt dump --pid PID -o FILE|- [options]
+
+Stops the process with SIGSTOP and waits until every thread is stopped, has
+/dev/ckpt write the process's memory image, then resumes it with SIGCONT.
+A process that is already stopped, or frozen by the cgroup v2 freezer, is
+neither signalled nor resumed.  A failed or interrupted dump resumes the
+process and removes the partial FILE.
+
+Options:
+  -p, --pid PID           process to checkpoint
+  -o, --output FILE|-     image file (created with mode 0600, truncated if it
+                          exists) or - for stdout (not a terminal)
+      --live              do not stop the process; the image may be torn
+      --leave-stopped     keep the process stopped after a successful dump
+      --stop-timeout SEC  how long to wait for the process to stop
+                          (default 10); it is resumed on timeout
+  -q, --quiet             no progress line and no summary
+  -h, --help              show this help
+
+Needs root or CAP_CHECKPOINT_RESTORE.  Exit status: see 'ckpt --help'.
+)";
+
+constexpr const char* kShowHelp = R"(Usage: ckpt show [--json] [--pages] FILE|-
+
+Prints an image: header, task, memory layout, one /proc/PID/maps-style line
+per VMA with its kind and dumped page count, the LDT and the tail totals.
+The image is streamed (a pipe works, nothing is held in memory) and fully
+validated; an invalid image exits with status 2 after printing what came
+before the damage.
+
+Options:
+      --json    print one JSON object instead (addresses and flag words are
+                hex strings, counts are numbers); nothing is printed for an
+                invalid image
+      --pages   also list the address of every dumped page per VMA
+  -h, --help    show this help
+
+Exit status: see 'ckpt --help'.
+)";
+
+constexpr const char* kVerifyHelp = R"(Usage: ckpt verify [options] FILE|-
+
+Checks the whole image: record order, alignment, zero padding, page
+placement, every CRC-32C, and the TAIL totals and CRC chain.  Prints
+"OK: ..." and exits 0 only if the image is fully valid.
+
+With --pid, also stops the process like 'ckpt dump' does and compares:
+every dumped page with /proc/PID/mem; every resident or swapped page (from
+/proc/PID/pagemap) with the image, allowing for clean file pages and zero
+pages, which the module skips; and the image's VMAs with the process's.
+For an exact comparison the process must not run between dump and verify:
+use 'ckpt dump --leave-stopped', verify, then 'kill -CONT PID'.  A process
+that ran in between differs at least in its stacks and TLS (the kernel
+rewrites rseq areas when a thread changes CPU).
+
+Options:
+  -p, --pid PID           also compare with this running process
+      --live              do not stop the process for the comparison
+      --stop-timeout SEC  how long to wait for it to stop (default 10)
+  -q, --quiet             print nothing on success
+  -h, --help              show this help
+
+Exit status: see 'ckpt --help'.
+)";
+
+int print_help(const char* text) {
+    std::fputs(text, stdout);
+    return kExitOk;
+}
+
+const char* help_for(const std::string& command) {
+    if (command == "dump") return kDumpHelp;
+    if (command == "show") return kShowHelp;
+    if (command == "verify") return kVerifyHelp;
+    return nullptr;
+}
+
+// One option of a command.  The handler gets the value (empty for flags)
+// and returns an error message or nothing.
+struct OptionSpec {
+    const char* long_name;   // "--pid"
+    const char* short_name;  // "-p" or nullptr
+    bool takes_value;
+    std::function<std::optional<std::string>(const std::string&)> apply;
+};
+
+// Parses args after the command name.  Returns an error message or nothing;
+// sets *help when --help was given.
+std::optional<std::string> parse_options(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs,
+                                         std::vector<std::string>* positionals, bool* help) {
+    bool options_done = false;
+    for (size_t i = 0; i < args.size(); i++) {
+        const std::string& arg = args[i];
+        if (options_done || arg == "-" || arg.empty() || arg[0] != '-') {
+            positionals->push_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        if (arg == "-h" || arg == "--help") {
+            *help = true;
+            return std::nullopt;
+        }
+        std::string name = arg;
+        std::optional<std::string> inline_value;
+        if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            name = arg.substr(0, eq);
+            inline_value = arg.substr(eq + 1);
+        }
+        const OptionSpec* spec = nullptr;
+        for (const auto& s : specs)
+            if (name == s.long_name || (s.short_name && name == s.short_name)) spec = &s;
+        if (!spec) return "unknown option '" + arg + "'";
+        std::string value;
+        if (spec->takes_value) {
+            if (inline_value) {
+                value = *inline_value;
+            } else if (i + 1 < args.size()) {
+                value = args[++i];
+            } else {
+                return std::string("option ") + spec->long_name + " needs a value";
+            }
+        } else if (inline_value) {
+            return std::string("option ") + spec->long_name + " takes no value";
+        }
+        if (auto err = spec->apply(value)) return std::string(spec->long_name) + ": " + *err;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> parse_pid(const std::string& text, pid_t* pid) {
+    if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
+        return "'" + text + "' is not a process id";
+    long long v = std::strtoll(text.c_str(), nullptr, 10);
+    if (v <= 0 || v > INT_MAX) return "'" + text + "' is not a process id";
+    *pid = pid_t(v);
+    return std::nullopt;
+}
+
+std::optional<std::string> parse_seconds(const std::string& text, std::chrono::milliseconds* out) {
+    char* end = nullptr;
+    errno = 0;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(v) || v <= 0 || v > 86400)
+        return "'" + text + "' is not a number of seconds between 0 and 86400";
+    *out = std::chrono::milliseconds(std::llround(v * 1000));
+    if (out->count() == 0) *out = std::chrono::milliseconds(1);
+    return std::nullopt;
+}
+
+int usage_failure(const std::string& command, const std::string& message) {
+    print_error(command + ": " + message + ": see 'ckpt help " + command + "'");
+    return kExitUsage;
+}
+
+int command_dump(const std::vector<std::string>& args) {
+    DumpOptions o;
+    bool have_pid = false, have_output = false, help = false;
+    std::vector<std::string> positionals;
+    const std::vector<OptionSpec> specs = {
+        {"--pid", "-p", true, [&](const std::string& v) { have_pid = true; return parse_pid(v, &o.pid); }},
+        {"--output", "-o", true,
+         [&](const std::string& v) -> std::optional<std::string> {
+             if (v.empty()) return "empty file name";
+             have_output = true;
+             o.output = v;
+             return std::nullopt;
+         }},
+        {"--live", nullptr, false, [&](const std::string&) { o.live = true; return std::optional<std::string>(); }},
+        {"--leave-stopped", nullptr, false,
+         [&](const std::string&) { o.leave_stopped = true; return std::optional<std::string>(); }},
+        {"--stop-timeout", nullptr, true, [&](const std::string& v) { return parse_seconds(v, &o.stop_timeout); }},
+        {"--quiet", "-q", false, [&](const std::string&) { o.quiet = true; return std::optional<std::string>(); }},
+    };
+    if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("dump", *err);
+    if (help) return print_help(kDumpHelp);
+    if (!positionals.empty()) return usage_failure("dump", "unexpected argument '" + positionals[0] + "'");
+    if (!have_pid) return usage_failure("dump", "missing --pid PID");
+    if (!have_output) return usage_failure("dump", "missing -o FILE (or -o - for stdout)");
+    if (o.live && o.leave_stopped) return usage_failure("dump", "--live and --leave-stopped contradict each other");
+    return run_dump(o);
+}
+
+int command_show(const std::vector<std::string>& args) {
+    ShowOptions o;
+    bool help = false;
+    std::vector<std::string> positionals;
+    const std::vector<OptionSpec> specs = {
+        {"--json", nullptr, false, [&](const std::string&) { o.json = true; return std::optional<std::string>(); }},
+        {"--pages", nullptr, false, [&](const std::string&) { o.pages = true; return std::optional<std::string>(); }},
+    };
+    if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("show", *err);
+    if (help) return print_help(kShowHelp);
+    if (positionals.size() != 1) return usage_failure("show", "expected exactly one FILE (or - for stdin)");
+    o.input = positionals[0];
+    return run_show(o);
+}
+
+int command_verify(const std::vector<std::string>& args) {
+    VerifyOptions o;
+    bool help = false, have_timeout = false;
+    std::vector<std::string> positionals;
+    const std::vector<OptionSpec> specs = {
+        {"--pid", "-p", true, [&](const std::string& v) { return parse_pid(v, &o.pid); }},
+        {"--live", nullptr, false, [&](const std::string&) { o.live = true; return std::optional<std::string>(); }},
+        {"--stop-timeout", nullptr, true,
+         [&](const std::string& v) {
+             have_timeout = true;
+             return parse_seconds(v, &o.stop_timeout);
+         }},
+        {"--quiet", "-q", false, [&](const std::string&) { o.quiet = true; return std::optional<std::string>(); }},
+    };
+    if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("verify", *err);
+    if (help) return print_help(kVerifyHelp);
+    if (positionals.size() != 1) return usage_failure("verify", "expected exactly one FILE (or - for stdin)");
+    if (o.pid == 0 && (o.live || have_timeout))
+        return usage_failure("verify", "--live and --stop-timeout only make sense with --pid");
+    o.input = positionals[0];
+    return run_verify(o);
+}
+
+int main_impl(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        std::fputs(kMainHelp, stderr);
+        return kExitUsage;
+    }
+    const std::string command = args[0];
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "--help" || command == "-h") return print_help(kMainHelp);
+    if (command == "--version" || command == "-V") {
+        std::printf("ckpt %s\n", kVersion);
+        return kExitOk;
+    }
+    if (command == "help") {
+        if (rest.empty()) return print_help(kMainHelp);
+        const char* text = help_for(rest[0]);
+        if (!text) {
+            print_error("help: unknown command '" + rest[0] + "': see 'ckpt --help'");
+            return kExitUsage;
+        }
+        return print_help(text);
+    }
+    if (command == "dump") return command_dump(rest);
+    if (command == "show") return command_show(rest);
+    if (command == "verify") return command_verify(rest);
+    print_error("unknown command '" + command + "': see 'ckpt --help'");
+    return kExitUsage;
+}
+
+}  // namespace
+}  // namespace ckpt
+
+int main(int argc, char** argv) { return ckpt::main_impl(argc, argv); }

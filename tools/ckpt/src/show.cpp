@@ -1,0 +1,313 @@
+// `ckpt show`: print an image's contents, as text or JSON, while validating
+// it with the same reader as `ckpt verify`.
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "format_util.h"
+#include "image_format.h"
+#include "image_input.h"
+#include "image_reader.h"
+#include "json.h"
+
+namespace ckpt {
+namespace {
+
+struct VmaInfo {
+    VmaRecord record;
+    uint64_t pages = 0;
+    std::vector<uint64_t> page_addrs;  // only with --pages
+};
+
+struct UnknownRecord {
+    uint32_t type;
+    uint64_t offset;
+    uint64_t len;
+};
+
+std::string head_flags_string(uint32_t flags) {
+    std::string s = hex(flags);
+    if (flags & CKPT_IMAGE_LIVE) s += " (live)";
+    return s;
+}
+
+// Label as /proc/PID/maps would print it for an unnamed mapping.
+std::string vma_label(const VmaInfo& v, const std::optional<ckpt_mm>& mm) {
+    if (!v.record.name.empty()) return v.record.name;
+    if (!mm) return "";
+    const ckpt_vma& m = v.record.vma;
+    if (m.start <= mm->brk && m.end >= mm->start_brk) return "[heap]";
+    if (m.start <= mm->start_stack && m.end >= mm->start_stack) return "[stack]";
+    return "";
+}
+
+// /proc/PID/maps shows file offsets only for mappings of a file.
+uint64_t vma_file_offset(const ckpt_vma& m, uint32_t page_size) {
+    if (m.kind == CKPT_VMA_ANON || m.kind == CKPT_VMA_SPECIAL) return 0;
+    return m.pgoff * page_size;
+}
+
+// Collects the image; text mode prints each part as soon as it is complete
+// so that a damaged image still shows everything before the damage.
+class ShowVisitor final : public ImageVisitor {
+public:
+    explicit ShowVisitor(const ShowOptions& options) : options_(options) {}
+
+    void on_head(const ckpt_head& h) override {
+        head_ = h;
+        if (options_.json) return;
+        std::printf("image:    format %u.%u, %s, page size %u, flags %s\n", h.major, h.minor,
+                    arch_name(h.arch).c_str(), h.page_size, head_flags_string(h.flags).c_str());
+        std::printf("kernel:   %s\n", fixed_cstring(h.release, sizeof h.release).c_str());
+        std::printf("time:     %s\n", utc_time_string(h.time_ns).c_str());
+    }
+
+    void on_task(const ckpt_task& t) override {
+        task_ = t;
+        if (options_.json) return;
+        std::printf("task:     pid %d, tid %d, comm \"%s\", %u thread%s, %s\n", t.pid, t.tid,
+                    fixed_cstring(t.comm, sizeof t.comm).c_str(), t.nr_threads, t.nr_threads == 1 ? "" : "s",
+                    task_state_name(t.state).c_str());
+    }
+
+    void on_mm(const ckpt_mm& m) override {
+        mm_ = m;
+        if (options_.json) return;
+        std::printf("mm:       code %s-%s, data %s-%s, brk %s-%s, stack %s\n", hex(m.start_code).c_str(),
+                    hex(m.end_code).c_str(), hex(m.start_data).c_str(), hex(m.end_data).c_str(),
+                    hex(m.start_brk).c_str(), hex(m.brk).c_str(), hex(m.start_stack).c_str());
+        std::printf("          args %s-%s, env %s-%s, map_count %u, flags %s\n", hex(m.arg_start).c_str(),
+                    hex(m.arg_end).c_str(), hex(m.env_start).c_str(), hex(m.env_end).c_str(), m.map_count,
+                    hex(m.flags).c_str());
+        std::printf("vmas:\n");
+    }
+
+    void on_vma(const VmaRecord& v) override {
+        flush_vma();
+        current_ = VmaInfo{v, 0, {}};
+    }
+
+    void on_pages(const PagesRecord& p) override {
+        if (!current_) return;
+        current_->pages += p.addrs.size();
+        if (options_.pages) current_->page_addrs.insert(current_->page_addrs.end(), p.addrs.begin(), p.addrs.end());
+    }
+
+    void on_ldt(const LdtRecord& l) override {
+        flush_vma();
+        ldt_ = l;
+        if (!options_.json) std::printf("ldt:      %u entr%s\n", l.ldt.nr, l.ldt.nr == 1 ? "y" : "ies");
+    }
+
+    void on_unknown(uint32_t type, uint64_t offset, uint64_t len) override {
+        unknown_.push_back({type, offset, len});
+        if (options_.json) return;
+        char note[128];
+        std::snprintf(note, sizeof note, "    (skipped unknown record type %u at offset %llu, %llu bytes)\n", type,
+                      static_cast<unsigned long long>(offset), static_cast<unsigned long long>(len));
+        // Keep stream order: a VMA line waiting for its page count comes first.
+        if (current_)
+            pending_notes_ += note;
+        else
+            std::fputs(note, stdout);
+    }
+
+    void on_tail(const ckpt_tail& t) override {
+        flush_vma();
+        tail_ = t;
+        if (!options_.json)
+            std::printf("tail:     %llu records before it, at offset %llu, %llu VMAs, %llu pages, crc chain %s\n",
+                        static_cast<unsigned long long>(t.nr_records), static_cast<unsigned long long>(t.bytes),
+                        static_cast<unsigned long long>(t.nr_vmas), static_cast<unsigned long long>(t.nr_pages),
+                        hex(t.crc).c_str());
+    }
+
+    // Text mode: prints the VMA still waiting for its PAGES count.
+    void finish_partial() { flush_vma(); }
+
+    std::string json() const;
+
+private:
+    void flush_vma() {
+        if (!current_) return;
+        if (options_.json) {
+            vmas_.push_back(std::move(*current_));
+        } else {
+            print_vma_line(*current_);
+            print_pending_notes();
+        }
+        current_.reset();
+    }
+
+    void print_vma_line(const VmaInfo& v) const {
+        const ckpt_vma& m = v.record.vma;
+        const uint32_t ps = head_ ? head_->page_size : 4096;
+        std::string label = vma_label(v, mm_);
+        std::printf("%08llx-%08llx %s %08llx %s %llu  %s  pages=%llu%s%s\n", static_cast<unsigned long long>(m.start),
+                    static_cast<unsigned long long>(m.end), perms_string(m.vm_flags).c_str(),
+                    static_cast<unsigned long long>(vma_file_offset(m, ps)), dev_string(m.dev).c_str(),
+                    static_cast<unsigned long long>(m.ino), vma_kind_name(m.kind).c_str(),
+                    static_cast<unsigned long long>(v.pages), label.empty() ? "" : "  ", label.c_str());
+        for (uint64_t addr : v.page_addrs) std::printf("    %s\n", hex(addr).c_str());
+    }
+
+    void print_pending_notes() {
+        std::fputs(pending_notes_.c_str(), stdout);
+        pending_notes_.clear();
+    }
+
+    const ShowOptions& options_;
+    std::optional<ckpt_head> head_;
+    std::optional<ckpt_task> task_;
+    std::optional<ckpt_mm> mm_;
+    std::optional<VmaInfo> current_;
+    std::vector<VmaInfo> vmas_;  // JSON mode only
+    std::optional<LdtRecord> ldt_;
+    std::vector<UnknownRecord> unknown_;
+    std::string pending_notes_;  // text mode: notes to print after the current VMA
+    std::optional<ckpt_tail> tail_;
+};
+
+std::string ShowVisitor::json() const {
+    JsonWriter w;
+    w.begin_object();
+    if (head_) {
+        const ckpt_head& h = *head_;
+        w.key("head");
+        w.begin_object();
+        w.field("major", h.major);
+        w.field("minor", h.minor);
+        w.field("arch", h.arch);
+        w.field("arch_name", arch_name(h.arch));
+        w.field("page_size", h.page_size);
+        w.field("flags", h.flags);
+        w.field("live", (h.flags & CKPT_IMAGE_LIVE) != 0);
+        w.field("time_ns", h.time_ns);
+        w.field("time", utc_time_string(h.time_ns));
+        w.field("release", fixed_cstring(h.release, sizeof h.release));
+        w.end_object();
+    }
+    if (task_) {
+        const ckpt_task& t = *task_;
+        w.key("task");
+        w.begin_object();
+        w.field("pid", t.pid);
+        w.field("tid", t.tid);
+        w.field("comm", fixed_cstring(t.comm, sizeof t.comm));
+        w.field("threads", t.nr_threads);
+        w.field("state", task_state_name(t.state));
+        w.end_object();
+    }
+    if (mm_) {
+        const ckpt_mm& m = *mm_;
+        w.key("mm");
+        w.begin_object();
+        const std::pair<const char*, uint64_t> fields[] = {
+            {"start_code", m.start_code}, {"end_code", m.end_code},     {"start_data", m.start_data},
+            {"end_data", m.end_data},     {"start_brk", m.start_brk},   {"brk", m.brk},
+            {"start_stack", m.start_stack}, {"arg_start", m.arg_start}, {"arg_end", m.arg_end},
+            {"env_start", m.env_start},   {"env_end", m.env_end},       {"flags", m.flags},
+        };
+        for (const auto& [name, value] : fields) w.field(name, hex(value));
+        w.field("map_count", m.map_count);
+        w.end_object();
+    }
+    w.key("vmas");
+    w.begin_array();
+    const uint32_t ps = head_ ? head_->page_size : 4096;
+    for (const VmaInfo& v : vmas_) {
+        const ckpt_vma& m = v.record.vma;
+        w.begin_object();
+        w.field("start", hex(m.start));
+        w.field("end", hex(m.end));
+        w.field("prot", perms_string(m.vm_flags));
+        w.field("vm_flags", hex(m.vm_flags));
+        w.field("page_prot", hex(m.page_prot));
+        w.field("pgoff", m.pgoff);
+        w.field("offset", hex(vma_file_offset(m, ps)));
+        w.field("kind", vma_kind_name(m.kind));
+        w.field("name", v.record.name);
+        w.field("label", vma_label(v, mm_));
+        w.field("ino", m.ino);
+        w.field("dev", dev_string(m.dev));
+        w.field("pages", v.pages);
+        if (options_.pages) {
+            w.key("page_addrs");
+            w.begin_array();
+            for (uint64_t addr : v.page_addrs) w.value(hex(addr));
+            w.end_array();
+        }
+        w.end_object();
+    }
+    w.end_array();
+    if (ldt_) {
+        w.key("ldt");
+        w.begin_object();
+        w.field("entry_size", ldt_->ldt.entry_size);
+        w.field("nr", ldt_->ldt.nr);
+        w.key("entries");
+        w.begin_array();
+        for (uint64_t e : ldt_->entries) {
+            char descriptor[24];
+            std::snprintf(descriptor, sizeof descriptor, "0x%016llx", static_cast<unsigned long long>(e));
+            w.value(descriptor);
+        }
+        w.end_array();
+        w.end_object();
+    }
+    if (!unknown_.empty()) {
+        w.key("unknown_records");
+        w.begin_array();
+        for (const auto& u : unknown_) {
+            w.begin_object();
+            w.field("type", u.type);
+            w.field("offset", u.offset);
+            w.field("len", u.len);
+            w.end_object();
+        }
+        w.end_array();
+    }
+    if (tail_) {
+        const ckpt_tail& t = *tail_;
+        w.key("tail");
+        w.begin_object();
+        w.field("nr_records", t.nr_records);
+        w.field("bytes", t.bytes);
+        w.field("nr_vmas", t.nr_vmas);
+        w.field("nr_pages", t.nr_pages);
+        w.field("crc", hex(t.crc));
+        w.end_object();
+    }
+    w.end_object();
+    return w.str();
+}
+
+}  // namespace
+
+int run_show(const ShowOptions& options) {
+    auto input = ImageInput::open(options.input);
+    if (!input) {
+        print_error(input.error().message);
+        return exit_code_for(input.error());
+    }
+    FdSource source(input->fd(), input->name());
+    ImageReader reader(source);
+    ShowVisitor visitor(options);
+    auto summary = reader.read(visitor);
+    if (!summary) {
+        if (!options.json) visitor.finish_partial();
+        std::fflush(stdout);
+        print_error(input->name() + ": " + summary.error().message);
+        return exit_code_for(summary.error());
+    }
+    if (options.json) std::fputs(visitor.json().c_str(), stdout);
+    if (std::fflush(stdout) != 0) {
+        print_error("stdout: write failed");
+        return kExitSystem;
+    }
+    return kExitOk;
+}
+
+}  // namespace ckpt

@@ -1,0 +1,62 @@
+#include "crc32c.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace ckpt {
+namespace {
+
+TEST(Crc32c, CheckValue) { EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u); }
+
+TEST(Crc32c, EmptyInput) { EXPECT_EQ(crc32c("", 0), 0u); }
+
+// Known vectors from RFC 3720 (iSCSI), appendix B.4.
+TEST(Crc32c, Rfc3720Vectors) {
+    std::vector<uint8_t> zeros(32, 0), ones(32, 0xFF), inc(32), dec(32);
+    for (int i = 0; i < 32; i++) {
+        inc[i] = uint8_t(i);
+        dec[i] = uint8_t(31 - i);
+    }
+    EXPECT_EQ(crc32c(zeros.data(), 32), 0x8A9136AAu);
+    EXPECT_EQ(crc32c(ones.data(), 32), 0x62A8AB43u);
+    EXPECT_EQ(crc32c(inc.data(), 32), 0x46DD794Eu);
+    EXPECT_EQ(crc32c(dec.data(), 32), 0x113FDB5Cu);
+}
+
+TEST(Crc32c, StreamingEqualsOneShotForAnySplit) {
+    std::vector<uint8_t> data(1000);
+    std::mt19937 rng(7);
+    for (auto& b : data) b = uint8_t(rng());
+    const uint32_t whole = crc32c(data.data(), data.size());
+    for (size_t split = 0; split <= data.size(); split += 37) {
+        for (size_t misalign = 0; misalign < 8 && split + misalign <= data.size(); misalign += 3) {
+            uint32_t st = crc32c_update(kCrc32cInit, data.data(), split);
+            st = crc32c_update(st, data.data() + split, misalign);
+            st = crc32c_update(st, data.data() + split + misalign, data.size() - split - misalign);
+            EXPECT_EQ(crc32c_final(st), whole) << split << "+" << misalign;
+        }
+    }
+}
+
+TEST(Crc32c, MatchesBitwiseReference) {
+    auto reference = [](const uint8_t* p, size_t n) {
+        uint32_t c = 0xFFFFFFFFu;
+        while (n--) {
+            c ^= *p++;
+            for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        }
+        return c ^ 0xFFFFFFFFu;
+    };
+    std::mt19937 rng(11);
+    for (size_t len : {1u, 7u, 8u, 9u, 63u, 64u, 4096u, 4099u}) {
+        std::vector<uint8_t> data(len);
+        for (auto& b : data) b = uint8_t(rng());
+        EXPECT_EQ(crc32c(data.data(), len), reference(data.data(), len)) << len;
+    }
+}
+
+}  // namespace
+}  // namespace ckpt

@@ -1,0 +1,139 @@
+#include "fake_dump.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include "image_builder.h"
+#include "image_format.h"
+#include "live_compare.h"
+#include "procfs.h"
+
+namespace ckpt::test {
+namespace {
+
+uint32_t kind_of(const ProcVma& v) {
+    if (is_special_mapping_name(v.name) || v.has_vm_flag("io") || v.has_vm_flag("pf") || v.has_vm_flag("mm"))
+        return CKPT_VMA_SPECIAL;
+    if (v.perms[3] == 's') return CKPT_VMA_SHARED;
+    if (v.inode != 0 || (!v.name.empty() && v.name[0] == '/')) return CKPT_VMA_FILE;
+    return CKPT_VMA_ANON;
+}
+
+uint64_t vm_flags_of(const ProcVma& v) {
+    uint64_t f = 0;
+    if (v.perms[0] == 'r') f |= kVmRead;
+    if (v.perms[1] == 'w') f |= kVmWrite;
+    if (v.perms[2] == 'x') f |= kVmExec;
+    if (v.perms[3] == 's') f |= kVmMayShare | 0x8;
+    return f;
+}
+
+std::vector<std::string> stat_fields(pid_t pid) {
+    auto text = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+    std::vector<std::string> fields;
+    if (!text) return fields;
+    std::istringstream in(text->substr(text->rfind(')') + 2));
+    std::string f;
+    while (in >> f) fields.push_back(f);
+    return fields;  // fields[0] is field 3 (state)
+}
+
+uint64_t stat_field(const std::vector<std::string>& f, size_t number) {
+    return number - 3 < f.size() ? std::stoull(f[number - 3]) : 0;
+}
+
+}  // namespace
+
+Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& options) {
+    const uint32_t ps = uint32_t(sysconf(_SC_PAGESIZE));
+    auto vmas = read_smaps(pid);
+    if (!vmas) return vmas.error();
+    auto mem = ProcFile::open(pid, "mem");
+    if (!mem) return mem.error();
+    auto pagemap = ProcFile::open(pid, "pagemap");
+    if (!pagemap) return pagemap.error();
+    auto threads = read_thread_states(pid);
+    if (!threads) return threads.error();
+
+    ImageWriter w(ps);
+    w.head(ImageWriter::default_head(ps));
+
+    ckpt_task task{};
+    task.pid = pid;
+    task.tid = pid;
+    task.nr_threads = uint32_t(threads->size());
+    task.state = CKPT_TASK_STOPPED;
+    auto comm = read_text_file("/proc/" + std::to_string(pid) + "/comm");
+    if (comm) std::strncpy(task.comm, comm->substr(0, comm->find('\n')).c_str(), sizeof task.comm - 1);
+    w.task(task);
+
+    auto f = stat_fields(pid);
+    ckpt_mm mm{};
+    mm.start_code = stat_field(f, 26);
+    mm.end_code = stat_field(f, 27);
+    mm.start_stack = stat_field(f, 28);
+    mm.start_data = stat_field(f, 45);
+    mm.end_data = stat_field(f, 46);
+    mm.start_brk = stat_field(f, 47);
+    mm.arg_start = stat_field(f, 48);
+    mm.arg_end = stat_field(f, 49);
+    mm.env_start = stat_field(f, 50);
+    mm.env_end = stat_field(f, 51);
+    for (const auto& v : *vmas)
+        if (v.name == "[heap]") mm.brk = v.end;
+    mm.map_count = uint32_t(vmas->size());
+    w.mm(mm);
+
+    std::vector<uint8_t> page(ps);
+    for (const ProcVma& v : *vmas) {
+        if (v.name == "[vsyscall]") continue;
+        if (options.drop_vma_containing >= v.start && options.drop_vma_containing < v.end) continue;
+        const uint32_t kind = kind_of(v);
+        ckpt_vma rec{};
+        rec.start = v.start;
+        rec.end = v.end;
+        rec.vm_flags = vm_flags_of(v);
+        rec.kind = kind;
+        rec.pgoff = kind == CKPT_VMA_ANON ? v.start / ps : v.offset / ps;
+        rec.ino = v.inode;
+        rec.dev = (v.dev_minor & 0xff) | (v.dev_major << 8) | (uint64_t(v.dev_minor & ~0xffu) << 12);
+        const bool named = kind != CKPT_VMA_ANON && !v.name.empty();
+        w.vma(rec, named ? v.name : "");
+        if (kind == CKPT_VMA_SPECIAL) continue;
+
+        std::vector<uint64_t> addrs;
+        std::vector<std::vector<uint8_t>> contents;
+        auto flush = [&] {
+            if (addrs.empty()) return;
+            w.pages(addrs, contents);
+            addrs.clear();
+            contents.clear();
+        };
+        for (uint64_t addr = v.start; addr < v.end; addr += ps) {
+            uint64_t entry = 0;
+            if (pagemap->read_at(&entry, 8, addr / ps * 8) != 8) break;
+            const bool present = entry & kPagemapPresent;
+            const bool swapped = entry & kPagemapSwapped;
+            const bool file_page = entry & kPagemapFileOrSharedAnon;
+            if (!present && !swapped) continue;
+            if (addr == options.drop_page) continue;
+            if (kind == CKPT_VMA_FILE && file_page && !options.include_clean_file_pages) continue;
+            if (mem->read_at(page.data(), ps, addr) != ssize_t(ps)) continue;
+            // Stand-in for "the zero page is skipped": no PFNs without CAP_SYS_ADMIN.
+            if (kind == CKPT_VMA_ANON && present && std::all_of(page.begin(), page.end(), [](uint8_t b) { return !b; }))
+                continue;
+            addrs.push_back(addr);
+            contents.push_back(page);
+            if (addrs.size() == options.pages_per_record) flush();
+        }
+        flush();
+    }
+    w.ldt({});
+    w.tail();
+    return w.bytes();
+}
+
+}  // namespace ckpt::test

@@ -1,0 +1,83 @@
+// Starts tests/test_target.cpp as a child and cleans it up.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "procfs.h"
+
+namespace ckpt::test {
+
+class TargetProcess {
+public:
+    // Forks and execs the target, waiting for its "ready" line.
+    TargetProcess() {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0) std::abort();
+        pid_ = fork();
+        if (pid_ == 0) {
+            // Die with the test, and never hold the test runner's output
+            // pipes open after it is gone.
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            dup2(fds[1], STDOUT_FILENO);
+            int null_fd = open("/dev/null", O_WRONLY);
+            if (null_fd >= 0) dup2(null_fd, STDERR_FILENO);
+            close(fds[0]);
+            close(fds[1]);
+            execl(CKPT_TEST_TARGET_PATH, CKPT_TEST_TARGET_PATH, static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        close(fds[1]);
+        out_ = fdopen(fds[0], "r");
+        line_ = read_line();
+        wait_idle();
+    }
+    ~TargetProcess() {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        if (out_) fclose(out_);
+    }
+    TargetProcess(const TargetProcess&) = delete;
+    TargetProcess& operator=(const TargetProcess&) = delete;
+
+    pid_t pid() const { return pid_; }
+    bool ready() const { return line_.rfind("ready ", 0) == 0; }
+    uint64_t anon_addr() const { return std::strtoull(line_.c_str() + 6, nullptr, 16); }
+
+    // Waits until every thread sleeps (in pause()), so that the target's
+    // memory no longer changes: dumps and compares then see the same bytes.
+    void wait_idle() const {
+        for (int i = 0; i < 500; i++) {
+            auto states = read_thread_states(pid_);
+            bool idle = states && states->size() >= 2;
+            if (states)
+                for (const auto& t : *states) idle = idle && t.state == 'S';
+            if (idle) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+
+    std::string read_line() {
+        char buf[256];
+        if (!out_ || !fgets(buf, sizeof buf, out_)) return "";
+        return buf;
+    }
+
+private:
+    pid_t pid_ = -1;
+    FILE* out_ = nullptr;
+    std::string line_;
+};
+
+}  // namespace ckpt::test
