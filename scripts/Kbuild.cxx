@@ -39,7 +39,7 @@ cxx_flags = -Wp,-MMD,$(depfile) -nostdinc -nostdinc++ \
 	-fno-threadsafe-statics -fno-use-cxa-atexit -fno-common -g1 \
 	-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-I$(src)/include/ckpt/cxx -I$(src)/include -I$(src)/include/uapi \
-	-I$(src)/src/core \
+	-I$(src)/src/core -I$(src)/tests/kunit \
 	$(modname_flags)
 
 quiet_cmd_cxx_o_cpp = CXX [M]  $@

@@ -12,6 +12,7 @@ set -euo pipefail
 SCRIPTS="$CKPT_ROOT/scripts"
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 pass() {
 	echo "ok - $1"
@@ -23,11 +24,20 @@ failed() {
 	FAILED=$((FAILED + 1))
 }
 
+# Add a log's "ok"/"not ok" lines to the totals; "ok - ... # SKIP" is a skip.
+count_lines() {
+	local skips
+	skips=$(grep -c '^ok - .* # SKIP' "$1" || true)
+	PASSED=$((PASSED + $(grep -c '^ok - ' "$1" || true) - skips))
+	SKIPPED=$((SKIPPED + skips))
+	FAILED=$((FAILED + $(grep -c '^not ok - ' "$1" || true)))
+}
+
 # The last line, and the exit status.
 finish() {
 	local secs=$(($(date +%s) - START))
 	log "finished in $((secs / 60))m$((secs % 60))s"
-	echo "$PASSED passed, $FAILED failed"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	((FAILED == 0)) && exit 0
 	exit 1
 }
@@ -84,13 +94,26 @@ kernel_tests() {
 	"$SCRIPTS/qemu.sh" "$rel" test || rc=$?
 	logf=$(log_path "$rel" test)
 	sed -n 's/^\(ok\|not ok\) - /\1 - '"$rel"' /p' "$logf"
-	PASSED=$((PASSED + $(grep -c '^ok - ' "$logf" || true)))
-	FAILED=$((FAILED + $(grep -c '^not ok - ' "$logf" || true)))
+	count_lines "$logf"
 	if ((rc == 2)); then
 		failed "$rel boot" "guest crashed, panicked or timed out before the end; see $logf"
 	elif ((rc != 0)) && ! grep -q '^not ok - ' "$logf"; then
 		failed "$rel suite" "guest suite failed without a failing test; see $logf"
 	fi
+}
+
+# The KUnit suites on a KUnit kernel built from Debian's linux-source.
+kunit_tests() {
+	local flavour=$1 out rc=0
+	out=$(mktemp)
+	log "KUnit on the $flavour test kernel (built once, then cached)"
+	"$SCRIPTS/kunit.sh" "$flavour" >"$out" || rc=$?
+	cat "$out"
+	count_lines "$out"
+	if ((rc != 0)) && ! grep -q '^not ok - ' "$out"; then
+		failed "kunit-$flavour" "scripts/kunit.sh $flavour failed; see $(log_path "kunit-$flavour" test)"
+	fi
+	rm -f "$out"
 }
 
 main() {
@@ -103,6 +126,7 @@ main() {
 	for rel in $releases; do
 		kernel_tests "$rel"
 	done
+	kunit_tests fast
 	finish
 }
 

@@ -72,7 +72,7 @@ if [ ! -f "$out/.built" ]; then
 	done < <(cat "${fragments[@]}")
 	((missing == 0)) || die "the $flavour config is incomplete"
 	start=$SECONDS
-	kmake -s -j"$(nproc)" bzImage modules_prepare >"$out/build.log" 2>&1 ||
+	kmake -s -j"$(nproc)" bzImage modules >"$out/build.log" 2>&1 ||
 		{ tail -n 40 "$out/build.log" >&2; die "kernel build failed (log: $out/build.log)"; }
 	touch "$out/.built"
 	log "built in $((SECONDS - start)) s"

@@ -10,6 +10,7 @@
 #include <asm/mmu_context.h>
 
 #include <ckpt/bridge.h>
+#include <kunit/visibility.h>
 
 /**
  * ckpt_ldt_entry_size() - bytes per LDT descriptor
@@ -20,6 +21,7 @@ u32 ckpt_ldt_entry_size(void)
 {
 	return LDT_ENTRY_SIZE;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_ldt_entry_size);
 
 /**
  * ckpt_ldt_copy() - copy the mm's LDT entries out under its lock
@@ -57,3 +59,4 @@ int ckpt_ldt_copy(struct ckpt_mm_ref *ref, void *buf, u32 capacity,
 	return 0;
 #endif
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_ldt_copy);

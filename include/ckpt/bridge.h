@@ -121,6 +121,9 @@ __u32 ckpt_ldt_entry_size(void);
 int ckpt_ldt_copy(struct ckpt_mm_ref *mm, void *buf, __u32 capacity,
 		  __u32 *nr);
 
+/* --- KUnit kernels only: the current task's Nth allocation fails ------ */
+long ckpt_kunit_fail_alloc(long nth);
+
 /* --- the core's entry point, called by the device ioctl ------------- */
 int ckpt_checkpoint(struct ckpt_checkpoint_args *args);
 

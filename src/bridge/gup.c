@@ -5,6 +5,7 @@
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <kunit/visibility.h>
 
 #include "bridge.h"
 
@@ -37,6 +38,7 @@ long ckpt_gup(struct ckpt_mm_ref *ref, u64 addr, u32 nr,
 	return ckpt_compat_gup_remote(to_mm(ref), addr, nr, flags,
 				      (struct page **)pages);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_gup);
 
 /**
  * ckpt_page_is_anon() - is this page anonymous memory?
@@ -51,6 +53,7 @@ int ckpt_page_is_anon(struct ckpt_page_ref *ref)
 {
 	return PageAnon(to_page(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_page_is_anon);
 
 /**
  * ckpt_page_put() - drop a reference from ckpt_gup()
@@ -60,6 +63,7 @@ void ckpt_page_put(struct ckpt_page_ref *ref)
 {
 	put_page(to_page(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_page_put);
 
 /**
  * ckpt_page_map() - map a held page for reading
@@ -74,6 +78,7 @@ const void *ckpt_page_map(struct ckpt_page_ref *ref)
 {
 	return kmap_local_page(to_page(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_page_map);
 
 /**
  * ckpt_page_unmap() - undo ckpt_page_map()
@@ -83,3 +88,4 @@ void ckpt_page_unmap(const void *addr)
 {
 	kunmap_local(addr);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_page_unmap);

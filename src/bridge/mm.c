@@ -20,6 +20,7 @@
 #include <linux/string.h>
 
 #include <uapi/linux/ckpt.h>
+#include <kunit/visibility.h>
 
 #include "bridge.h"
 
@@ -31,6 +32,7 @@ void ckpt_mm_put(struct ckpt_mm_ref *ref)
 {
 	mmput(to_mm(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_put);
 
 /**
  * ckpt_mm_read_lock() - take the mmap lock for reading
@@ -42,6 +44,7 @@ int ckpt_mm_read_lock(struct ckpt_mm_ref *ref)
 {
 	return mmap_read_lock_killable(to_mm(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_read_lock);
 
 /**
  * ckpt_mm_read_unlock() - drop the lock from ckpt_mm_read_lock()
@@ -51,6 +54,7 @@ void ckpt_mm_read_unlock(struct ckpt_mm_ref *ref)
 {
 	mmap_read_unlock(to_mm(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_read_unlock);
 
 /**
  * ckpt_mm_describe() - the mm's layout, as the MM record carries it
@@ -77,6 +81,7 @@ void ckpt_mm_describe(struct ckpt_mm_ref *ref, struct ckpt_mm *out)
 	out->flags = mm->flags;
 	out->map_count = mm->map_count;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_describe);
 
 static u32 ckpt_vma_traits(struct vm_area_struct *vma)
 {
@@ -142,6 +147,7 @@ int ckpt_mm_find_vma(struct ckpt_mm_ref *ref, u64 addr,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_find_vma);
 
 /*
  * Walk down to the PMD that maps @addr.  Returns NULL and sets *@next to
@@ -211,6 +217,7 @@ u64 ckpt_mm_next_populated(struct ckpt_mm_ref *ref, u64 addr, u64 end)
 	}
 	return end;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_next_populated);
 
 /**
  * ckpt_mm_pte_state() - what the page tables hold for one address
@@ -266,3 +273,4 @@ int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, u64 addr)
 		return CKPT_PTE_ZERO;
 	return CKPT_PTE_PRESENT;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_pte_state);

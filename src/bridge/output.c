@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/string.h>
 #include <linux/uio.h>
+#include <kunit/visibility.h>
 
 #include "bridge.h"
 
@@ -45,6 +46,7 @@ int ckpt_file_get_output(s32 fd, struct ckpt_file_ref **out)
 	*out = (struct ckpt_file_ref *)file;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_file_get_output);
 
 /**
  * ckpt_file_put() - drop a file reference
@@ -54,6 +56,7 @@ void ckpt_file_put(struct ckpt_file_ref *ref)
 {
 	fput(to_file(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_file_put);
 
 /**
  * ckpt_file_path() - the path of a file, as /proc/PID/maps shows it
@@ -74,6 +77,7 @@ int ckpt_file_path(struct ckpt_file_ref *ref, char *buf, size_t len)
 	memmove(buf, path, n + 1);
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_file_path);
 
 /* Where the next byte goes: streams (pipes, sockets) have no position. */
 static loff_t *ckpt_file_pos(struct file *file)
@@ -114,6 +118,7 @@ int ckpt_file_write(struct ckpt_file_ref *ref, const void *buf, size_t len)
 	iov_iter_kvec(&iter, ITER_SOURCE, &kv, 1, len);
 	return ckpt_file_write_iter(to_file(ref), &iter);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_file_write);
 
 /**
  * ckpt_file_write_pages() - append the contents of held pages to the output
@@ -147,3 +152,4 @@ int ckpt_file_write_pages(struct ckpt_file_ref *ref,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_file_write_pages);

@@ -11,8 +11,51 @@
 #include <linux/utsname.h>
 #include <linux/string.h>
 #include <asm/cpufeature.h>
+#include <kunit/visibility.h>
 
 #include "bridge.h"
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Allocation failure injection for the KUnit suites: the Nth allocation
+ * made by one task fails.  Absent from modules built for other kernels.
+ */
+static struct task_struct *ckpt_kunit_task;
+static long ckpt_kunit_allocs_left;
+static long ckpt_kunit_injected;
+
+/**
+ * ckpt_kunit_fail_alloc() - make the current task's Nth allocation fail
+ * @nth: allocations that succeed first; negative to stop injecting
+ *
+ * Return: failures injected since the previous call.
+ */
+long ckpt_kunit_fail_alloc(long nth)
+{
+	long injected = ckpt_kunit_injected;
+
+	ckpt_kunit_injected = 0;
+	ckpt_kunit_allocs_left = nth;
+	WRITE_ONCE(ckpt_kunit_task, nth < 0 ? NULL : current);
+	return injected;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_kunit_fail_alloc);
+
+static bool ckpt_kunit_alloc_fails(void)
+{
+	if (READ_ONCE(ckpt_kunit_task) != current)
+		return false;
+	if (ckpt_kunit_allocs_left-- != 0)
+		return false;
+	ckpt_kunit_injected++;
+	return true;
+}
+#else
+static bool ckpt_kunit_alloc_fails(void)
+{
+	return false;
+}
+#endif
 
 /**
  * ckpt_kmalloc() - allocate kernel memory for the C++ core
@@ -25,8 +68,11 @@
  */
 void *ckpt_kmalloc(size_t size)
 {
+	if (ckpt_kunit_alloc_fails())
+		return NULL;
 	return kmalloc(size, GFP_KERNEL);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_kmalloc);
 
 /**
  * ckpt_kfree() - free memory from ckpt_kmalloc()
@@ -36,6 +82,7 @@ void ckpt_kfree(const void *ptr)
 {
 	kfree(ptr);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_kfree);
 
 /**
  * ckpt_fatal_signal_pending() - should the dump stop for the caller's sake?
@@ -49,6 +96,7 @@ int ckpt_fatal_signal_pending(void)
 {
 	return signal_pending(current);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_fatal_signal_pending);
 
 /**
  * ckpt_cond_resched() - give the CPU away between batches of work
@@ -57,6 +105,7 @@ void ckpt_cond_resched(void)
 {
 	cond_resched();
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_cond_resched);
 
 /**
  * ckpt_time_ns() - wall-clock time for the image header
@@ -67,6 +116,7 @@ u64 ckpt_time_ns(void)
 {
 	return ktime_get_real_ns();
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_time_ns);
 
 /**
  * ckpt_kernel_release() - the running kernel's release string
@@ -78,6 +128,7 @@ void ckpt_kernel_release(char *buf, size_t len)
 	/* The release is set at build time and never changes: no lock. */
 	strscpy(buf, init_utsname()->release, len);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_kernel_release);
 
 /**
  * ckpt_cpu_has_crc32c() - may the core use the CRC32 instruction?
@@ -91,6 +142,7 @@ int ckpt_cpu_has_crc32c(void)
 {
 	return boot_cpu_has(X86_FEATURE_XMM4_2);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_cpu_has_crc32c);
 
 /**
  * ckpt_warn_vma() - say in the kernel log why a VMA stopped a dump
@@ -104,3 +156,4 @@ void ckpt_warn_vma(const char *what, u64 start, u64 end, int err)
 	pr_info("pid %d: %s in VMA %llx-%llx (error %d)\n",
 		task_pid_nr(current), what, start, end, err);
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_warn_vma);

@@ -8,6 +8,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
 #include "bridge.h"
 
@@ -40,6 +41,7 @@ int ckpt_task_get(s32 pid, struct ckpt_task_ref **out)
 	*out = (struct ckpt_task_ref *)task;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_task_get);
 
 /**
  * ckpt_task_put() - drop a reference from ckpt_task_get()
@@ -49,6 +51,7 @@ void ckpt_task_put(struct ckpt_task_ref *ref)
 {
 	put_task_struct(to_task(ref));
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_task_put);
 
 /* Stopped, traced or frozen threads run no user code; dead ones neither. */
 static bool ckpt_thread_stopped(struct task_struct *t)
@@ -62,8 +65,13 @@ static bool ckpt_thread_stopped(struct task_struct *t)
  */
 static bool ckpt_thread_frozen(struct task_struct *t)
 {
-	return (READ_ONCE(t->__state) & TASK_FROZEN) || t->frozen ||
-	       t->exit_state;
+	if ((READ_ONCE(t->__state) & TASK_FROZEN) || t->exit_state)
+		return true;
+#ifdef CONFIG_CGROUPS
+	return t->frozen;
+#else
+	return false;
+#endif
 }
 
 /**
@@ -99,6 +107,7 @@ void ckpt_task_describe(struct ckpt_task_ref *ref, struct ckpt_task_info *out)
 	else
 		out->quiescence = CKPT_QUIESCENT_NONE;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_task_describe);
 
 /**
  * ckpt_task_mm_get() - take a reference on the target's mm
@@ -116,3 +125,4 @@ int ckpt_task_mm_get(struct ckpt_task_ref *ref, struct ckpt_mm_ref **out)
 	*out = (struct ckpt_mm_ref *)mm;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ckpt_task_mm_get);

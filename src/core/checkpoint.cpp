@@ -204,25 +204,24 @@ Status Checkpoint::write_vma_pages(const Vma& vma) {
   return kOk;
 }
 
+Status checkpoint_into(ckpt_checkpoint_args& args, ckpt_file_ref* out) {
+  CKPT_TRY_ASSIGN(TaskRef task, get_task(args.pid));
+  CKPT_TRY_ASSIGN(MmRef mm, get_mm(task));
+  AllocChecker ac;
+  auto* checkpoint = new (&ac) Checkpoint(args, out);
+  if (!ac.check()) return error(kENOMEM);
+  const Status status = checkpoint->run(move(task), move(mm));
+  checkpoint->report();
+  delete checkpoint;
+  return status;
+}
+
 }  // namespace ckpt
 
 // The ioctl's work, for src/bridge/device.c: validated arguments in, the
 // counters out, 0 or a negative errno back.
 extern "C" int ckpt_checkpoint(ckpt_checkpoint_args* args) {
-  using namespace ckpt;
-
-  auto out = get_output_file(args->fd);
+  auto out = ckpt::get_output_file(args->fd);
   if (!out.ok()) return out.status().error();
-  auto task = get_task(args->pid);
-  if (!task.ok()) return task.status().error();
-  auto mm = get_mm(task.value());
-  if (!mm.ok()) return mm.status().error();
-
-  AllocChecker ac;
-  auto* checkpoint = new (&ac) Checkpoint(*args, out.value().get());
-  if (!ac.check()) return -kENOMEM;
-  const Status status = checkpoint->run(task.take(), mm.take());
-  checkpoint->report();
-  delete checkpoint;
-  return status.error();
+  return ckpt::checkpoint_into(*args, out.value().get()).error();
 }

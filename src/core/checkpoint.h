@@ -57,4 +57,7 @@ class Checkpoint {
   uint64_t pages_scanned_ = 0;
 };
 
+// The whole dump of args.pid into `out`; fills args' counters.
+Status checkpoint_into(ckpt_checkpoint_args& args, ckpt_file_ref* out);
+
 }  // namespace ckpt

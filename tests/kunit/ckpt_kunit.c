@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suites for ckpt: the C++ core (its own copy, linked into this
+ * module) against the real kernel through ckpt.ko's bridge.
+ *
+ * The test bodies are C++ (the .cpp files beside this one), listed once in
+ * cases.h.
+ * This file turns that list into KUnit suites and gives the bodies what
+ * they need from the kernel: assertions, a user address space of the test
+ * thread's own, temporary files and pages.
+ */
+#include <kunit/test.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/fcntl.h>
+
+#include "kt.h"
+
+#include "cases.h"
+
+#define CKPT_KT_DECLARE(suite, name) \
+	void ckpt_kt_##suite##_##name(struct kunit *test);
+CKPT_KT_ALL_CASES(CKPT_KT_DECLARE)
+
+/**
+ * ckpt_kt_fail() - record a failed expectation of a C++ test body
+ * @test: the running test
+ * @file: source file of the expectation
+ * @line: its line
+ * @what: the expression that did not hold
+ * @left: its left-hand value
+ * @right: its right-hand value
+ */
+void ckpt_kt_fail(struct kunit *test, const char *file, int line,
+		  const char *what, long long left, long long right)
+{
+	KUNIT_FAIL(test, "%s:%d: expected %s (%lld vs %lld)", file, line, what,
+		   left, right);
+}
+
+/**
+ * ckpt_kt_skip() - mark the running test skipped; the C++ body then returns
+ * @test: the running test
+ * @reason: why
+ */
+void ckpt_kt_skip(struct kunit *test, const char *reason)
+{
+	kunit_mark_skipped(test, "%s", reason);
+}
+
+/**
+ * ckpt_kt_mmap() - map memory into the test thread's own address space
+ * @test: the running test (the mapping lives as long as the test)
+ * @file: file to map, or NULL for anonymous memory
+ * @len: bytes
+ * @prot: PROT_* bits
+ * @map: CKPT_KT_PRIVATE or CKPT_KT_SHARED
+ * @addr: fixed address, or 0 to let the kernel choose
+ *
+ * Return: the address, or 0.
+ */
+u64 ckpt_kt_mmap(struct kunit *test, struct ckpt_file_ref *file, u64 len,
+		 int prot, int map, u64 addr)
+{
+	unsigned long flags = map == CKPT_KT_SHARED ? MAP_SHARED : MAP_PRIVATE;
+	unsigned long ret;
+
+	if (!file)
+		flags |= MAP_ANONYMOUS | MAP_NORESERVE;
+	if (addr)
+		flags |= MAP_FIXED;
+	ret = kunit_vm_mmap(test, (struct file *)file, addr, len, prot, flags, 0);
+	return IS_ERR_VALUE(ret) ? 0 : ret;
+}
+
+/**
+ * ckpt_kt_write_user() - store into the test's user memory, faulting as a
+ * program's own store would
+ * @addr: user address
+ * @buf: bytes to store
+ * @len: how many
+ *
+ * Return: 0 or -EFAULT.
+ */
+int ckpt_kt_write_user(u64 addr, const void *buf, size_t len)
+{
+	return copy_to_user((void __user *)addr, buf, len) ? -EFAULT : 0;
+}
+
+/**
+ * ckpt_kt_read_user() - load from the test's user memory (a read fault maps
+ * the zero page, or the file's page)
+ * @addr: user address
+ * @buf: receives the bytes
+ * @len: how many
+ *
+ * Return: 0 or -EFAULT.
+ */
+int ckpt_kt_read_user(u64 addr, void *buf, size_t len)
+{
+	return copy_from_user(buf, (const void __user *)addr, len) ? -EFAULT : 0;
+}
+
+/**
+ * ckpt_kt_poke() - store into user memory the way a debugger does, through
+ * read-only and PROT_NONE protections (FOLL_FORCE | FOLL_WRITE)
+ * @addr: user address, the store must not cross a page
+ * @buf: bytes to store
+ * @len: how many
+ *
+ * Return: 0 or a negative errno.
+ */
+int ckpt_kt_poke(u64 addr, const void *buf, size_t len)
+{
+	struct mm_struct *mm = current->mm;
+	struct page *page;
+	void *kaddr;
+	long got;
+
+	if (offset_in_page(addr) + len > PAGE_SIZE)
+		return -EINVAL;
+	mmap_read_lock(mm);
+	got = get_user_pages_remote(mm, addr, 1, FOLL_FORCE | FOLL_WRITE, &page,
+				    NULL);
+	mmap_read_unlock(mm);
+	if (got != 1)
+		return got < 0 ? got : -EFAULT;
+	kaddr = kmap_local_page(page);
+	memcpy(kaddr + offset_in_page(addr), buf, len);
+	kunmap_local(kaddr);
+	set_page_dirty_lock(page);
+	put_page(page);
+	return 0;
+}
+
+/**
+ * ckpt_kt_mm() - the test thread's mm, referenced like a target's
+ *
+ * Return: the mm (drop it with ckpt_mm_put()), or NULL before any mapping.
+ */
+struct ckpt_mm_ref *ckpt_kt_mm(void)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return NULL;
+	mmget(mm);
+	return (struct ckpt_mm_ref *)mm;
+}
+
+/**
+ * ckpt_kt_anon_rss() - anonymous pages mapped by the test's mm, exactly (the
+ * summed per-CPU counter)
+ *
+ * Return: a page count.
+ */
+u64 ckpt_kt_anon_rss(void)
+{
+	return current->mm ? get_mm_counter_sum(current->mm, MM_ANONPAGES) : 0;
+}
+
+/**
+ * ckpt_kt_file_rss() - file and shmem pages mapped by the test's mm
+ *
+ * Return: a page count.
+ */
+u64 ckpt_kt_file_rss(void)
+{
+	if (!current->mm)
+		return 0;
+	return get_mm_counter_sum(current->mm, MM_FILEPAGES) +
+	       get_mm_counter_sum(current->mm, MM_SHMEMPAGES);
+}
+
+/**
+ * ckpt_kt_tmpfile() - an unlinked tmpfs file, open for reading and writing
+ * @size: its initial size
+ *
+ * Return: the file (drop it with ckpt_file_put()), or NULL.
+ */
+struct ckpt_file_ref *ckpt_kt_tmpfile(u64 size)
+{
+	struct file *file = shmem_file_setup("ckpt-kunit", size, 0);
+
+	return IS_ERR(file) ? NULL : (struct ckpt_file_ref *)file;
+}
+
+/**
+ * ckpt_kt_pwrite() - write bytes into a file at an offset
+ * @file: the file
+ * @buf: the bytes
+ * @len: how many
+ * @off: where
+ *
+ * Return: 0 or a negative errno.
+ */
+int ckpt_kt_pwrite(struct ckpt_file_ref *file, const void *buf, size_t len,
+		   u64 off)
+{
+	loff_t pos = off;
+	ssize_t ret = kernel_write((struct file *)file, buf, len, &pos);
+
+	if (ret < 0)
+		return ret;
+	return ret == len ? 0 : -EIO;
+}
+
+/**
+ * ckpt_kt_pread() - read bytes from a file at an offset
+ * @file: the file
+ * @buf: receives the bytes
+ * @len: how many at most
+ * @off: where
+ *
+ * Return: bytes read, or a negative errno.
+ */
+long ckpt_kt_pread(struct ckpt_file_ref *file, void *buf, size_t len, u64 off)
+{
+	loff_t pos = off;
+
+	return kernel_read((struct file *)file, buf, len, &pos);
+}
+
+/**
+ * ckpt_kt_seal_grow() - let a tmpfs file never grow again (F_SEAL_GROW), so
+ * that a write past its end fails half way with -EPERM
+ * @file: a file from ckpt_kt_tmpfile()
+ */
+void ckpt_kt_seal_grow(struct ckpt_file_ref *file)
+{
+	struct inode *inode = file_inode((struct file *)file);
+
+	inode_lock(inode);
+	SHMEM_I(inode)->seals |= F_SEAL_GROW;
+	inode_unlock(inode);
+}
+
+/**
+ * ckpt_kt_page_alloc() - a zeroed page the test holds one reference on
+ *
+ * Return: the page, or NULL.
+ */
+struct ckpt_page_ref *ckpt_kt_page_alloc(void)
+{
+	return (struct ckpt_page_ref *)alloc_page(GFP_KERNEL | __GFP_ZERO);
+}
+
+/**
+ * ckpt_kt_page_get() - take one more reference, for a chain to own
+ * @page: the page
+ */
+void ckpt_kt_page_get(struct ckpt_page_ref *page)
+{
+	get_page((struct page *)page);
+}
+
+/**
+ * ckpt_kt_page_refcount() - references the page has now
+ * @page: the page
+ *
+ * Return: the count.
+ */
+int ckpt_kt_page_refcount(struct ckpt_page_ref *page)
+{
+	return page_ref_count((struct page *)page);
+}
+
+/**
+ * ckpt_kt_page_free() - drop the test's own reference
+ * @page: the page
+ */
+void ckpt_kt_page_free(struct ckpt_page_ref *page)
+{
+	put_page((struct page *)page);
+}
+
+/**
+ * ckpt_kt_page_address() - the page's contents, writable
+ * @page: a page from ckpt_kt_page_alloc()
+ *
+ * Return: its kernel address (no highmem on x86-64).
+ */
+void *ckpt_kt_page_address(struct ckpt_page_ref *page)
+{
+	return page_address((struct page *)page);
+}
+
+/**
+ * ckpt_kt_pid_of_current() - the test thread's pid
+ *
+ * Return: the pid, in the current namespace.
+ */
+int ckpt_kt_pid_of_current(void)
+{
+	return task_pid_vnr(current);
+}
+
+/* Each case a C wrapper around its C++ body; each suite a list of them. */
+#define CKPT_KT_WRAPPER(suite, name)					\
+	static void kt_##suite##_##name(struct kunit *test)		\
+	{								\
+		ckpt_kt_##suite##_##name(test);				\
+	}
+CKPT_KT_ALL_CASES(CKPT_KT_WRAPPER)
+
+#define CKPT_KT_KUNIT_CASE(s, n) { .run_case = kt_##s##_##n, .name = #n },
+
+#define CKPT_KT_SUITE(suite, list)					\
+	static struct kunit_case ckpt_##suite##_cases[] = {		\
+		list(CKPT_KT_KUNIT_CASE)				\
+		{}							\
+	};								\
+	static struct kunit_suite ckpt_##suite##_suite = {		\
+		.name = "ckpt_" #suite,					\
+		.test_cases = ckpt_##suite##_cases,			\
+	}
+
+CKPT_KT_SUITE(crc32c, CKPT_KT_CRC32C_CASES);
+CKPT_KT_SUITE(page_array, CKPT_KT_PAGE_ARRAY_CASES);
+CKPT_KT_SUITE(record, CKPT_KT_RECORD_CASES);
+CKPT_KT_SUITE(scan, CKPT_KT_SCAN_CASES);
+CKPT_KT_SUITE(dump, CKPT_KT_DUMP_CASES);
+
+kunit_test_suites(&ckpt_crc32c_suite, &ckpt_page_array_suite,
+		  &ckpt_record_suite, &ckpt_scan_suite, &ckpt_dump_suite);
+
+MODULE_DESCRIPTION("KUnit tests for ckpt");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The dump as a whole: its refusals, the mm context record, and allocation
+// failure at every site, with nothing leaked.
+#include "arch.h"
+#include "checkpoint.h"
+#include "kernel_refs.h"
+#include "kt_image.h"
+#include "page_scan.h"
+
+namespace {
+
+using namespace ckpt;
+
+ckpt_checkpoint_args args_for(int32_t pid) {
+  ckpt_checkpoint_args args{};
+  args.size = sizeof(args);
+  args.pid = pid;
+  args.fd = -1;
+  return args;
+}
+
+// Scan `pages` pages at `start` and write them, the LDT record and a tail:
+// every allocation a dump makes for its pages, chain and records.
+Status mini_dump(ckpt_mm_ref* mm, ckpt_file_ref* out, uint64_t start, uint64_t pages, MemMeter& meter) {
+  PageArrayChain chain(meter, 4);
+  RecordWriter writer(out, meter);
+  uint64_t scanned = 0;
+  PageScanner scanner(mm, chain, &scanned);
+  const VmaRange range{start, start + pages * kPageSize, VmaKind::kAnon};
+  for (uint64_t cursor = start; cursor < range.end;) {
+    {
+      MmapReadGuard lock(mm);
+      CKPT_TRY(lock.lock());
+      auto next = scanner.fill(range, cursor, 2048);
+      if (!next.ok()) {
+        chain.release();
+        return next.status();
+      }
+      cursor = next.value();
+    }
+    const Status written = chain.empty() ? kOk : writer.write_pages(chain, PageStability::kMayChange);
+    chain.release();
+    CKPT_TRY(written);
+  }
+  CKPT_TRY(write_mm_context(writer, mm, meter));
+  return writer.write_tail();
+}
+
+}  // namespace
+
+KT_CASE(dump, bad_fd) {
+  ckpt_checkpoint_args args = args_for(1);
+  KT_EXPECT_EQ(ckpt_checkpoint(&args), -kEBADF);
+  KT_EXPECT_EQ(args.bytes, 0u);
+}
+
+KT_CASE(dump, kernel_thread) {
+  kt::TempFile out;
+  KT_ASSERT_TRUE(out.get());
+  ckpt_checkpoint_args args = args_for(ckpt_kt_pid_of_current());
+  KT_EXPECT_EQ(checkpoint_into(args, out.get()).error(), -kEINVAL);
+  uint8_t byte;
+  KT_EXPECT_EQ(ckpt_kt_pread(out.get(), &byte, 1, 0), 0);  // nothing written
+}
+
+KT_CASE(dump, no_such_pid) {
+  kt::TempFile out;
+  KT_ASSERT_TRUE(out.get());
+  ckpt_checkpoint_args args = args_for(0x3ffffff0);
+  KT_EXPECT_EQ(checkpoint_into(args, out.get()).error(), -kESRCH);
+  args.pid = -5;
+  KT_EXPECT_EQ(checkpoint_into(args, out.get()).error(), -kESRCH);
+}
+
+KT_CASE(dump, ldt_empty) {
+  KT_ASSERT_NE(ckpt_kt_mmap(test, nullptr, kPageSize, 3, CKPT_KT_PRIVATE, 0), 0u);
+  MmRef mm(ckpt_kt_mm());
+  kt::TempFile out;
+  KT_ASSERT_TRUE(mm && out.get());
+  MemMeter meter;
+  RecordWriter writer(out.get(), meter);
+  KT_ASSERT_OK(write_mm_context(writer, mm.get(), meter));
+  kt::RecordView view;
+  KT_ASSERT_TRUE(kt::read_record(out, 0, &view));
+  KT_EXPECT_EQ(view.hdr.type, uint32_t(CKPT_REC_LDT));
+  KT_EXPECT_EQ(view.hdr.len, sizeof(ckpt_ldt));
+  KT_EXPECT_EQ(view.hdr.crc, view.computed_crc);
+  ckpt_ldt ldt{};
+  KT_ASSERT_TRUE(out.pread(&ldt, sizeof(ldt), 24));
+  KT_EXPECT_EQ(ldt.nr, 0u);
+  KT_EXPECT_EQ(ldt.entry_size, ckpt_ldt_entry_size());
+  KT_EXPECT_EQ(meter.current(), 0u);
+}
+
+KT_CASE(dump, alloc_failure_at_each_site) {
+  const uint64_t pages = PageArrayChain::kEntriesPerArray + 88;  // two arrays
+  const uint64_t start = ckpt_kt_mmap(test, nullptr, pages * kPageSize, 3, CKPT_KT_PRIVATE, 0);
+  KT_ASSERT_NE(start, 0u);
+  for (uint64_t i = 0; i < pages; i++) {
+    const uint8_t byte = uint8_t(i + 1);
+    KT_ASSERT_EQ(ckpt_kt_write_user(start + i * kPageSize, &byte, 1), 0);
+  }
+  MmRef mm(ckpt_kt_mm());
+  KT_ASSERT_TRUE(mm);
+
+  // Fail the 0th, 1st, 2nd, ... allocation until a run makes fewer
+  // allocations than that and succeeds.
+  long sites = 0;
+  for (long nth = 0; nth < 100; nth++) {
+    kt::TempFile out;
+    KT_ASSERT_TRUE(out.get());
+    MemMeter meter;
+    ckpt_kunit_fail_alloc(nth);
+    const Status status = mini_dump(mm.get(), out.get(), start, pages, meter);
+    const long injected = ckpt_kunit_fail_alloc(-1);
+    KT_EXPECT_EQ(meter.current(), 0u);  // every buffer and array freed
+    if (!injected) {
+      KT_EXPECT_EQ(status.error(), 0);
+      break;
+    }
+    sites++;
+    KT_EXPECT_EQ(status.error(), -kENOMEM);
+  }
+  // Chain arrays (header and two tables, twice) and the copy buffer.
+  KT_EXPECT_LE(7, sites);
+  // No page reference is left behind: the test's pages are still only
+  // mapped once (checked through GUP, which adds its own reference).
+  MmapReadGuard lock(mm.get());
+  KT_ASSERT_OK(lock.lock());
+  ckpt_page_ref* page = nullptr;
+  KT_ASSERT_EQ(ckpt_gup(mm.get(), start, 1, CKPT_GUP_FAULT, &page), 1);
+  KT_EXPECT_EQ(ckpt_kt_page_refcount(page), 2);
+  ckpt_page_put(page);
+}
