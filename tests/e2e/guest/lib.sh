@@ -68,15 +68,11 @@ have_main() {
 
 # start_target NAME BIN ARGS...: run BIN MANIFEST ARGS in the background,
 # wait for its manifest; sets PID_<NAME> to the pid in the manifest.
-# Without rseq: the kernel rewrites a thread's rseq area (cpu_id) whenever it
-# returns to user space on another CPU, e.g. after SIGSTOP/SIGCONT, so a
-# sleeping target's memory would not stay identical to its image.
 start_target() {
 	local st_name=$1 st_bin=$2 i=0
 	shift 2
 	rm -f "$WORK/$st_name.manifest"
-	GLIBC_TUNABLES=glibc.pthread.rseq=0 "/ckpt/bin/$st_bin" "$WORK/$st_name.manifest" "$@" \
-		</dev/null >"$WORK/$st_name.out" 2>&1 &
+	"/ckpt/bin/$st_bin" "$WORK/$st_name.manifest" "$@" </dev/null >"$WORK/$st_name.out" 2>&1 &
 	T_JOBS="$T_JOBS $!"
 	while [ ! -f "$WORK/$st_name.manifest" ]; do
 		i=$((i + 1))
@@ -119,6 +115,24 @@ wait_states() {
 		usleep 100000
 	done
 	return 0
+}
+
+# pin_threads PID MASK: every thread of PID may run only on the CPUs in the
+# taskset MASK from now on (a sleeping thread moves when it next wakes).
+pin_threads() {
+	local pt_task
+	for pt_task in "/proc/$1/task/"*; do
+		taskset -p "$2" "${pt_task##*/}" >/dev/null || return 1
+	done
+}
+
+# bounce PID: stop and resume a sleeping PID; each thread wakes, returns to
+# user space (where the kernel updates its rseq area) and sleeps again.
+bounce() {
+	kill -STOP "$1"
+	wait_states "$1" T || return 1
+	kill -CONT "$1"
+	wait_states "$1" S
 }
 
 # A sleeping target must be sleeping again (S) after a dump, not stopped.

@@ -32,6 +32,44 @@ test_verify_main() {
 	expect_exit 0 $rc "ckpt verify $*"
 }
 
+# verify --pid after the dump resumed the target and its threads woke on
+# another CPU: the kernel rewrote their rseq areas (cpu_id, ...). verify
+# must leave out exactly those bytes, of every thread, and match.
+verify_after_moving_threads() {
+	local rc=0 img=$WORK/moved.img excluded threads differed want
+	pin_threads "$PID_main" 1 && bounce "$PID_main" ||
+		fail "cannot move the target's threads to CPU 0" || return
+	cli_dump "$img" --pid "$PID_main" || rc=$?
+	expect_exit 0 $rc "ckpt dump --pid $PID_main" || return
+	expect_resumed "$PID_main" || return
+	pin_threads "$PID_main" 2 && bounce "$PID_main" ||
+		fail "cannot move the target's threads to CPU 1" || return
+	tmo "$CKPT" verify "$img" --pid "$PID_main" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
+	rm -f "$img"
+	expect_exit 0 $rc "ckpt verify --pid after the threads moved" || return
+	expect_resumed "$PID_main" || return
+	set -- $(sed -n 's/^ *rseq bytes excluded: *\([0-9]*\) in \([0-9]*\) thread[s]* (\([0-9]*\) differed).*/\1 \2 \3/p' \
+		"$WORK/cli.out")
+	excluded=${1:-0} threads=${2:-0} differed=${3:-0}
+	want=$(manifest_fact "$WORK/main.manifest" threads)
+	[ "$threads" -eq "$want" ] && [ "$excluded" -ge $((20 * want)) ] ||
+		fail "expected the rseq areas of $want threads excluded, report says: $(grep rseq "$WORK/cli.out")" ||
+		return
+	[ "$differed" -gt 0 ] ||
+		fail "no rseq byte differed: the threads did not move ($(grep rseq "$WORK/cli.out"))" || return
+	echo "# verify --pid after the threads moved: $excluded rseq bytes excluded in $threads threads, $differed differed"
+}
+
+test_verify_pid_moved_threads() {
+	local rc=0 mask
+	have_cli && have_module && have_main || return
+	[ "$(nproc)" -ge 2 ] || fail "needs 2 CPUs, the guest has $(nproc)" || return
+	mask=$(taskset -p "$PID_main" | sed 's/.*: //')
+	verify_after_moving_threads || rc=1
+	pin_threads "$PID_main" "$mask"
+	return $rc
+}
+
 # The per-region page counts as `ckpt show --json --pages` lists them.
 test_show_json() {
 	local rc=0
@@ -46,6 +84,7 @@ t main/thp-backed test_thp_backed
 t main/dump test_dump_main
 t main/verify test_verify_main
 t main/verify-pid test_verify_main --pid "$PID_main"
+t main/verify-pid-moved-threads test_verify_pid_moved_threads
 if [ -s "$MAIN_IMG" ]; then
 	t_tap /ckpt/bin/ckpt-imgcheck --prefix main/ --state stopped --release "$(uname -r)" \
 		"$MAIN_IMG" "$WORK/main.manifest"

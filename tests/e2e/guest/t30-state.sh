@@ -37,6 +37,24 @@ test_stopped_stays_stopped() {
 	expect_resumed "$PID_main"
 }
 
+# verify --pid ptraces every thread to find its rseq area: a target stopped
+# before stays stopped (main/verify-pid-moved-threads checks that one verify
+# stopped is resumed).
+test_verify_stopped_stays_stopped() {
+	local rc=0 states
+	have_cli && have_main || return
+	[ -s "$MAIN_IMG" ] || fail "no image" || return
+	kill -STOP "$PID_main"
+	wait_states "$PID_main" T || fail "SIGSTOP did not stop the target" || return
+	tmo "$CKPT" verify "$MAIN_IMG" --pid "$PID_main" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
+	sleep 1
+	states=$(thread_states "$PID_main")
+	kill -CONT "$PID_main"
+	expect_exit 0 $rc "ckpt verify --pid of a stopped target" || return
+	[ "$states" = T ] || fail "stopped target's threads in states '$states' after verify" || return
+	expect_resumed "$PID_main"
+}
+
 test_leave_stopped() {
 	local rc=0 states
 	have_cli && have_main || return
@@ -67,5 +85,6 @@ test_by_tid() {
 t state/rss-pte-unchanged test_rss_unchanged
 t state/resumed test_resumed
 t state/stopped-stays-stopped test_stopped_stays_stopped
+t state/verify-pid-stopped-stays-stopped test_verify_stopped_stays_stopped
 t state/leave-stopped test_leave_stopped
 t state/dump-by-tid test_by_tid

@@ -1,5 +1,5 @@
 // `ckpt dump`: stop the target, have /dev/ckpt stream its image into a file
-// or stdout, resume the target, report.
+// or stdout, resume the target, put the file in place, report.
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "format_util.h"
 #include "image_format.h"
+#include "image_output.h"
 #include "interrupt.h"
 #include "procfs.h"
 #include "progress.h"
@@ -53,71 +54,6 @@ private:
     int fd_;
 };
 
-bool is_regular_file(int fd) {
-    struct stat st {};
-    return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-// The image destination.  A named regular file that does not end up holding
-// a complete image is removed; stdout is never closed or removed.
-class Output {
-public:
-    static Expected<Output> open(const std::string& path) {
-        if (path == "-") {
-            if (::isatty(STDOUT_FILENO))
-                return usage_error("refusing to write an image to a terminal: redirect stdout or use -o FILE");
-            return Output(STDOUT_FILENO, "<stdout>", false, is_regular_file(STDOUT_FILENO), false);
-        }
-        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0) return io_error(path + ": " + std::strerror(errno));
-        const bool regular = is_regular_file(fd);
-        return Output(fd, path, true, regular, regular);
-    }
-    Output(Output&& other) noexcept
-        : fd_(other.fd_), name_(std::move(other.name_)), owned_(other.owned_), regular_(other.regular_),
-          removable_(other.removable_), keep_(other.keep_) {
-        other.owned_ = false;
-        other.removable_ = false;
-    }
-    Output(const Output&) = delete;
-    Output& operator=(const Output&) = delete;
-    ~Output() {
-        if (owned_) ::close(fd_);
-        if (removable_ && !keep_) {
-            set_interrupt_remove_path(nullptr);
-            ::unlink(name_.c_str());
-        }
-    }
-
-    int fd() const { return fd_; }
-    const std::string& name() const { return name_; }
-    // A regular file (maybe stdout redirected to one): its size shows progress.
-    bool is_regular() const { return regular_; }
-    // A regular file ckpt created from -o FILE: holds exactly the image.
-    bool is_removable() const { return removable_; }
-
-    // Closes a file (reporting late write errors) and keeps it.
-    Status commit() {
-        if (owned_) {
-            owned_ = false;
-            if (::close(fd_) != 0) return io_error(name_ + ": " + std::strerror(errno));
-        }
-        keep_ = true;
-        set_interrupt_remove_path(nullptr);
-        return ok_status();
-    }
-
-private:
-    Output(int fd, std::string name, bool owned, bool regular, bool removable)
-        : fd_(fd), name_(std::move(name)), owned_(owned), regular_(regular), removable_(removable) {}
-    int fd_;
-    std::string name_;
-    bool owned_;
-    bool regular_;
-    bool removable_;
-    bool keep_ = false;
-};
-
 // What each errno of CKPT_IOC_CHECKPOINT means (README.md, "The ioctl").
 std::string errno_hint(int err, const ckpt_checkpoint_args& args) {
     switch (err) {
@@ -139,7 +75,7 @@ std::string errno_hint(int err, const ckpt_checkpoint_args& args) {
     }
 }
 
-void print_summary(const DumpOptions& options, const Output& out, const ckpt_checkpoint_args& args,
+void print_summary(const DumpOptions& options, const ImageOutput& out, const ckpt_checkpoint_args& args,
                    double seconds, const TargetStop& stop) {
     std::fprintf(stderr, "ckpt: dumped pid %d to %s: %s (%llu bytes), %llu VMAs, %llu pages in %s\n",
                  int(options.pid), out.name().c_str(), human_bytes(args.bytes).c_str(),
@@ -191,9 +127,8 @@ int run_dump(const DumpOptions& options) {
     // with the target still stopped.
     ::signal(SIGPIPE, SIG_IGN);
 
-    auto out = Output::open(options.output);
+    auto out = ImageOutput::open(options.output);
     if (!out) return fail(out.error());
-    if (out->is_removable()) set_interrupt_remove_path(out->name().c_str());
 
     auto stop = TargetStop::acquire(options.pid, {options.live, options.stop_timeout});
     if (!stop) return fail(stop.error());
@@ -235,19 +170,18 @@ int run_dump(const DumpOptions& options) {
     }
 
     // The module reports what it wrote; a file of another size means
-    // something else wrote to it too.
-    int status = kExitOk;
-    if (out->is_removable()) {
+    // something else wrote to it too: not an image to keep.
+    if (out->is_private_file()) {
         struct stat st {};
         if (::fstat(out->fd(), &st) == 0 && uint64_t(st.st_size) != args.bytes) {
-            print_error(out->name() + ": holds " + std::to_string(st.st_size) + " bytes but the module wrote " +
-                        std::to_string(args.bytes));
-            status = kExitProblem;
+            print_error(out->name() + ": the file holds " + std::to_string(st.st_size) +
+                        " bytes but the module wrote " + std::to_string(args.bytes) + ": not kept");
+            return kExitProblem;
         }
     }
     if (Status committed = out->commit(); !committed) return fail(committed.error());
     if (!options.quiet) print_summary(options, *out, args, seconds, *stop);
-    return status;
+    return kExitOk;
 }
 
 }  // namespace ckpt

@@ -40,6 +40,12 @@ uint32_t guess_kind(const ProcVma& v) {
     return CKPT_VMA_ANON;
 }
 
+ExcludedRanges rseq_ranges(const RseqAreas& rseq) {
+    std::vector<ByteRange> ranges;
+    for (const RseqArea& a : rseq.areas) ranges.push_back({a.start, a.start + a.size});
+    return ExcludedRanges(std::move(ranges));
+}
+
 }  // namespace
 
 bool is_special_mapping_name(const std::string& name) {
@@ -47,7 +53,7 @@ bool is_special_mapping_name(const std::string& name) {
            name == "[uprobes]";
 }
 
-Expected<std::unique_ptr<LiveComparer>> LiveComparer::create(pid_t pid) {
+Expected<std::unique_ptr<LiveComparer>> LiveComparer::create(pid_t pid, const RseqAreas& rseq) {
     const uint64_t page_size = uint64_t(::sysconf(_SC_PAGESIZE));
     auto mem = ProcFile::open(pid, "mem");
     if (!mem) return mem.error();
@@ -76,17 +82,21 @@ Expected<std::unique_ptr<LiveComparer>> LiveComparer::create(pid_t pid) {
         }
     }
     return std::unique_ptr<LiveComparer>(
-        new LiveComparer(pid, std::move(*mem), std::move(*vmas), std::move(resident), page_size));
+        new LiveComparer(pid, std::move(*mem), std::move(*vmas), std::move(resident), page_size, rseq));
 }
 
 LiveComparer::LiveComparer(pid_t pid, ProcFile mem, std::vector<ProcVma> vmas, std::vector<ResidentPage> resident,
-                           uint64_t page_size)
+                           uint64_t page_size, const RseqAreas& rseq)
     : pid_(pid),
       mem_(std::move(mem)),
       proc_vmas_(std::move(vmas)),
       resident_(std::move(resident)),
       page_size_(page_size),
-      buf_(page_size) {}
+      excluded_(rseq_ranges(rseq)),
+      buf_(page_size) {
+    result_.rseq_threads = rseq.areas.size();
+    result_.rseq_unknown_reason = rseq.unknown_reason;
+}
 
 void LiveComparer::note(uint64_t* counter, std::string message) {
     if (++*counter <= kProblemsPerCategory) result_.problems.push_back(std::move(message));
@@ -119,14 +129,15 @@ void LiveComparer::on_page(uint64_t addr, const uint8_t* data, size_t page_size)
         note(&result_.content_mismatches, "page " + hex(addr) + ": cannot read " + mem_.path() + ": " + why);
         return;
     }
-    if (std::memcmp(buf_.data(), data, page_size) == 0) {
+    const PageComparison c = compare_page(addr, data, buf_.data(), page_size, excluded_);
+    result_.rseq_bytes_excluded += c.excluded_bytes;
+    result_.rseq_bytes_differed += c.excluded_differing;
+    if (c.matches) {
         result_.pages_matched++;
         return;
     }
-    size_t first = 0;
-    while (buf_[first] == data[first]) first++;
     note(&result_.content_mismatches,
-         "page " + hex(addr) + " differs from the process (first difference at +" + hex(first) + ")");
+         "page " + hex(addr) + " differs from the process (first difference at +" + hex(c.first_difference) + ")");
 }
 
 LiveCompareResult LiveComparer::finish() {

@@ -1,10 +1,11 @@
 // `ckpt verify --pid`: compare an image with the (stopped) live process.
 //
-// Three checks: every dumped page equals /proc/PID/mem; every page the
-// process has resident or swapped is in the image unless the format says it
-// is skipped (clean file pages, zero pages); the image's VMAs are exactly the
-// process's VMAs.  Page residency comes from /proc/PID/pagemap, snapshotted
-// before any /proc/PID/mem read can fault pages in.
+// Three checks: every dumped page equals /proc/PID/mem, except for the bytes
+// of the threads' rseq areas, which the kernel rewrites on its own; every
+// page the process has resident or swapped is in the image unless the format
+// says it is skipped (clean file pages, zero pages); the image's VMAs are
+// exactly the process's VMAs.  Page residency comes from /proc/PID/pagemap,
+// snapshotted before any /proc/PID/mem read can fault pages in.
 #pragma once
 
 #include <sys/types.h>
@@ -16,7 +17,9 @@
 
 #include "expected.h"
 #include "image_reader.h"
+#include "masked_compare.h"
 #include "procfs.h"
+#include "rseq_areas.h"
 
 namespace ckpt {
 
@@ -30,6 +33,11 @@ struct LiveCompareResult {
     uint64_t clean_file_pages_skipped = 0;
     uint64_t dumped_not_resident = 0;   // informational: dumped but absent from pagemap
     uint64_t vma_differences = 0;
+    // Left out of the content comparison: each thread's rseq area.
+    uint64_t rseq_threads = 0;          // threads with an area registered
+    uint64_t rseq_bytes_excluded = 0;   // bytes of compared pages inside the areas
+    uint64_t rseq_bytes_differed = 0;   // of those, the ones that differed
+    std::string rseq_unknown_reason;    // why nothing was left out, if so
     // The first few problems of each category, ready to print.
     std::vector<std::string> problems;
     // Worth saying, not failing over (e.g. the image names another pid).
@@ -43,8 +51,9 @@ struct LiveCompareResult {
 class LiveComparer final : public ImageVisitor {
 public:
     // Opens /proc/PID/{mem,pagemap,smaps} and snapshots page residency.
-    // The target should be stopped already.
-    static Expected<std::unique_ptr<LiveComparer>> create(pid_t pid);
+    // The target should be stopped already.  The bytes of the rseq areas
+    // are not compared.
+    static Expected<std::unique_ptr<LiveComparer>> create(pid_t pid, const RseqAreas& rseq = {});
 
     void on_head(const ckpt_head& head) override;
     void on_task(const ckpt_task& task) override;
@@ -61,7 +70,7 @@ private:
     };
 
     LiveComparer(pid_t pid, ProcFile mem, std::vector<ProcVma> vmas, std::vector<ResidentPage> resident,
-                 uint64_t page_size);
+                 uint64_t page_size, const RseqAreas& rseq);
 
     void note(uint64_t* counter, std::string message);
     void check_vmas();
@@ -73,6 +82,7 @@ private:
     std::vector<ProcVma> proc_vmas_;
     std::vector<ResidentPage> resident_;  // ascending addresses
     uint64_t page_size_;
+    ExcludedRanges excluded_;
     bool page_size_mismatch_ = false;
     std::vector<VmaRecord> image_vmas_;   // ascending
     std::vector<uint64_t> image_pages_;   // ascending

@@ -45,13 +45,16 @@ constexpr const char* kDumpHelp = R"(Usage: ckpt dump --pid PID -o FILE|- [optio
 Stops the process with SIGSTOP and waits until every thread is stopped, has
 /dev/ckpt write the process's memory image, then resumes it with SIGCONT.
 A process that is already stopped, or frozen by the cgroup v2 freezer, is
-neither signalled nor resumed.  A failed or interrupted dump resumes the
-process and removes the partial FILE.
+neither signalled nor resumed.  The image is written to a temporary file
+next to FILE (.FILE.ckpt-XXXXXX, mode 0600) that replaces FILE only when
+the dump succeeded: a failed or interrupted dump resumes the process,
+removes the temporary file and leaves an existing FILE unchanged.
 
 Options:
   -p, --pid PID           process to checkpoint
-  -o, --output FILE|-     image file (created with mode 0600, truncated if it
-                          exists) or - for stdout (not a terminal)
+  -o, --output FILE|-     image file, or - for stdout (not a terminal); a
+                          FILE that is not a regular file (/dev/null, a
+                          FIFO) is written directly
       --live              do not stop the process; the image may be torn
       --leave-stopped     keep the process stopped after a successful dump
       --stop-timeout SEC  how long to wait for the process to stop
@@ -90,14 +93,20 @@ With --pid, also stops the process like 'ckpt dump' does and compares:
 every dumped page with /proc/PID/mem; every resident or swapped page (from
 /proc/PID/pagemap) with the image, allowing for clean file pages and zero
 pages, which the module skips; and the image's VMAs with the process's.
-For an exact comparison the process must not run between dump and verify:
-use 'ckpt dump --leave-stopped', verify, then 'kill -CONT PID'.  A process
-that ran in between differs at least in its stacks and TLS (the kernel
-rewrites rseq areas when a thread changes CPU).
+The process may have run since the dump if it changed no memory itself
+(e.g. it slept): the comparison is exact except for each thread's rseq
+area (struct rseq in its TLS, registered by glibc 2.35+), which the kernel
+rewrites whenever the thread resumes on another CPU.  verify asks the
+kernel where those areas are (ptrace, PTRACE_GET_RSEQ_CONFIGURATION, Linux
+5.13+; the process stays stopped), leaves exactly their bytes out and
+counts them in the report ("rseq bytes excluded").  Where that is not
+possible (older kernel, another tracer, --live) nothing is left out and
+the report says why.
 
 Options:
   -p, --pid PID           also compare with this running process
-      --live              do not stop the process for the comparison
+      --live              do not stop the process for the comparison (nor
+                          look up its rseq areas)
       --stop-timeout SEC  how long to wait for it to stop (default 10)
   -q, --quiet             print nothing on success
   -h, --help              show this help

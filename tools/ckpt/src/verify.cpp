@@ -12,6 +12,7 @@
 #include "image_reader.h"
 #include "interrupt.h"
 #include "live_compare.h"
+#include "rseq_areas.h"
 #include "target_stop.h"
 
 namespace ckpt {
@@ -41,6 +42,24 @@ void print_live_report(pid_t pid, const LiveCompareResult& r) {
     line("clean file pages skipped:", r.clean_file_pages_skipped);
     line("dumped, not resident:", r.dumped_not_resident);
     line("VMA differences:", r.vma_differences);
+    if (r.rseq_unknown_reason.empty())
+        std::printf("  %-28s %llu in %llu thread%s (%llu differed)\n", "rseq bytes excluded:",
+                    static_cast<unsigned long long>(r.rseq_bytes_excluded),
+                    static_cast<unsigned long long>(r.rseq_threads), r.rseq_threads == 1 ? "" : "s",
+                    static_cast<unsigned long long>(r.rseq_bytes_differed));
+    else
+        std::printf("  %-28s none: %s\n", "rseq bytes excluded:", r.rseq_unknown_reason.c_str());
+}
+
+// Where the kernel may have rewritten the threads' rseq areas since the
+// dump.  --live promises not to stop the process, and ptrace would.
+RseqAreas rseq_areas_to_exclude(const VerifyOptions& options) {
+    if (options.live) {
+        RseqAreas none;
+        none.unknown_reason = "not looked up with --live (that would interrupt every thread)";
+        return none;
+    }
+    return find_rseq_areas(options.pid);
 }
 
 }  // namespace
@@ -57,7 +76,8 @@ int run_verify(const VerifyOptions& options) {
         auto stopped = TargetStop::acquire(options.pid, {options.live, options.stop_timeout});
         if (!stopped) return fail(stopped.error());
         stop.emplace(std::move(*stopped));
-        auto created = LiveComparer::create(options.pid);
+        const RseqAreas rseq = rseq_areas_to_exclude(options);
+        auto created = LiveComparer::create(options.pid, rseq);
         if (!created) return fail(created.error());
         comparer = std::move(*created);
     }
@@ -80,6 +100,9 @@ int run_verify(const VerifyOptions& options) {
     if (!options.quiet || !result.ok()) print_live_report(options.pid, result);
     std::fflush(stdout);
     for (const std::string& warning : result.warnings) print_error("warning: " + warning);
+    if (!result.rseq_unknown_reason.empty() && !options.live)
+        print_error("warning: rseq areas not excluded from the comparison: " + result.rseq_unknown_reason +
+                    ": a thread that ran on another CPU since the dump shows as a content mismatch");
     for (const std::string& problem : result.problems) print_error(problem);
     if (!result.ok()) {
         print_error(input->name() + ": image does not match pid " + std::to_string(options.pid));

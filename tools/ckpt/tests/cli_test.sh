@@ -152,19 +152,37 @@ TARGET_PID=$!
 for _ in $(seq 200); do grep -q ready "$WORK/target.out" 2>/dev/null && break; sleep 0.02; done
 ANON=$(awk '/ready/ {print $2}' "$WORK/target.out")
 [ -n "$ANON" ] || fail "test target did not start"
+# glibc's __rseq_size in the target: 0 if it registered no rseq areas.
+RSEQ_SIZE=$(awk '/ready/ {print $5}' "$WORK/target.out")
 # Wait until every thread sleeps in pause(): its memory is then stable.
 for _ in $(seq 200); do case $(thread_states "$TARGET_PID") in SS*) break ;; *) sleep 0.01 ;; esac; done
 sleep 0.02
 
-# A running target is stopped for the comparison and resumed afterwards.
-# (Whether it matches is not checked here: once resumed, the kernel may
-# rewrite a thread's rseq area, so exact checks keep the target stopped.)
+# expect_rseq_excluded WHAT: the report left the threads' rseq areas out
+# (2 threads) when the target has them.
+expect_rseq_excluded() {
+    if [ "${RSEQ_SIZE:-0}" -gt 0 ]; then
+        grep -qE '^  rseq bytes excluded: +[1-9][0-9]* in 2 threads' "$WORK/out" ||
+            fail "$1: no rseq bytes excluded: $(grep rseq "$WORK/out")"
+    else
+        grep -qE '^  rseq bytes excluded: +0 in 0 threads' "$WORK/out" || fail "$1: $(grep rseq "$WORK/out")"
+    fi
+}
+
+# A running (sleeping) target is stopped for the comparison, matches its
+# image although the kernel may have rewritten its rseq areas, and is
+# resumed afterwards.
 "$IMAGE_TOOL" fake-dump "$TARGET_PID" >"$WORK/live.img" || fail "fake dump of the target"
 run "$CKPT" verify --pid "$TARGET_PID" "$WORK/live.img"
-[ "$status" -le 2 ] || fail "verify --pid of a running target: exit status $status"
-expect_out "compared with pid $TARGET_PID" "verify --pid of a running target"
+expect_status 0 "verify --pid of a running target"
+expect_out "matches pid $TARGET_PID" "verify --pid of a running target"
+expect_rseq_excluded "verify --pid of a running target"
 sleep 0.05
 case $(thread_states "$TARGET_PID") in *T*|*t*) fail "verify --pid left the target stopped" ;; esac
+
+run "$CKPT" verify --pid "$TARGET_PID" --live "$WORK/live.img"
+grep -qE '^  rseq bytes excluded: +none: not looked up with --live' "$WORK/out" ||
+    fail "verify --pid --live: $(grep rseq "$WORK/out")"
 
 # Exact checks on a target kept stopped, which ckpt must leave stopped.
 kill -STOP "$TARGET_PID"
@@ -174,6 +192,8 @@ run "$CKPT" verify --pid "$TARGET_PID" "$WORK/live.img"
 expect_status 0 "verify --pid"
 expect_out "matches pid $TARGET_PID" "verify --pid"
 expect_out "zero pages accepted:" "verify --pid"
+expect_rseq_excluded "verify --pid"
+sleep 0.05
 case $(thread_states "$TARGET_PID") in *[!Tt]*|"") fail "verify --pid resumed a target that was stopped before" ;; esac
 
 run bash -c "cat '$WORK/live.img' | '$CKPT' verify --pid $TARGET_PID -"
@@ -224,14 +244,40 @@ wait_target_stopped() {
 if [ -n "$FAKE_MODULE" ]; then
     FAKE="env LD_PRELOAD=$FAKE_MODULE"
 
+    no_temp_files() {
+        ! ls -A "$WORK" | grep -q '\.ckpt-' || fail "$1 left a temporary file: $(ls -A "$WORK" | grep '\.ckpt-')"
+    }
+
+    echo "an older image" >"$WORK/dump.img"
+    chmod 644 "$WORK/dump.img"
     run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/dump.img"
     expect_status 0 "dump"
     expect_err "ckpt: dumped pid $TARGET_PID to $WORK/dump.img: " "dump summary"
     expect_err "ckpt: downtime " "dump summary"
     [ "$(stat -c %a "$WORK/dump.img")" = 600 ] || fail "dump: image mode is not 0600"
+    no_temp_files "dump"
     target_running || fail "dump left the target stopped"
     run "$CKPT" verify "$WORK/dump.img"
     expect_status 0 "verify the dumped image"
+    # The dump resumed the target; it still matches, rseq areas aside.
+    run "$CKPT" verify --pid "$TARGET_PID" "$WORK/dump.img"
+    expect_status 0 "verify --pid after dump"
+    expect_rseq_excluded "verify --pid after dump"
+    cp "$WORK/dump.img" "$WORK/good.img"
+
+    # Through a symlink: the file it names is replaced, the link stays.
+    ln -s good.img "$WORK/link.img"
+    run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/link.img" --quiet
+    expect_status 0 "dump through a symlink"
+    [ -L "$WORK/link.img" ] || fail "dump replaced a symlink instead of the file it names"
+    run "$CKPT" verify "$WORK/good.img"
+    expect_status 0 "verify the image dumped through a symlink"
+    # Not a regular file: written directly, never replaced.
+    ln -s /dev/null "$WORK/null"
+    run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/null" --quiet
+    expect_status 0 "dump to a symlink to /dev/null"
+    [ -c /dev/null ] || fail "dump replaced /dev/null"
+    no_temp_files "dump through symlinks"
 
     run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/dump.img" --quiet
     expect_status 0 "dump --quiet"
@@ -271,6 +317,12 @@ if [ -n "$FAKE_MODULE" ]; then
     [ -e "$WORK/fail.img" ] && fail "a failed dump left its partial image"
     target_running || fail "a failed dump left the target stopped"
 
+    cp "$WORK/good.img" "$WORK/keep.img"
+    run env CKPT_FAKE_FAIL=28 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/keep.img"
+    expect_status 3 "dump over an existing image failing with ENOSPC"
+    cmp -s "$WORK/keep.img" "$WORK/good.img" || fail "a failed dump changed the existing image"
+    no_temp_files "a failed dump"
+
     run env CKPT_FAKE_FAIL=12:0x7f00deadb000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/fail.img" --leave-stopped
     expect_status 3 "dump failing with ENOMEM"
     expect_err "failed at VMA 0x7f00deadb000" "dump failing with ENOMEM"
@@ -288,7 +340,9 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_status 3 "dump of a missing process"
     expect_err "no such process" "dump of a missing process"
 
-    # SIGTERM in the middle of a dump: target resumed, partial image removed.
+    # SIGTERM in the middle of a dump: target resumed, partial image removed,
+    # the existing image untouched.
+    cp "$WORK/good.img" "$WORK/term.img"
     CKPT_FAKE_DELAY_MS=5000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
     CKPT_PID=$!
     wait_target_stopped || fail "dump did not stop the target"
@@ -298,7 +352,8 @@ if [ -n "$FAKE_MODULE" ]; then
     status=$?
     checks=$((checks + 1))
     [ "$status" -eq 143 ] || fail "dump killed by SIGTERM exited with $status, expected 143"
-    [ -e "$WORK/term.img" ] && fail "an interrupted dump left its partial image"
+    cmp -s "$WORK/term.img" "$WORK/good.img" || fail "an interrupted dump changed the existing image"
+    no_temp_files "an interrupted dump"
     target_running || fail "an interrupted dump left the target stopped"
 fi
 

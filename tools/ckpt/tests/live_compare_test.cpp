@@ -3,14 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <optional>
+#include <utility>
 
 #include "byte_source.h"
 #include "fake_dump.h"
 #include "image_reader.h"
+#include "rseq_areas.h"
 #include "target_stop.h"
 #include "test_process.h"
 
@@ -27,8 +30,8 @@ std::string problems(const LiveCompareResult& r) {
     return s;
 }
 
-LiveCompareResult compare(pid_t pid, const std::vector<uint8_t>& image) {
-    auto cmp = LiveComparer::create(pid);
+LiveCompareResult compare(pid_t pid, const std::vector<uint8_t>& image, const RseqAreas& rseq = {}) {
+    auto cmp = LiveComparer::create(pid, rseq);
     EXPECT_TRUE(cmp) << (cmp ? "" : cmp.error().message);
     MemorySource src(image.data(), image.size());
     ImageReader reader(src);
@@ -43,9 +46,9 @@ std::vector<uint8_t> dump(pid_t pid, const FakeDumpOptions& options = {}) {
     return image ? *image : std::vector<uint8_t>{};
 }
 
-// The target stays stopped from the dump to the comparison: once resumed,
-// the kernel may rewrite a thread's rseq area (in its TLS) when it lands on
-// another CPU, and the comparison would rightly report that page.
+// The target stays stopped from the dump to the comparison, which is then
+// exact without any rseq area excluded (LiveCompareRseq below covers a
+// target that ran in between).
 class LiveCompare : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -123,6 +126,87 @@ TEST_F(LiveCompare, DetectsMissingVma) {
     EXPECT_FALSE(r.ok());
     EXPECT_GE(r.vma_differences, 1u) << problems(r);
     EXPECT_GE(r.missing_pages, 64u);  // its pages are not in the image either
+}
+
+// Two CPUs this test may run threads on, if it has them.
+std::optional<std::pair<int, int>> two_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return std::nullopt;
+    int found[2], n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+        if (CPU_ISSET(cpu, &set)) found[n++] = cpu;
+    if (n < 2) return std::nullopt;
+    return std::make_pair(found[0], found[1]);
+}
+
+// Pins every thread of the target to cpu, then stops and resumes it: each
+// thread wakes there, returns to user space and the kernel rewrites its
+// rseq area (cpu_id_start, cpu_id, ...).
+void move_threads_to(const TargetProcess& target, int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    auto threads = read_thread_states(target.pid());
+    ASSERT_TRUE(threads);
+    for (const auto& t : *threads) ASSERT_EQ(sched_setaffinity(t.tid, sizeof set, &set), 0);
+    kill(target.pid(), SIGSTOP);
+    ASSERT_TRUE(test::eventually_stopped(target.pid()));
+    kill(target.pid(), SIGCONT);
+    target.wait_idle();
+}
+
+// The case verify --pid meets after a dump that resumed the target: its
+// threads slept all along, yet their rseq areas changed when they woke on
+// another CPU.  Those bytes are excused, and not one byte more.
+TEST(LiveCompareRseq, ExcusesExactlyTheRseqAreasOfThreadsThatMoved) {
+    auto cpus = two_cpus();
+    if (!cpus) GTEST_SKIP() << "needs two CPUs";
+    TargetProcess target;
+    ASSERT_TRUE(target.ready());
+    if (target.rseq_size() == 0) GTEST_SKIP() << "glibc registered no rseq area in the target";
+
+    move_threads_to(target, cpus->first);
+    std::vector<uint8_t> image;
+    {
+        auto stop = TargetStop::acquire(target.pid(), {});
+        ASSERT_TRUE(stop) << stop.error().message;
+        image = dump(target.pid());
+    }
+    target.wait_idle();
+    move_threads_to(target, cpus->second);
+
+    auto stop = TargetStop::acquire(target.pid(), {});
+    ASSERT_TRUE(stop) << stop.error().message;
+    const RseqAreas rseq = find_rseq_areas(target.pid());
+    ASSERT_TRUE(rseq.known()) << rseq.unknown_reason;
+    ASSERT_EQ(rseq.areas.size(), 2u);
+    const uint64_t area_bytes = uint64_t(rseq.areas[0].size) + rseq.areas[1].size;
+
+    LiveCompareResult plain = compare(target.pid(), image);
+    EXPECT_GE(plain.content_mismatches, 1u) << "the threads' rseq areas did not change: no CPU move?";
+
+    LiveCompareResult r = compare(target.pid(), image, rseq);
+    EXPECT_TRUE(r.ok()) << problems(r);
+    EXPECT_EQ(r.rseq_threads, 2u);
+    EXPECT_EQ(r.rseq_bytes_excluded, area_bytes);
+    EXPECT_GE(r.rseq_bytes_differed, 4u);  // cpu_id_start and cpu_id of both threads
+
+    // The byte right before an area (glibc's struct pthread, which ends with
+    // the area, at the top of a thread's stack mapping) still counts.
+    const uint64_t before = rseq.areas[1].start - 1;
+    poke_byte(target.pid(), before);
+    r = compare(target.pid(), image, rseq);
+    poke_byte(target.pid(), before);  // undo before the target runs again
+    EXPECT_EQ(r.content_mismatches, 1u) << problems(r);
+    ASSERT_FALSE(r.problems.empty());
+    const uint64_t page_size = uint64_t(sysconf(_SC_PAGESIZE));
+    EXPECT_NE(r.problems[0].find("first difference at +0x" + [&] {
+        char b[32];
+        snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(before % page_size));
+        return std::string(b);
+    }() + ")"),
+              std::string::npos)
+        << r.problems[0];
 }
 
 }  // namespace

@@ -1,15 +1,20 @@
 // A process with one of every kind of memory ckpt cares about, used as a
-// live target by the tests.  Prints "ready" when set up, then sleeps in
-// pause() in every thread; on SIGUSR1 changes one byte of its anon region
-// and prints "mutated".
+// live target by the tests.  Prints "ready ANON SUM rseq SIZE MAIN THREAD"
+// when set up (SIZE is glibc's __rseq_size, MAIN and THREAD where each
+// thread's rseq area is, 0 without rseq), then sleeps in pause() in every
+// thread; on SIGUSR1 changes one byte of its anon region and prints
+// "mutated".
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/rseq.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -26,6 +31,12 @@ void* map_anon(size_t len, int flags) {
         std::exit(1);
     }
     return p;
+}
+
+// The calling thread's rseq area as glibc registered it, or 0.
+unsigned long long rseq_area() {
+    if (__rseq_size == 0) return 0;
+    return reinterpret_cast<uintptr_t>(static_cast<char*>(__builtin_thread_pointer()) + __rseq_offset);
 }
 
 }  // namespace
@@ -67,13 +78,17 @@ int main() {
     map_anon(1024 * ps, MAP_PRIVATE);
 
     // A second thread, so that stopping has to wait for all of them.
-    std::thread([] {
+    std::promise<unsigned long long> thread_rseq;
+    std::future<unsigned long long> thread_rseq_area = thread_rseq.get_future();
+    std::thread([&thread_rseq] {
+        thread_rseq.set_value(rseq_area());
         for (;;) pause();
     }).detach();
 
     signal(SIGUSR1, on_usr1);
     unlink(path);
-    std::printf("ready %p %u\n", static_cast<void*>(anon), sum);
+    std::printf("ready %p %u rseq %u %#llx %#llx\n", static_cast<void*>(anon), sum, __rseq_size, rseq_area(),
+                thread_rseq_area.get());
     std::fflush(stdout);
     for (;;) {
         pause();
