@@ -28,11 +28,18 @@ cxx-clang := $(if $(filter -mindirect-branch=thunk-extern,$(KBUILD_CFLAGS)),-mre
 	-mstack-alignment=8 -Wno-unknown-warning-option
 endif
 
+# KASAN registers instrumented globals from constructors; the C++ has no
+# constructors, so its globals go unregistered (heap and stack are checked).
+cxx-kasan-no-globals := --param asan-globals=0
+ifneq ($(findstring clang,$(shell $(CXX) --version 2>/dev/null | head -n1)),)
+cxx-kasan-no-globals := -mllvm -asan-globals=0
+endif
+
 cxx_flags = -Wp,-MMD,$(depfile) -nostdinc -nostdinc++ \
 	-isystem $(shell $(CXX) -print-file-name=include) \
 	$(filter-out $(cxx-c-only),$(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) $(KBUILD_CFLAGS_MODULE)) \
 	$(cxx-clang) \
-	$(if $(CONFIG_KASAN),$(CFLAGS_KASAN)) \
+	$(if $(CONFIG_KASAN),$(CFLAGS_KASAN) $(cxx-kasan-no-globals)) \
 	$(if $(CONFIG_UBSAN),$(CFLAGS_UBSAN)) \
 	-std=gnu++17 -ffreestanding -fno-exceptions -fno-rtti \
 	-fno-unwind-tables -fno-asynchronous-unwind-tables \

@@ -102,6 +102,17 @@ kernel_tests() {
 	fi
 }
 
+# The C++ core also builds with clang++ against a gcc-built stock kernel
+# (make CXX=clang++-16); the fast KUnit kernel runs a clang++ build.
+clangxx_build() {
+	local rel=$1
+	"$SCRIPTS/build-module.sh" "$rel" >/dev/null 2>&1 || return 1
+	make -s -C "$(kernel_kdir "$rel")" M="$(kmod_dir "$rel")" CXX=clang++-16 clean &&
+		make -s -C "$(kernel_kdir "$rel")" M="$(kmod_dir "$rel")" CXX=clang++-16 modules &&
+		modinfo "$(kmod_dir "$rel")/ckpt.ko" >/dev/null &&
+		"$SCRIPTS/build-module.sh" "$rel"	# back to the g++ build for the suite
+}
+
 # The KUnit suites on a KUnit kernel built from Debian's linux-source.
 kunit_tests() {
 	local flavour=$1 out rc=0
@@ -116,6 +127,21 @@ kunit_tests() {
 	rm -f "$out"
 }
 
+# The whole e2e suite again, on the debug KUnit kernel (KASAN, lockdep,
+# UBSAN, DEBUG_VM, kmemleak, fault injection), registered as a release
+# named kunit-debug so that the stock-kernel scripts can boot it.
+debug_kernel_tests() {
+	local kdir dir
+	log "building or reusing the debug test kernel"
+	kdir=$("$SCRIPTS/kunit-kernel.sh" debug) || { failed "kunit-debug kernel" "scripts/kunit-kernel.sh debug failed"; return 0; }
+	dir=$(kernel_dir kunit-debug)
+	mkdir -p "$dir/boot"
+	ln -sfn "$kdir" "$dir/kdir"
+	ln -sfn "$kdir/arch/x86/boot/bzImage" "$dir/boot/vmlinuz-kunit-debug"
+	touch "$dir/.unpacked"
+	CKPT_QEMU_TIMEOUT=${CKPT_QEMU_TIMEOUT:-1500} kernel_tests kunit-debug
+}
+
 main() {
 	local releases rel
 	START=$(date +%s)
@@ -124,9 +150,12 @@ main() {
 	step "host e2e/build" "$SCRIPTS/build-targets.sh" || finish
 	step "host cli/build" "$SCRIPTS/build-cli.sh" && host_tests
 	for rel in $releases; do
+		step "$rel module/build-clang++" clangxx_build "$rel" || true
 		kernel_tests "$rel"
 	done
 	kunit_tests fast
+	kunit_tests debug
+	debug_kernel_tests
 	finish
 }
 

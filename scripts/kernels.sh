@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 HOST_PACKAGES=(qemu-system-x86 busybox-static cpio kmod build-essential gcc-12
-	g++-12 make cmake libgtest-dev zstd rsync gzip xz-utils)
+	g++-12 clang-16 make cmake libgtest-dev zstd rsync gzip xz-utils)
 
 # Image package name pattern (ERE, one group: the release) per series.
 series_regex() {

@@ -31,6 +31,12 @@ install_if_missing() {
 	as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# One kernel build at a time on this machine (each uses every core); a
+# second caller waits, then reuses what the first built.
+mkdir -p "$CKPT_CACHE"
+exec 9>"$CKPT_CACHE/kunit-kernel.lock"
+flock 9
+
 install_if_missing linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev \
 	dwarves python3 ccache kmod cpio xz-utils "${packages[@]}"
 

@@ -17,7 +17,7 @@ flavour=${1:?usage: kunit.sh fast|debug}
 name=kunit-$flavour
 case "$flavour" in
 fast)  make_vars=(LLVM=-16 CXX=clang++-16) ;;
-debug) make_vars=(CXX=g++-12) ;;
+debug) make_vars=(CC=gcc-12 CXX=g++-12) ;;
 *)     die "unknown flavour '$flavour'" ;;
 esac
 
@@ -80,7 +80,7 @@ problems=$(grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular|unreference
 python3 - "$name" "$CKPT_ROOT/tests/kunit/cases.h" "$work" "$problems" <<'PY'
 import glob, json, re, sys
 name, cases_h, work, problems = sys.argv[1:5]
-expected = re.findall(r'X\((\w+), (\w+)\)', open(cases_h).read())
+expected = re.findall(r'^\s+X\((\w+), (\w+)\)', open(cases_h).read(), re.M)
 results = {}
 for path in sorted(glob.glob(work + '/ktap-*.json')):
     for suite in json.load(open(path)).get('sub_groups', []):

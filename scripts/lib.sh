@@ -24,7 +24,14 @@ as_root() {
 # Where the unpacked image package of RELEASE lives.
 kernel_dir()     { printf '%s/kernels/%s\n' "$CKPT_CACHE" "$1"; }
 kernel_vmlinuz() { printf '%s/boot/vmlinuz-%s\n' "$(kernel_dir "$1")" "$1"; }
-kernel_kdir()    { printf '/usr/src/linux-headers-%s\n' "$1"; }
+# A kernel we built (the KUnit debug kernel) links its build tree as kdir.
+kernel_kdir() {
+	if [ -L "$(kernel_dir "$1")/kdir" ]; then
+		readlink -f "$(kernel_dir "$1")/kdir"
+	else
+		printf '/usr/src/linux-headers-%s\n' "$1"
+	fi
+}
 
 # Binaries built from tests/e2e and tools/ckpt.
 e2e_bindir()     { printf '%s/e2e/bin\n' "$CKPT_BUILD"; }

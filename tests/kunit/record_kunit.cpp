@@ -118,12 +118,13 @@ KT_CASE(record, every_type_round_trips) {
   KT_ASSERT_TRUE(file.get());
   MemMeter meter;
   RecordWriter writer(file.get(), meter);
-  ckpt_head head{};
-  ckpt_task task{};
+  // Static: KASAN's redzones would make this frame too large for the stack.
+  static ckpt_head head{};
+  static ckpt_task task{};
   task.pid = 42;
-  ckpt_mm mm{};
+  static ckpt_mm mm{};
   mm.brk = 0x1234000;
-  ckpt_vma vma{};
+  static ckpt_vma vma{};
   vma.start = kBase;
   vma.end = kBase + 4 * kPageSize;
   vma.name_len = 6;

@@ -331,7 +331,7 @@ KT_CASE(scan, references_released) {
 KT_CASE(scan, stream_decodes_to_memory) {
   const uint64_t start = map_anon(test, 5);
   KT_ASSERT_NE(start, 0u);
-  uint8_t page[256];
+  uint8_t page[64];
   for (uint64_t i = 0; i < 5; i += 2)  // pages 0, 2, 4
     for (uint64_t off = 0; off < kPageSize; off += sizeof(page)) {
       kt::fill_pattern(page, sizeof(page), start + i * kPageSize + off, 10);
@@ -356,7 +356,7 @@ KT_CASE(scan, stream_decodes_to_memory) {
   ckpt_pages meta{};
   KT_ASSERT_TRUE(out.pread(&meta, sizeof(meta), 24));
   KT_ASSERT_EQ(meta.nr, 3u);
-  uint8_t from_image[256];
+  uint8_t from_image[64];
   for (uint32_t n = 0; n < 3; n++) {
     uint64_t addr;
     KT_ASSERT_TRUE(out.pread(&addr, 8, 24 + 16 + 8 * n));
