@@ -62,6 +62,17 @@ Status RecordWriter::write(uint32_t type, const Chunk* chunks, size_t nr_chunks)
   return kOk;
 }
 
+// Everything of a PAGES record before the page contents.
+Status RecordWriter::emit_pages_prefix(const PageArrayChain& chain, const ckpt_rec_hdr& header,
+                                       const ckpt_pages& pages, size_t pad) {
+  CKPT_TRY(emit(&header, sizeof(header)));
+  CKPT_TRY(emit(&pages, sizeof(pages)));
+  CKPT_TRY(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
+    return emit(addrs, n * sizeof(uint64_t));
+  }));
+  return emit_zeros(pad);
+}
+
 // A PAGES record:
 //   | header | ckpt_pages | addr[nr] | zeros to a page boundary | pages |
 // The checksum covers the page contents, so they are read once for it and
@@ -99,12 +110,7 @@ Status RecordWriter::write_pages(const PageArrayChain& chain, PageStability stab
   }));
   header.crc = crc.value();
 
-  CKPT_TRY(emit(&header, sizeof(header)));
-  CKPT_TRY(emit(&pages, sizeof(pages)));
-  CKPT_TRY(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
-    return emit(addrs, n * sizeof(uint64_t));
-  }));
-  CKPT_TRY(emit_zeros(pad));
+  CKPT_TRY(emit_pages_prefix(chain, header, pages, pad));
   CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
     CKPT_TRY(Status::from_return(ckpt_file_write_pages(out_, refs, n)));
     offset_ += uint64_t(n) * kPageSize;
@@ -132,12 +138,7 @@ Status RecordWriter::write_pages_copied(const PageArrayChain& chain, ckpt_rec_hd
   crc.update(copy.data(), copy.size());
   header.crc = crc.value();
 
-  CKPT_TRY(emit(&header, sizeof(header)));
-  CKPT_TRY(emit(&pages, sizeof(pages)));
-  CKPT_TRY(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
-    return emit(addrs, n * sizeof(uint64_t));
-  }));
-  CKPT_TRY(emit_zeros(pad));
+  CKPT_TRY(emit_pages_prefix(chain, header, pages, pad));
   CKPT_TRY(emit(copy.data(), copy.size()));
   nr_pages_ += chain.size();
   finish_record(header.crc);

@@ -50,6 +50,8 @@ class RecordWriter {
  private:
   Status emit(const void* data, size_t len);
   Status emit_zeros(size_t len);
+  Status emit_pages_prefix(const PageArrayChain& chain, const ckpt_rec_hdr& header,
+                           const ckpt_pages& pages, size_t pad);
   Status write_pages_copied(const PageArrayChain& chain, ckpt_rec_hdr& header, Crc32c& crc,
                             const ckpt_pages& pages, size_t pad);
   void finish_record(uint32_t crc);
