@@ -24,6 +24,11 @@
  *
  *   | hdr | ckpt_pages | addr[0..nr) | 0-pad to page | page 0 | page 1 | ... |
  *
+ * Version rule: a reader refuses another CKPT_FORMAT_MAJOR and accepts any
+ * minor.  Later minors add record types, or append fields to the HEAD,
+ * TASK, MM and TAIL payloads; the fixed parts of VMA, PAGES and LDT, which
+ * variable data follows, never grow.
+ *
  * Integers are little-endian.  Every record's crc is CRC-32C (Castagnoli,
  * reflected polynomial 0x82F63B78, initial value ~0, final xor ~0) over the
  * first 16 bytes of its header followed by its payload (not the padding).

@@ -86,3 +86,20 @@ t errors/epipe test_epipe
 t errors/eagain test_raw_stopped_err EAGAIN --pipe full
 t errors/target-still-dumps test_still_dumps
 rm -f "$WORK/err.img" "$WORK/after.img"
+
+# hugetlb cannot be dumped: EOPNOTSUPP, the CLI names the VMA, the target
+# is resumed.
+test_hugetlb() {
+	local rc=0 addr
+	echo 2 >/proc/sys/vm/nr_hugepages
+	[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 1 ] || fail "cannot reserve a huge page" || return
+	start_target hugetlb ckpt-hugetlb || return
+	addr=$(manifest_fact "$WORK/hugetlb.manifest" hugetlb)
+	with_stopped "$PID_hugetlb" raw_ioctl EOPNOTSUPP "$PID_hugetlb" || return
+	cli_fails "$PID_hugetlb" "of a hugetlb mapping" || return
+	grep -q "$addr" "$WORK/cli.err" ||
+		fail "the error does not name the VMA at $addr: $(oneline "$WORK/cli.err")" || return
+	expect_resumed "$PID_hugetlb"
+}
+
+t errors/hugetlb-eopnotsupp test_hugetlb
