@@ -62,6 +62,7 @@
 	X(dump, kernel_thread) \
 	X(dump, no_such_pid) \
 	X(dump, ldt_empty) \
+	X(dump, mm_goes_away) \
 	X(dump, alloc_failure_at_each_site)
 
 #define CKPT_KT_ALL_CASES(X) \

@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
@@ -153,6 +154,18 @@ struct ckpt_mm_ref *ckpt_kt_mm(void)
 		return NULL;
 	mmget(mm);
 	return (struct ckpt_mm_ref *)mm;
+}
+
+/**
+ * ckpt_kt_drop_own_mm() - the test thread lets go of its mm, as an exiting
+ * target would: after this only the references others hold keep it alive
+ */
+void ckpt_kt_drop_own_mm(void)
+{
+	struct mm_struct *mm = current->mm;
+
+	kthread_unuse_mm(mm);
+	mmput(mm);	/* the reference mm_alloc() gave the thread */
 }
 
 /**

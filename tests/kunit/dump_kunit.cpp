@@ -93,6 +93,34 @@ KT_CASE(dump, ldt_empty) {
   KT_EXPECT_EQ(meter.current(), 0u);
 }
 
+KT_CASE(dump, mm_goes_away) {
+  const uint64_t pages = 8;
+  const uint64_t start = ckpt_kt_mmap(test, nullptr, pages * kPageSize, 3, CKPT_KT_PRIVATE, 0);
+  KT_ASSERT_NE(start, 0u);
+  for (uint64_t i = 0; i < pages; i++) {
+    const uint8_t byte = uint8_t(0xa0 + i);
+    KT_ASSERT_EQ(ckpt_kt_write_user(start + i * kPageSize, &byte, 1), 0);
+  }
+  kt::TempFile out;
+  KT_ASSERT_TRUE(out.get());
+  MemMeter meter;
+  {
+    MmRef mm(ckpt_kt_mm());
+    KT_ASSERT_TRUE(mm);
+    // The owner goes away; the dump's own reference keeps the mm whole
+    // until the dump lets go of it (KASAN would see a use after free).
+    ckpt_kt_drop_own_mm();
+    KT_ASSERT_OK(mini_dump(mm.get(), out.get(), start, pages, meter));
+  }
+  KT_EXPECT_EQ(meter.current(), 0u);
+  ckpt_pages meta{};
+  KT_ASSERT_TRUE(out.pread(&meta, sizeof(meta), 24));
+  KT_EXPECT_EQ(meta.nr, pages);
+  uint8_t byte;
+  KT_ASSERT_TRUE(out.pread(&byte, 1, 24 + meta.data_off + 7 * kPageSize));
+  KT_EXPECT_EQ(byte, 0xa7);
+}
+
 KT_CASE(dump, alloc_failure_at_each_site) {
   const uint64_t pages = PageArrayChain::kEntriesPerArray + 88;  // two arrays
   const uint64_t start = ckpt_kt_mmap(test, nullptr, pages * kPageSize, 3, CKPT_KT_PRIVATE, 0);
