@@ -102,6 +102,20 @@ kernel_tests() {
 	fi
 }
 
+# A host script that prints its own "ok"/"not ok" lines.
+tap_script() {
+	local name=$1 out rc=0
+	shift
+	out=$(mktemp)
+	"$@" >"$out" || rc=$?
+	cat "$out"
+	count_lines "$out"
+	if ((rc != 0)) && ! grep -q '^not ok - ' "$out"; then
+		failed "$name" "$* failed without a failing test"
+	fi
+	rm -f "$out"
+}
+
 # The C++ core also builds with clang++ against a gcc-built stock kernel
 # (make CXX=clang++-16); the fast KUnit kernel runs a clang++ build.
 clangxx_build() {
@@ -149,6 +163,8 @@ main() {
 	releases=$("$SCRIPTS/kernels.sh") || { failed "host setup" "scripts/kernels.sh failed"; finish; }
 	step "host e2e/build" "$SCRIPTS/build-targets.sh" || finish
 	step "host cli/build" "$SCRIPTS/build-cli.sh" && host_tests
+	tap_script "host core" "$SCRIPTS/host-tests.sh"
+	tap_script "host fuzz" "$SCRIPTS/fuzz.sh" "${CKPT_FUZZ_SECONDS:-60}"
 	for rel in $releases; do
 		step "$rel module/build-clang++" clangxx_build "$rel" || true
 		kernel_tests "$rel"

@@ -33,7 +33,7 @@ void *ckpt_kmalloc(size_t size);
 void ckpt_kfree(const void *ptr);
 
 /* --- scheduling, signals, time, identity ---------------------------- */
-int ckpt_fatal_signal_pending(void);
+int ckpt_signal_pending(void);
 void ckpt_cond_resched(void);
 __u64 ckpt_time_ns(void);
 void ckpt_kernel_release(char *buf, size_t len);

@@ -85,18 +85,18 @@ void ckpt_kfree(const void *ptr)
 EXPORT_SYMBOL_IF_KUNIT(ckpt_kfree);
 
 /**
- * ckpt_fatal_signal_pending() - should the dump stop for the caller's sake?
+ * ckpt_signal_pending() - should the dump stop for the caller's sake?
  *
  * Any pending signal counts, not only a fatal one: the caller blocks the
  * signals it does not want to interrupt the dump.
  *
  * Return: non-zero if a signal is pending for the current task.
  */
-int ckpt_fatal_signal_pending(void)
+int ckpt_signal_pending(void)
 {
 	return signal_pending(current);
 }
-EXPORT_SYMBOL_IF_KUNIT(ckpt_fatal_signal_pending);
+EXPORT_SYMBOL_IF_KUNIT(ckpt_signal_pending);
 
 /**
  * ckpt_cond_resched() - give the CPU away between batches of work

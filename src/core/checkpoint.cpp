@@ -26,7 +26,7 @@ uint32_t task_state(uint32_t quiescence) {
 }
 
 Status check_interrupted() {
-  if (ckpt_fatal_signal_pending()) return error(kEINTR);
+  if (ckpt_signal_pending()) return error(kEINTR);
   ckpt_cond_resched();
   return kOk;
 }
@@ -127,7 +127,7 @@ Result<bool> Checkpoint::next_vma(uint64_t addr, Vma* vma) {
   CKPT_TRY(Status::from_return(ret));
   vma->file.reset(file);
   // A live target may have moved a mapping down over ground already dumped.
-  vma->info.start = max(vma->info.start, addr);
+  vma->info.start = max<uint64_t>(vma->info.start, addr);
   vma->kind = classify_vma(vma->info.traits);
   if (vma->info.traits & CKPT_VMA_T_HUGETLB) {
     ckpt_warn_vma("hugetlb mappings are not supported", vma->info.start, vma->info.end, -kEOPNOTSUPP);

@@ -8,8 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef CKPT_HOSTED
+// Host test builds (tests/host) link the standard library, whose <new>
+// already defines placement new; a second definition would clash with it.
+#include <new>
+#else
 // Placement new: the core has no <new>.
 inline void* operator new(size_t, void* where) noexcept { return where; }
+#endif
 
 namespace ckpt {
 

@@ -13,6 +13,8 @@
 //   special   none ([vdso], [vvar], VM_IO, ...)   not scanned
 #pragma once
 
+#include <stdint.h>
+
 #include <ckpt/bridge.h>
 #include <linux/ckpt.h>
 

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Whole dumps through ckpt_checkpoint() (src/core/checkpoint.cpp) of fake
+// targets, read back by the CLI's own image reader and compared with the
+// target page by page.
+#include <cstring>
+
+#include "dump_check.h"
+#include "fixture.h"
+#include "image_decode.h"
+#include "record_frames.h"
+#include "targets.h"
+
+namespace {
+
+using fake::Pte;
+using host_test::decode_image;
+using host_test::run_dump;
+using targets::kBase;
+using targets::kPage;
+
+class Checkpoint : public FakeKernelTest {
+ protected:
+  fake::File& out_ = kernel().open_output(3);
+};
+
+TEST_F(Checkpoint, EveryKindOfMappingRoundTrips) {
+  const auto target = targets::every_kind(kernel());
+  size_t swapped = 0;
+  for (const auto& [addr, slot] : target.mm->slots()) swapped += slot.state == Pte::kSwapped;
+
+  const auto dump = run_dump(100, 3);
+  ASSERT_EQ(dump.ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, *target.task, *target.mm);
+
+  EXPECT_EQ(dump.args.bytes, out_.data.size());
+  EXPECT_EQ(dump.args.nr_vmas, target.mm->vmas().size());
+  EXPECT_EQ(dump.args.nr_pages, image.nr_pages());
+  EXPECT_EQ(dump.args.err_addr, 0u);
+  EXPECT_GT(dump.args.pages_scanned, image.nr_pages());
+  EXPECT_LT(dump.args.pages_scanned, 4096u) << "a 1 GiB reservation costs its populated page tables";
+  EXPECT_GT(dump.args.peak_kmem, 0u);
+  EXPECT_EQ(target.mm->swapins, swapped) << "only swapped-out pages are faulted in";
+  EXPECT_GE(kernel().resched_calls, long(target.mm->vmas().size()));
+}
+
+// Documentation/image-format.md, "An example": the offsets of its table.
+TEST_F(Checkpoint, WorkedExampleMatchesTheDocumentation) {
+  const auto target = targets::worked_example(kernel());
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  host_test::expect_image_matches(decode_image(out_.data), *target.task, *target.mm);
+
+  std::string error;
+  const auto frames = host_test::split_frames(out_.data, &error);
+  ASSERT_EQ(error, "");
+  const uint64_t offsets[] = {0, 128, 184, 312, 400, 12288, 12320};
+  const uint64_t lengths[] = {104, 32, 104, 64, 11864, 8, 40};
+  ASSERT_EQ(frames.size(), 7u);
+  for (size_t i = 0; i < 7; i++) {
+    EXPECT_EQ(frames[i].offset, offsets[i]) << "record " << i;
+    EXPECT_EQ(frames[i].hdr.len, lengths[i]) << "record " << i;
+  }
+  ckpt_pages pages;
+  std::memcpy(&pages, frames[4].payload, sizeof(pages));
+  EXPECT_EQ(pages.nr, 2u);
+  EXPECT_EQ(pages.data_off, 3672u);
+  EXPECT_EQ(out_.data.size(), 12384u);
+}
+
+TEST_F(Checkpoint, HardwareAndSoftwareCrcWriteTheSameImage) {
+  targets::every_kind(kernel());
+  fake::File& second = kernel().open_output(4);
+  kernel().cpu_has_crc32c = true;
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  kernel().cpu_has_crc32c = false;
+  ASSERT_EQ(run_dump(100, 4).ret, 0);
+  EXPECT_EQ(out_.data, second.data);
+}
+
+TEST_F(Checkpoint, LiveDumpOfARunningTarget) {
+  const auto target = targets::every_kind(kernel());
+  target.task->quiescence = CKPT_QUIESCENT_NONE;
+  ASSERT_EQ(run_dump(100, 3, CKPT_CHECKPOINT_LIVE).ret, 0);
+  host_test::expect_image_matches(decode_image(out_.data), *target.task, *target.mm, /*live=*/true);
+}
+
+TEST_F(Checkpoint, FrozenTargetIsASnapshot) {
+  const auto target = targets::every_kind(kernel());
+  target.task->quiescence = CKPT_QUIESCENT_FROZEN;
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, *target.task, *target.mm);
+  EXPECT_EQ(image.task.state, uint32_t(CKPT_TASK_FROZEN));
+}
+
+TEST_F(Checkpoint, StoppedTargetMayBeDumpedLive) {
+  const auto target = targets::worked_example(kernel());
+  ASSERT_EQ(run_dump(100, 3, CKPT_CHECKPOINT_LIVE).ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, *target.task, *target.mm, /*live=*/true);
+  EXPECT_EQ(image.task.state, uint32_t(CKPT_TASK_STOPPED));
+}
+
+TEST_F(Checkpoint, LargeVmaIsWrittenInFullRecords) {
+  const auto target = targets::dense_anon(kernel(), 5000);
+  const auto dump = run_dump(100, 3);
+  ASSERT_EQ(dump.ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, *target.task, *target.mm);
+  ASSERT_EQ(image.vmas.size(), 1u);
+  EXPECT_EQ(image.vmas[0].pages_records, (std::vector<uint32_t>{2048, 2048, 904}));
+  EXPECT_EQ(dump.args.pages_scanned, 5000u);
+}
+
+TEST_F(Checkpoint, SharedMemoryIsCopiedInSmallBatches) {
+  targets::every_kind(kernel());
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  for (const auto& vma : image.vmas) {
+    if (vma.vma.kind == CKPT_VMA_SHARED) {
+      EXPECT_EQ(vma.pages_records, (std::vector<uint32_t>{16, 16, 5}));
+    }
+  }
+}
+
+// The stream starts where the fd is; alignment is relative to that start.
+TEST_F(Checkpoint, ImageStartsAtTheFdPosition) {
+  const auto target = targets::worked_example(kernel());
+  out_.data.assign(100, 0xEE);
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  host_test::expect_image_matches(decode_image(out_.data.data() + 100, out_.data.size() - 100), *target.task,
+                                  *target.mm);
+}
+
+TEST_F(Checkpoint, ShortWritesMakeTheSameImage) {
+  targets::every_kind(kernel());
+  fake::File& chunked = kernel().open_output(4);
+  chunked.max_chunk = 1000;
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  ASSERT_EQ(run_dump(100, 4).ret, 0);
+  EXPECT_EQ(out_.data, chunked.data);
+}
+
+TEST_F(Checkpoint, HugeSparseReservationCostsItsPageTables) {
+  const auto target = targets::worked_example(kernel());
+  fake::Mm& mm = *target.mm;
+  const uint64_t start = kBase + (1ull << 40);
+  mm.add_vma(targets::anon_vma(start, (64ull << 30) / kPage));
+  mm.set(start + 3 * kPage, Pte::kAnon);
+  mm.set(start + (40ull << 30), Pte::kAnon);
+  const auto dump = run_dump(100, 3);
+  ASSERT_EQ(dump.ret, 0);
+  host_test::expect_image_matches(decode_image(out_.data), *target.task, mm);
+  EXPECT_LE(dump.args.pages_scanned, 3 * 512u);
+}
+
+TEST_F(Checkpoint, ThousandsOfVmas) {
+  fake::Mm& mm = kernel().new_mm();
+  fake::Task& task = kernel().add_task(100, &mm);
+  for (uint64_t i = 0; i < 3000; i++) {
+    mm.add_vma(targets::anon_vma(kBase + i * 2 * kPage, 1));
+    if (i % 3 == 0) mm.set(kBase + i * 2 * kPage, Pte::kAnon);
+  }
+  const auto dump = run_dump(100, 3);
+  ASSERT_EQ(dump.ret, 0);
+  host_test::expect_image_matches(decode_image(out_.data), task, mm);
+  EXPECT_EQ(dump.args.nr_vmas, 3000u);
+  EXPECT_EQ(dump.args.nr_pages, 1000u);
+}
+
+TEST_F(Checkpoint, EmptyAddressSpace) {
+  fake::Mm& mm = kernel().new_mm();
+  fake::Task& task = kernel().add_task(100, &mm);
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, task, mm);
+  EXPECT_EQ(image.records, 5u) << "HEAD, TASK, MM, LDT, TAIL";
+}
+
+// A reused chain of at most 2048 pages, the path buffer and, for shared
+// memory, one 16-page copy: whatever the target's size.  The worst case,
+// a full chain before a shared mapping, is about 100 KiB.
+TEST_F(Checkpoint, KernelMemoryIsBounded) {
+  const auto target = targets::every_kind(kernel());
+  const uint64_t big = kBase + (3ull << 29);  // before the shared mapping
+  target.mm->add_vma(targets::anon_vma(big, 6000));
+  target.mm->fill(big, 6000, Pte::kAnon);
+  const auto dump = run_dump(100, 3);
+  ASSERT_EQ(dump.ret, 0);
+  RecordProperty("peak_kmem", std::to_string(dump.args.peak_kmem));
+  const uint64_t chain = 4 * (2 * kPage + 64);
+  EXPECT_LE(dump.args.peak_kmem, chain + kPage + 16 * kPage);
+  EXPECT_GE(dump.args.peak_kmem, 4 * 2 * kPage);
+}
+
+// LDT entries added between the size query and the copy (a live target).
+TEST_F(Checkpoint, LdtThatGrowsOnceIsCopiedWhole) {
+  const auto target = targets::every_kind(kernel());
+  target.task->quiescence = CKPT_QUIESCENT_NONE;
+  int copies = 0;
+  target.mm->before_ldt_copy = [&copies](fake::Mm& mm) {
+    if (copies++ == 1) mm.ldt.push_back(0x00cff3000000ffffull);
+  };
+  ASSERT_EQ(run_dump(100, 3, CKPT_CHECKPOINT_LIVE).ret, 0);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  EXPECT_EQ(image.ldt.size(), 3u);
+  EXPECT_EQ(image.ldt, target.mm->ldt);
+}
+
+// A live target may move a mapping down over ground already dumped: the
+// image stays well-formed (VMAs ascending, never overlapping).
+TEST_F(Checkpoint, MappingMovedDownDuringALiveDumpIsClipped) {
+  fake::Mm& mm = kernel().new_mm();
+  fake::Task& task = kernel().add_task(100, &mm);
+  task.quiescence = CKPT_QUIESCENT_NONE;
+  mm.add_vma(targets::anon_vma(kBase, 4));
+  mm.fill(kBase, 4, Pte::kAnon);
+  mm.add_vma(targets::anon_vma(kBase + 8 * kPage, 4));
+  bool moved = false;
+  out_.on_write = [&](fake::File&) {
+    if (moved || mm.gup_calls.empty()) return;
+    moved = true;
+    mm.remove_vma(kBase);
+    mm.remove_vma(kBase + 8 * kPage);
+    mm.add_vma(targets::anon_vma(kBase + 2 * kPage, 10));
+    mm.fill(kBase + 2 * kPage, 10, Pte::kAnon, 1);
+  };
+  ASSERT_EQ(run_dump(100, 3, CKPT_CHECKPOINT_LIVE).ret, 0);
+  ASSERT_TRUE(moved);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  ASSERT_EQ(image.vmas.size(), 2u);
+  EXPECT_EQ(image.vmas[1].vma.start, kBase + 4 * kPage);
+  EXPECT_EQ(image.vmas[1].vma.end, kBase + 12 * kPage);
+  EXPECT_EQ(image.vmas[1].pages.size(), 8u);
+}
+
+// A live target unmaps the end of a mapping while it is dumped: the scan
+// stops where the mapping now ends and the image stays well-formed.
+TEST_F(Checkpoint, MappingShrunkDuringALiveDump) {
+  fake::Mm& mm = kernel().new_mm();
+  fake::Task& task = kernel().add_task(100, &mm);
+  task.quiescence = CKPT_QUIESCENT_NONE;
+  mm.add_vma(targets::anon_vma(kBase, 40));
+  mm.fill(kBase, 40, Pte::kAnon);
+  out_.on_write = [&](fake::File&) {
+    if (mm.gup_calls.size() == 1) mm.shrink_vma(kBase, kBase + 20 * kPage);
+  };
+  ASSERT_EQ(run_dump(100, 3, CKPT_CHECKPOINT_LIVE).ret, 0);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  ASSERT_EQ(image.vmas.size(), 1u);
+  EXPECT_EQ(image.vmas[0].vma.end, kBase + 40 * kPage) << "as it was when its record was written";
+  EXPECT_EQ(image.vmas[0].pages.size(), 20u);
+}
+
+}  // namespace

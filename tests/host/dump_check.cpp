@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "dump_check.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "targets.h"
+
+namespace host_test {
+namespace {
+
+std::string hex(uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+void expect_vma_matches(const DecodedVma& decoded, const fake::Vma& vma, const fake::Mm& mm) {
+  SCOPED_TRACE("VMA " + hex(vma.start) + "-" + hex(vma.end));
+  EXPECT_EQ(decoded.vma.start, vma.start);
+  EXPECT_EQ(decoded.vma.end, vma.end);
+  EXPECT_EQ(decoded.vma.page_prot, vma.page_prot);
+  EXPECT_EQ(decoded.vma.vm_flags, vma.vm_flags);
+  EXPECT_EQ(decoded.vma.pgoff, vma.pgoff);
+  EXPECT_EQ(decoded.vma.kind, targets::expected_kind(vma));
+  EXPECT_EQ(decoded.vma.ino, vma.ino);
+  EXPECT_EQ(decoded.vma.dev, vma.dev);
+  const std::string name = vma.file ? vma.file->path : vma.name;
+  EXPECT_EQ(decoded.name, name);
+  EXPECT_EQ(decoded.vma.name_len, name.empty() ? 0 : name.size() + 1);
+
+  std::vector<uint64_t> addrs;
+  for (const DecodedPage& page : decoded.pages) addrs.push_back(page.addr);
+  EXPECT_EQ(addrs, targets::expected_pages(mm, vma));
+  for (const DecodedPage& page : decoded.pages) {
+    const fake::Page* held = mm.page(page.addr);
+    ASSERT_NE(held, nullptr) << "page " << hex(page.addr);
+    EXPECT_EQ(std::memcmp(page.data.data(), held->data.data(), fake::kPageSize), 0)
+        << "contents of page " << hex(page.addr);
+  }
+}
+
+}  // namespace
+
+DumpResult run_dump(int32_t pid, int32_t fd, uint32_t flags) {
+  DumpResult result{};
+  result.args.size = sizeof(result.args);
+  result.args.pid = pid;
+  result.args.fd = fd;
+  result.args.flags = flags;
+  result.ret = ckpt_checkpoint(&result.args);
+  return result;
+}
+
+void expect_image_matches(const DecodedImage& image, const fake::Task& task, const fake::Mm& mm, bool live) {
+  ASSERT_TRUE(image.ok) << image.error;
+  const fake::Kernel& kernel = fake::kernel();
+
+  EXPECT_EQ(std::memcmp(image.head.magic, CKPT_IMAGE_MAGIC, 8), 0);
+  EXPECT_EQ(image.head.major, CKPT_FORMAT_MAJOR);
+  EXPECT_EQ(image.head.minor, CKPT_FORMAT_MINOR);
+  EXPECT_EQ(image.head.arch, uint32_t(CKPT_ARCH_X86_64));
+  EXPECT_EQ(image.head.page_size, fake::kPageSize);
+  EXPECT_EQ(image.head.flags, live ? uint32_t(CKPT_IMAGE_LIVE) : 0u);
+  EXPECT_EQ(image.head.time_ns, kernel.time_ns);
+  EXPECT_EQ(std::string(image.head.release), kernel.release);
+
+  EXPECT_EQ(image.task.pid, task.pid);
+  EXPECT_EQ(image.task.tid, task.tid);
+  EXPECT_EQ(image.task.nr_threads, task.nr_threads);
+  EXPECT_EQ(std::string(image.task.comm), task.comm.substr(0, 15));
+  const uint32_t states[] = {0, CKPT_TASK_STOPPED, CKPT_TASK_FROZEN, CKPT_TASK_RUNNING};
+  EXPECT_EQ(image.task.state, states[task.quiescence]);
+
+  ckpt_mm layout = mm.layout;
+  layout.map_count = uint32_t(mm.vmas().size());
+  EXPECT_EQ(std::memcmp(&image.mm, &layout, sizeof(layout)), 0) << "MM record";
+
+  ASSERT_EQ(image.vmas.size(), mm.vmas().size());
+  size_t i = 0;
+  for (const auto& [start, vma] : mm.vmas()) expect_vma_matches(image.vmas[i++], vma, mm);
+
+  EXPECT_EQ(image.ldt, mm.ldt);
+  EXPECT_EQ(image.tail.nr_vmas, mm.vmas().size());
+  EXPECT_EQ(image.tail.nr_pages, image.nr_pages());
+  expect_batches_bounded(image, live);
+}
+
+void expect_batches_bounded(const DecodedImage& image, bool live) {
+  for (const DecodedVma& vma : image.vmas) {
+    const bool copied = live || vma.vma.kind == CKPT_VMA_SHARED;
+    const uint32_t limit = copied ? 16 : CKPT_PAGES_MAX;
+    for (size_t r = 0; r < vma.pages_records.size(); r++) {
+      EXPECT_LE(vma.pages_records[r], limit) << "VMA " << hex(vma.vma.start) << " record " << r;
+      if (r + 1 < vma.pages_records.size()) {
+        EXPECT_EQ(vma.pages_records[r], limit) << "every batch but the last is full";
+      }
+    }
+  }
+}
+
+}  // namespace host_test

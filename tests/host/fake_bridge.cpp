@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The bridge's task, mm, GUP and page functions over the fake kernel, with
+// the semantics src/bridge/{task,mm,gup}.c give them.
+#include <algorithm>
+#include <cstring>
+
+#include "fake_bridge.h"
+
+namespace {
+
+using fake::kernel;
+using fake::Pte;
+
+fake::Task* task_of(ckpt_task_ref* task) { return reinterpret_cast<fake::Task*>(task); }
+fake::Mm* mm_of(ckpt_mm_ref* mm) { return reinterpret_cast<fake::Mm*>(mm); }
+
+void require_locked(fake::Mm* mm, const char* function) {
+  if (!mm->locked) kernel().violation(std::string(function) + " called without the mmap lock");
+}
+
+void drop(int* refs, const char* what) {
+  if (*refs <= 0)
+    kernel().violation(std::string("put of a ") + what + " the core does not hold");
+  else
+    --*refs;
+}
+
+// FOLL_DUMP leaves a hole a hole (-EFAULT) only where a fault would fill it
+// with zeros: anonymous memory.  Elsewhere GUP would fault the file in.
+bool hole_stays_hole(const fake::Vma& vma, uint32_t mode) {
+  return (vma.traits & CKPT_VMA_T_ANONYMOUS) || mode == CKPT_GUP_NOFAULT;
+}
+
+// One page of a GUP run: 0 with a reference taken, or why GUP refuses it.
+long take_page(fake::Mm* mm, const fake::Vma& vma, uint64_t addr, uint32_t mode, ckpt_page_ref** out) {
+  fake::Slot* slot = mm->slot(addr);
+  switch (slot ? slot->state : Pte::kNone) {
+    case Pte::kNone:
+      if (!hole_stays_hole(vma, mode))
+        kernel().violation("GUP would fault in a hole of a non-anonymous VMA (reading the file or allocating shmem)");
+      return -EFAULT;
+    case Pte::kZero:        // FOLL_DUMP: special pages stay out of dumps
+    case Pte::kUnreadable:
+      return -EFAULT;
+    case Pte::kSwapped:
+      if (mode == CKPT_GUP_NOFAULT) return -EFAULT;
+      slot->state = slot->page->anon ? Pte::kAnon : Pte::kFile;
+      mm->swapins++;
+      break;
+    case Pte::kAnon:
+    case Pte::kFile:
+      break;
+  }
+  slot->page->refs++;
+  *out = fake::handle(slot->page.get());
+  return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+// --- target task ------------------------------------------------------------
+
+int ckpt_task_get(__s32 pid, ckpt_task_ref** out) {
+  if (pid <= 0) return -ESRCH;
+  fake::Task* task = kernel().task(pid);
+  if (!task) return -ESRCH;
+  if (task->kernel_thread) return -EINVAL;
+  task->refs++;
+  *out = fake::handle(task);
+  return 0;
+}
+
+void ckpt_task_put(ckpt_task_ref* task) { drop(&task_of(task)->refs, "task"); }
+
+void ckpt_task_describe(ckpt_task_ref* ref, ckpt_task_info* out) {
+  const fake::Task* task = task_of(ref);
+  std::memset(out, 0, sizeof(*out));
+  out->pid = task->pid;
+  out->tid = task->tid;
+  out->nr_threads = task->nr_threads;
+  out->quiescence = task->quiescence;
+  std::strncpy(out->comm, task->comm.c_str(), sizeof(out->comm) - 1);
+  task_of(ref)->describe_calls++;
+}
+
+int ckpt_task_mm_get(ckpt_task_ref* ref, ckpt_mm_ref** out) {
+  fake::Task* task = task_of(ref);
+  if (!task->mm) return -ESRCH;
+  task->mm->refs++;
+  *out = fake::handle(task->mm);
+  return 0;
+}
+
+// --- target mm ----------------------------------------------------------------
+
+void ckpt_mm_put(ckpt_mm_ref* mm) { drop(&mm_of(mm)->refs, "mm"); }
+
+int ckpt_mm_read_lock(ckpt_mm_ref* ref) {
+  fake::Mm* mm = mm_of(ref);
+  if (mm->locked) kernel().violation("mmap read lock taken twice: deadlocks behind a waiting writer");
+  if (mm->lock_calls++ == mm->fail_lock_at) return -EINTR;
+  mm->locked = true;
+  return 0;
+}
+
+void ckpt_mm_read_unlock(ckpt_mm_ref* ref) {
+  fake::Mm* mm = mm_of(ref);
+  if (!mm->locked) kernel().violation("mmap lock released but not held");
+  mm->locked = false;
+}
+
+void ckpt_mm_describe(ckpt_mm_ref* ref, ckpt_mm* out) {
+  fake::Mm* mm = mm_of(ref);
+  require_locked(mm, "ckpt_mm_describe");
+  *out = mm->layout;
+  out->map_count = uint32_t(mm->vmas().size());
+}
+
+int ckpt_mm_find_vma(ckpt_mm_ref* ref, __u64 addr, ckpt_vma_info* out, ckpt_file_ref** file) {
+  fake::Mm* mm = mm_of(ref);
+  require_locked(mm, "ckpt_mm_find_vma");
+  *file = nullptr;
+  const fake::Vma* vma = nullptr;
+  for (const auto& [start, candidate] : mm->vmas()) {
+    if (candidate.end > addr) {
+      vma = &candidate;
+      break;
+    }
+  }
+  if (!vma) return -ENOENT;
+  std::memset(out, 0, sizeof(*out));
+  out->start = vma->start;
+  out->end = vma->end;
+  out->page_prot = vma->page_prot;
+  out->vm_flags = vma->vm_flags;
+  out->pgoff = vma->pgoff;
+  out->ino = vma->ino;
+  out->dev = vma->dev;
+  out->traits = vma->traits;
+  std::strncpy(out->name, vma->name.c_str(), sizeof(out->name) - 1);
+  if (vma->file) {
+    vma->file->refs++;
+    *file = fake::handle(vma->file);
+  }
+  return 0;
+}
+
+// PMD granularity: a 2 MiB range with no page table is skipped whole.
+__u64 ckpt_mm_next_populated(ckpt_mm_ref* ref, __u64 addr, __u64 end) {
+  fake::Mm* mm = mm_of(ref);
+  require_locked(mm, "ckpt_mm_next_populated");
+  auto table = mm->page_tables().lower_bound(addr / fake::kPmdSize);
+  if (table == mm->page_tables().end()) return end;
+  const uint64_t populated = std::max<uint64_t>(addr, *table * fake::kPmdSize);
+  return populated < end ? populated : end;
+}
+
+int ckpt_mm_pte_state(ckpt_mm_ref* ref, __u64 addr) {
+  fake::Mm* mm = mm_of(ref);
+  require_locked(mm, "ckpt_mm_pte_state");
+  switch (mm->state(addr)) {
+    case Pte::kNone:
+      return CKPT_PTE_NONE;
+    case Pte::kZero:
+      return CKPT_PTE_ZERO;
+    case Pte::kSwapped:
+      return CKPT_PTE_SWAP;
+    case Pte::kAnon:
+    case Pte::kFile:
+    case Pte::kUnreadable:
+      break;
+  }
+  return CKPT_PTE_PRESENT;
+}
+
+// get_user_pages_remote(FOLL_DUMP | FOLL_FORCE [| FOLL_NOFAULT]): the pages
+// taken before the first refusal, or the refusal of the first page.
+long ckpt_gup(ckpt_mm_ref* ref, __u64 addr, __u32 nr, __u32 mode, ckpt_page_ref** pages) {
+  fake::Mm* mm = mm_of(ref);
+  require_locked(mm, "ckpt_gup");
+  mm->gup_calls.push_back({addr, nr, mode});
+  if (mm->gup_hook)
+    if (auto result = mm->gup_hook(addr, nr, mode)) return *result;
+  if (nr == 0 || addr % fake::kPageSize) {
+    kernel().violation("ckpt_gup of no pages or at an unaligned address");
+    return -EINVAL;
+  }
+  // A run that starts or goes past a VMA (a live target unmapped part of
+  // it) stops where the mapping does, as GUP's VMA lookup makes it.
+  const fake::Vma* vma = mm->vma_at(addr);
+  if (!vma) return -EFAULT;
+  if (vma->traits & (CKPT_VMA_T_SPECIAL | CKPT_VMA_T_HUGETLB)) {
+    kernel().violation("ckpt_gup on a special or hugetlb VMA");
+    return -EFAULT;
+  }
+  long taken = 0;
+  for (; taken < long(nr); taken++) {
+    const uint64_t page_addr = addr + uint64_t(taken) * fake::kPageSize;
+    if (page_addr >= vma->end) break;
+    const long err = take_page(mm, *vma, page_addr, mode, &pages[taken]);
+    if (err) return taken ? taken : err;
+  }
+  return taken;
+}
+
+int ckpt_page_is_anon(ckpt_page_ref* page) { return fake::page_of(page)->anon; }
+
+void ckpt_page_put(ckpt_page_ref* ref) {
+  fake::Page* page = fake::page_of(ref);
+  if (page->refs == 1 && page->maps) kernel().violation("page put while still mapped");
+  drop(&page->refs, "page");
+}
+
+const void* ckpt_page_map(ckpt_page_ref* ref) {
+  fake::Page* page = fake::page_of(ref);
+  if (page->refs <= 0) kernel().violation("ckpt_page_map of a page the core does not hold");
+  page->maps++;
+  kernel().kmaps.push_back({page->data.data(), page});
+  return page->data.data();
+}
+
+void ckpt_page_unmap(const void* addr) {
+  auto& kmaps = kernel().kmaps;
+  if (kmaps.empty() || kmaps.back().first != addr) {
+    kernel().violation("ckpt_page_unmap out of order: kmap_local mappings nest like a stack");
+    return;
+  }
+  kmaps.back().second->maps--;
+  kmaps.pop_back();
+}
+
+}  // extern "C"

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// A fake kernel behind include/ckpt/bridge.h, so the C++ core runs on the
+// host: a task table, mms with VMAs and a sparse page table, GUP with the
+// semantics the core relies on, output files with failure injection, and a
+// ledger of every reference, lock, mapping and allocation the core holds.
+//
+// The core reaches the fake only through the extern "C" bridge functions
+// (fake_bridge.cpp, fake_files.cpp, fake_runtime.cpp, host_heap.cpp).
+// Tests lay out targets and inject failures through fake::kernel().  A
+// broken bridge contract (a GUP without the mmap lock, a write with it, a
+// double put, ...) cannot be an error return, so it is recorded as a
+// violation for the test to assert on.
+#pragma once
+
+#include <ckpt/bridge.h>
+#include <linux/ckpt.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace fake {
+
+constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kPmdSize = 2ull << 20;
+
+// What one page-table slot of the target holds.
+enum class Pte {
+  kNone,        // a hole: never touched, or MADV_DONTNEED
+  kAnon,        // a present anonymous page (private memory, a COW copy)
+  kFile,        // a present page-cache or shmem page
+  kZero,        // the shared zero page: read, never written
+  kSwapped,     // a swap (or migration) entry: GUP must fault it in
+  kUnreadable,  // present, but GUP will not take it (hwpoison, ...)
+};
+
+// A struct page: its contents and the references the core holds on it.
+struct Page {
+  bool anon = false;
+  std::array<uint8_t, kPageSize> data{};
+  int refs = 0;  // taken by ckpt_gup, dropped by ckpt_page_put
+  int maps = 0;  // ckpt_page_map minus ckpt_page_unmap
+};
+
+struct Slot {
+  Pte state = Pte::kNone;
+  std::shared_ptr<Page> page;  // null for kNone and kZero
+};
+
+// A struct file: a VMA's backing file, or an output fd.
+struct File {
+  std::string path;     // what ckpt_file_path gives
+  int path_error = 0;   // ckpt_file_path fails with it when non-zero
+  bool writable = true;
+  int refs = 0;         // references the core holds
+
+  // Output: every byte written, after any initial contents.
+  std::vector<uint8_t> data;
+  // The write that would take data past fail_at bytes stores what fits and
+  // then fails with -fail_errno.
+  uint64_t fail_at = UINT64_MAX;
+  int fail_errno = ENOSPC;
+  // Short writes: the most one underlying write accepts (the bridge loops).
+  size_t max_chunk = SIZE_MAX;
+  // The underlying write accepts nothing (the bridge reports -EIO).
+  bool no_progress = false;
+  // Runs after every underlying write: change the target mid-dump.
+  std::function<void(File&)> on_write;
+};
+
+struct Vma {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  uint32_t traits = CKPT_VMA_T_ANONYMOUS;
+  uint64_t page_prot = 0x8000000000000025ull;  // present, user, accessed, NX
+  uint64_t vm_flags = 0x73;                    // read, write, mayread, maywrite
+  uint64_t pgoff = 0;
+  uint64_t ino = 0;
+  uint64_t dev = 0;
+  std::string name;      // a special mapping's name ("[vdso]")
+  File* file = nullptr;  // backing file
+};
+
+struct GupCall {
+  uint64_t addr;
+  uint32_t nr;
+  uint32_t mode;
+};
+
+class Mm {
+ public:
+  Vma& add_vma(const Vma& vma);  // must not overlap another VMA
+  // munmap(): the VMA starting at `start` loses [new_end, end), or all of
+  // itself; its pages there go, as do their page-table entries.
+  void shrink_vma(uint64_t start, uint64_t new_end);
+  void remove_vma(uint64_t start);
+  // Puts a page in state `state` at `addr`, with contents pattern(addr, salt).
+  // A kSwapped page becomes anonymous when faulted in unless `anon` is false
+  // (a migrating file page).
+  Page* set(uint64_t addr, Pte state, uint8_t salt = 0, bool anon = true);
+  // Fills [start, start + pages * kPageSize) with `state`.
+  void fill(uint64_t start, uint64_t pages, Pte state, uint8_t salt = 0);
+  // A page table with nothing in it (MADV_DONTNEED leaves those behind).
+  void add_page_table(uint64_t addr);
+
+  Pte state(uint64_t addr) const;
+  const Page* page(uint64_t addr) const;
+  Slot* slot(uint64_t addr);
+  const Vma* vma_at(uint64_t addr) const;  // the VMA containing addr
+  const std::map<uint64_t, Vma>& vmas() const { return vmas_; }
+  const std::map<uint64_t, Slot>& slots() const { return slots_; }
+  const std::set<uint64_t>& page_tables() const { return tables_; }
+  // Every page ever handed out, including those unmapped while held.
+  std::vector<const Page*> all_pages() const;
+
+  ckpt_mm layout{};             // ckpt_mm_describe's answer (map_count is counted)
+  std::vector<uint64_t> ldt;    // raw 8-byte descriptors
+  int ldt_error = 0;            // ckpt_ldt_copy fails with it when non-zero
+  std::function<void(Mm&)> before_ldt_copy;
+  // Called first by ckpt_gup; a value replaces GUP's result.
+  std::function<std::optional<long>(uint64_t addr, uint32_t nr, uint32_t mode)> gup_hook;
+  long fail_lock_at = -1;       // this read-lock attempt (0-based) fails with -EINTR
+
+  // Bookkeeping.
+  int refs = 0;
+  bool locked = false;
+  long lock_calls = 0;
+  uint64_t swapins = 0;
+  std::vector<GupCall> gup_calls;
+
+ private:
+  std::map<uint64_t, Vma> vmas_;       // by start
+  std::map<uint64_t, Slot> slots_;     // by page address
+  std::set<uint64_t> tables_;          // PMD indices that have a page table
+  std::vector<std::shared_ptr<Page>> retired_;  // replaced while the core held them
+};
+
+struct Task {
+  int32_t pid = 0;
+  int32_t tid = 0;
+  uint32_t nr_threads = 1;
+  uint32_t quiescence = CKPT_QUIESCENT_STOPPED;
+  std::string comm = "target";
+  bool kernel_thread = false;
+  Mm* mm = nullptr;  // null: a zombie
+  int refs = 0;
+  long describe_calls = 0;
+};
+
+struct Warning {
+  std::string what;
+  uint64_t start;
+  uint64_t end;
+  int err;
+};
+
+class Kernel {
+ public:
+  Mm& new_mm();
+  Task& add_task(int32_t pid, Mm* mm);
+  File& new_file(const std::string& path);     // a backing file
+  File& open_output(int fd, bool writable = true);
+  Task* task(int32_t pid);
+  File* fd(int fd);
+
+  // A broken bridge contract, for the test to report.
+  void violation(const std::string& what);
+  const std::vector<std::string>& violations() const { return violations_; }
+  // What the core still holds: references, locks, page mappings.
+  std::vector<std::string> leftovers() const;
+  bool any_mm_locked() const;
+
+  bool signal_pending = false;
+  bool cpu_has_crc32c = true;
+  uint64_t time_ns = 1700000000123456789ull;
+  std::string release = "6.12.0-fake";
+  long resched_calls = 0;
+  std::vector<Warning> warnings;
+  // kmap_local mappings, innermost last: {address, page}.
+  std::vector<std::pair<const void*, Page*>> kmaps;
+
+ private:
+  std::map<int32_t, std::unique_ptr<Task>> tasks_;
+  std::vector<std::unique_ptr<Mm>> mms_;
+  std::vector<std::unique_ptr<File>> files_;
+  std::map<int, File*> fds_;
+  std::vector<std::string> violations_;
+};
+
+// The fake kernel the bridge functions use; reset_kernel() starts afresh.
+Kernel& kernel();
+void reset_kernel();
+
+// What pattern(addr, salt) puts at byte `i` of the page at addr.
+uint8_t pattern_byte(uint64_t addr, uint8_t salt, size_t i);
+
+// Handles as the core sees them.
+inline ckpt_task_ref* handle(Task* task) { return reinterpret_cast<ckpt_task_ref*>(task); }
+inline ckpt_mm_ref* handle(Mm* mm) { return reinterpret_cast<ckpt_mm_ref*>(mm); }
+inline ckpt_file_ref* handle(File* file) { return reinterpret_cast<ckpt_file_ref*>(file); }
+inline ckpt_page_ref* handle(Page* page) { return reinterpret_cast<ckpt_page_ref*>(page); }
+inline Page* page_of(ckpt_page_ref* page) { return reinterpret_cast<Page*>(page); }
+
+// ckpt_kmalloc's heap (host_heap.cpp): a ledger of live allocations and a
+// one-shot failure, like the KUnit kernels' ckpt_kunit_fail_alloc().
+namespace heap {
+size_t live_allocations();
+uint64_t live_bytes();
+uint64_t total_allocations();
+// The allocation `nth` allocations from now (0: the next one) fails;
+// negative stops injecting.  Returns failures injected since the last call.
+long fail_nth(long nth);
+}  // namespace heap
+
+}  // namespace fake

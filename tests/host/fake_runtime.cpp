@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The bridge's runtime services over the fake kernel: signals, scheduling,
+// time, identity, warnings and the x86 LDT.  Memory is in host_heap.cpp.
+#include <algorithm>
+#include <cstring>
+
+#include "fake_bridge.h"
+
+using fake::kernel;
+
+extern "C" {
+
+int ckpt_signal_pending(void) { return kernel().signal_pending; }
+
+void ckpt_cond_resched(void) { kernel().resched_calls++; }
+
+__u64 ckpt_time_ns(void) { return kernel().time_ns; }
+
+// strscpy(): as much as fits, always NUL-terminated.
+void ckpt_kernel_release(char* buf, size_t len) {
+  if (!len) return;
+  const std::string& release = kernel().release;
+  const size_t n = std::min(release.size(), len - 1);
+  std::memcpy(buf, release.data(), n);
+  buf[n] = '\0';
+}
+
+int ckpt_cpu_has_crc32c(void) { return kernel().cpu_has_crc32c; }
+
+void ckpt_warn_vma(const char* what, __u64 start, __u64 end, int err) {
+  kernel().warnings.push_back({what, start, end, err});
+}
+
+__u32 ckpt_ldt_entry_size(void) { return 8; }
+
+int ckpt_ldt_copy(ckpt_mm_ref* ref, void* buf, __u32 capacity, __u32* nr) {
+  fake::Mm* mm = reinterpret_cast<fake::Mm*>(ref);
+  if (mm->before_ldt_copy) mm->before_ldt_copy(*mm);
+  if (mm->ldt_error) return mm->ldt_error;
+  *nr = __u32(mm->ldt.size());
+  if (*nr > capacity) return -EOVERFLOW;
+  if (*nr) std::memcpy(buf, mm->ldt.data(), mm->ldt.size() * sizeof(uint64_t));
+  return 0;
+}
+
+}  // extern "C"

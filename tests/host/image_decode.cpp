@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "image_decode.h"
+
+#include "byte_source.h"
+#include "image_reader.h"
+
+namespace host_test {
+namespace {
+
+class Collector final : public ckpt::ImageVisitor {
+ public:
+  explicit Collector(DecodedImage& image) : image_(image) {}
+
+  void on_head(const ckpt_head& head) override { image_.head = head; }
+  void on_task(const ckpt_task& task) override { image_.task = task; }
+  void on_mm(const ckpt_mm& mm) override { image_.mm = mm; }
+  void on_vma(const ckpt::VmaRecord& record) override { image_.vmas.push_back({record.vma, record.name, {}, {}}); }
+  void on_pages(const ckpt::PagesRecord& record) override { image_.vmas.back().pages_records.push_back(record.pages.nr); }
+  void on_page(uint64_t addr, const uint8_t* data, size_t page_size) override {
+    image_.vmas.back().pages.push_back({addr, std::vector<uint8_t>(data, data + page_size)});
+  }
+  void on_ldt(const ckpt::LdtRecord& record) override { image_.ldt = record.entries; }
+  void on_tail(const ckpt_tail& tail) override { image_.tail = tail; }
+
+ private:
+  DecodedImage& image_;
+};
+
+}  // namespace
+
+uint64_t DecodedImage::nr_pages() const {
+  uint64_t pages = 0;
+  for (const DecodedVma& vma : vmas) pages += vma.pages.size();
+  return pages;
+}
+
+DecodedImage decode_image(const uint8_t* data, size_t size) {
+  DecodedImage image;
+  ckpt::MemorySource source(data, size);
+  ckpt::ImageReader reader(source);
+  Collector collector(image);
+  auto summary = reader.read(collector);
+  if (!summary) {
+    image.error = summary.error().message;
+    return image;
+  }
+  image.ok = true;
+  image.records = summary->records;
+  image.bytes = summary->bytes;
+  return image;
+}
+
+}  // namespace host_test

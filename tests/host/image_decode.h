@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// An image read back by the CLI's own streaming reader (tools/ckpt/src/
+// image_reader.cpp), which checks every rule of the format: framing,
+// padding, checksums, record order, page placement and the TAIL.  Only
+// plain structs cross this header, so tests of the core never see the
+// CLI's headers (both use namespace ckpt).
+#pragma once
+
+#include <linux/ckpt.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace host_test {
+
+struct DecodedPage {
+  uint64_t addr;
+  std::vector<uint8_t> data;
+};
+
+struct DecodedVma {
+  ckpt_vma vma;
+  std::string name;
+  std::vector<DecodedPage> pages;
+  std::vector<uint32_t> pages_records;  // nr of each of its PAGES records
+};
+
+struct DecodedImage {
+  bool ok = false;
+  std::string error;  // the reader's message when !ok
+  ckpt_head head{};
+  ckpt_task task{};
+  ckpt_mm mm{};
+  std::vector<DecodedVma> vmas;
+  std::vector<uint64_t> ldt;
+  ckpt_tail tail{};
+  uint64_t records = 0;  // HEAD and TAIL included
+  uint64_t bytes = 0;
+
+  uint64_t nr_pages() const;
+};
+
+DecodedImage decode_image(const uint8_t* data, size_t size);
+inline DecodedImage decode_image(const std::vector<uint8_t>& bytes) { return decode_image(bytes.data(), bytes.size()); }
+
+}  // namespace host_test

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// src/core/page_scan.cpp against the fake page table: which pages a scan
+// selects, what it faults in, what it costs, and how it fails.
+#include "page_scan.h"
+
+#include <cstring>
+
+#include "fixture.h"
+#include "targets.h"
+
+namespace {
+
+using fake::Pte;
+using targets::kBase;
+using targets::kPage;
+
+struct ScanOutcome {
+  ckpt::Status status;
+  std::vector<uint64_t> addrs;
+  std::vector<uint32_t> batches;  // pages per fill()
+  uint64_t scanned = 0;
+};
+
+class PageScan : public FakeKernelTest {
+ protected:
+  // Scans all of `vma` as the dump does: fill() under the lock, then the
+  // batch is checked against the target and released with the lock dropped.
+  ScanOutcome scan(const fake::Vma& vma, uint32_t limit = CKPT_PAGES_MAX) {
+    ScanOutcome out;
+    ckpt::MemMeter meter;
+    ckpt::PageArrayChain chain(meter, CKPT_PAGES_MAX / ckpt::PageArrayChain::kEntriesPerArray);
+    ckpt::PageScanner scanner(ref_, chain, &out.scanned);
+    const ckpt::VmaRange range{vma.start, vma.end, ckpt::classify_vma(vma.traits)};
+    for (uint64_t cursor = vma.start; cursor < vma.end;) {
+      EXPECT_EQ(ckpt_mm_read_lock(ref_), 0);
+      auto next = scanner.fill(range, cursor, limit);
+      ckpt_mm_read_unlock(ref_);
+      if (!next.ok()) {
+        out.status = next.status();
+        break;
+      }
+      EXPECT_GT(next.value(), cursor) << "fill() made no progress";
+      cursor = next.value();
+      if (!chain.empty()) out.batches.push_back(chain.size());
+      EXPECT_TRUE(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const* pages, uint32_t n) {
+        for (uint32_t i = 0; i < n; i++) {
+          out.addrs.push_back(addrs[i]);
+          const fake::Page* page = mm_.page(addrs[i]);
+          EXPECT_EQ(fake::page_of(pages[i]), page) << "page at 0x" << std::hex << addrs[i];
+        }
+        return ckpt::kOk;
+      }).ok());
+      chain.release();
+    }
+    return out;
+  }
+
+  std::vector<uint64_t> pages_at(std::initializer_list<uint64_t> indices, uint64_t base = kBase) {
+    std::vector<uint64_t> addrs;
+    for (uint64_t i : indices) addrs.push_back(base + i * kPage);
+    return addrs;
+  }
+
+  // GUP calls that were allowed to fault.
+  std::vector<fake::GupCall> faulting_calls() const {
+    std::vector<fake::GupCall> calls;
+    for (const auto& call : mm_.gup_calls)
+      if (call.mode == CKPT_GUP_FAULT) calls.push_back(call);
+    return calls;
+  }
+
+  fake::Mm& mm_ = kernel().new_mm();
+  ckpt_mm_ref* ref_ = fake::handle(&mm_);
+  fake::File& file_ = kernel().new_file("/lib/libc.so.6");
+};
+
+TEST_F(PageScan, AnonDenseTakesEveryPage) {
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, 10));
+  mm_.fill(kBase, 10, Pte::kAnon);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, targets::expected_pages(mm_, vma));
+  EXPECT_EQ(out.addrs.size(), 10u);
+  EXPECT_EQ(out.scanned, 10u);
+  EXPECT_EQ(mm_.gup_calls.size(), 1u) << "one run for a dense page table";
+}
+
+TEST_F(PageScan, AnonHolesAndZeroPageAreLeftOut) {
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, 8));
+  mm_.set(kBase, Pte::kAnon);
+  mm_.set(kBase + 2 * kPage, Pte::kAnon);
+  mm_.set(kBase + 3 * kPage, Pte::kZero);
+  mm_.set(kBase + 5 * kPage, Pte::kAnon);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, pages_at({0, 2, 5}));
+  EXPECT_EQ(out.scanned, 8u) << "every slot of the table looked at once";
+  EXPECT_EQ(mm_.swapins, 0u);
+}
+
+TEST_F(PageScan, AnonSwappedPagesAreFaultedIn) {
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, 4));
+  mm_.fill(kBase, 4, Pte::kAnon);
+  mm_.set(kBase + kPage, Pte::kSwapped, 7);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, pages_at({0, 1, 2, 3}));
+  EXPECT_EQ(mm_.swapins, 1u);
+  EXPECT_EQ(mm_.gup_calls.size(), 1u) << "swap-in happens inside the run";
+  EXPECT_EQ(mm_.page(kBase + kPage)->data[0], fake::pattern_byte(kBase + kPage, 7, 0));
+}
+
+TEST_F(PageScan, UntouchedAnonCostsNothing) {
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, 100000));
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_TRUE(out.addrs.empty());
+  EXPECT_EQ(out.scanned, 0u);
+  EXPECT_TRUE(mm_.gup_calls.empty());
+}
+
+// A 64 GiB reservation with three pages costs three page tables, not 16M
+// slots: empty PMDs are skipped whole.
+TEST_F(PageScan, HugeSparseReservationSkipsEmptyPmds) {
+  const uint64_t pages = (64ull << 30) / kPage;
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, pages));
+  mm_.set(kBase + 3 * kPage, Pte::kAnon);
+  mm_.set(kBase + (17ull << 30) + 100 * kPage, Pte::kSwapped);
+  mm_.set(vma.end - kPage, Pte::kAnon);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, targets::expected_pages(mm_, vma));
+  EXPECT_EQ(out.addrs.size(), 3u);
+  EXPECT_LE(out.scanned, 3 * 512u);
+  EXPECT_LE(mm_.gup_calls.size(), 3 * 512u);
+}
+
+// MADV_DONTNEED leaves an empty page table behind: it is walked slot by
+// slot, one refused GUP per slot.
+TEST_F(PageScan, EmptiedPageTableIsWalkedOnce) {
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, 4 * 512));
+  mm_.add_page_table(kBase + fake::kPmdSize);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_TRUE(out.addrs.empty());
+  EXPECT_EQ(out.scanned, 512u);
+}
+
+TEST_F(PageScan, PrivateFileKeepsOnlyCopiesOnWrite) {
+  const fake::Vma& vma = mm_.add_vma(targets::file_vma(kBase, 8, &file_));
+  mm_.fill(kBase, 8, Pte::kFile);
+  mm_.set(kBase + 1 * kPage, Pte::kAnon);
+  mm_.set(kBase + 6 * kPage, Pte::kAnon);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, pages_at({1, 6}));
+  EXPECT_EQ(out.scanned, 8u);
+  EXPECT_TRUE(kernel().leftovers().empty()) << "clean pages are put at once: " << joined(kernel().leftovers());
+  EXPECT_TRUE(faulting_calls().empty());
+}
+
+// The fake records a violation if a hole of a file mapping were faulted in.
+TEST_F(PageScan, PrivateFileHolesAreNotFaultedIn) {
+  const fake::Vma& vma = mm_.add_vma(targets::file_vma(kBase, 16, &file_));
+  mm_.set(kBase + 3 * kPage, Pte::kAnon);
+  mm_.set(kBase + 9 * kPage, Pte::kFile);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, pages_at({3}));
+  EXPECT_TRUE(faulting_calls().empty());
+}
+
+TEST_F(PageScan, SharedKeepsEveryMappedPage) {
+  const fake::Vma& vma = mm_.add_vma(targets::shared_vma(kBase, 8, &file_));
+  mm_.set(kBase, Pte::kFile);
+  mm_.set(kBase + 1 * kPage, Pte::kFile);
+  mm_.set(kBase + 4 * kPage, Pte::kFile);
+  mm_.set(kBase + 7 * kPage, Pte::kAnon);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, pages_at({0, 1, 4, 7}));
+  EXPECT_TRUE(faulting_calls().empty());
+}
+
+// A swapped-out COW page of a file mapping is faulted in alone: one GUP of
+// one page with faults allowed, nothing else.
+TEST_F(PageScan, SwappedCopyOnWriteInFileIsFaultedInAlone) {
+  const fake::Vma& vma = mm_.add_vma(targets::file_vma(kBase, 6, &file_));
+  mm_.fill(kBase, 6, Pte::kFile);
+  mm_.set(kBase + 2 * kPage, Pte::kSwapped, 3);
+  mm_.set(kBase + 4 * kPage, Pte::kNone);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, pages_at({2}));
+  const auto faulting = faulting_calls();
+  ASSERT_EQ(faulting.size(), 1u);
+  EXPECT_EQ(faulting[0].addr, kBase + 2 * kPage);
+  EXPECT_EQ(faulting[0].nr, 1u);
+  EXPECT_EQ(mm_.swapins, 1u);
+}
+
+TEST_F(PageScan, MigratingFilePageIsFaultedInButLeftOut) {
+  const fake::Vma& vma = mm_.add_vma(targets::file_vma(kBase, 2, &file_));
+  mm_.set(kBase, Pte::kSwapped, 0, /*anon=*/false);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_TRUE(out.addrs.empty());
+  EXPECT_EQ(faulting_calls().size(), 1u);
+}
+
+TEST_F(PageScan, SwappedSharedPageIsFaultedInAlone) {
+  const fake::Vma& vma = mm_.add_vma(targets::shared_vma(kBase, 3, &file_));
+  mm_.fill(kBase, 3, Pte::kFile);
+  mm_.set(kBase + kPage, Pte::kSwapped, 0, /*anon=*/false);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs, pages_at({0, 1, 2}));
+  EXPECT_EQ(faulting_calls().size(), 1u);
+}
+
+// Skipping a page that holds data would lose it silently: the scan fails,
+// names the VMA, and the batch so far is released by its owner.
+TEST_F(PageScan, UnreadablePageFailsWithEio) {
+  for (bool file : {false, true}) {
+    SCOPED_TRACE(file ? "private file" : "anonymous");
+    const uint64_t start = file ? kBase + (1ull << 30) : kBase;
+    const fake::Vma& vma = mm_.add_vma(file ? targets::file_vma(start, 4, &file_) : targets::anon_vma(start, 4));
+    mm_.fill(start, 4, Pte::kAnon);
+    mm_.set(start + 2 * kPage, Pte::kUnreadable);
+    const ScanOutcome out = scan(vma);
+    EXPECT_EQ(out.status.error(), -EIO);
+    ASSERT_FALSE(kernel().warnings.empty());
+    EXPECT_EQ(kernel().warnings.back().start, vma.start);
+    EXPECT_EQ(kernel().warnings.back().end, vma.end);
+    EXPECT_EQ(kernel().warnings.back().err, -EIO);
+  }
+}
+
+TEST_F(PageScan, SwapInThatFailsIsEio) {
+  const fake::Vma& vma = mm_.add_vma(targets::file_vma(kBase, 2, &file_));
+  mm_.set(kBase, Pte::kSwapped);
+  mm_.gup_hook = [](uint64_t, uint32_t, uint32_t mode) -> std::optional<long> {
+    if (mode == CKPT_GUP_FAULT) return -EFAULT;  // e.g. a swap read error
+    return std::nullopt;
+  };
+  EXPECT_EQ(scan(vma).status.error(), -EIO);
+}
+
+// Any GUP error but -EFAULT is the dump's error, as is.
+TEST_F(PageScan, GupErrorsPropagateAsIs) {
+  uint64_t start = kBase;
+  for (long err : {-ENOMEM, -EINTR, -EAGAIN, -EHWPOISON}) {
+    for (uint32_t fail_mode : {uint32_t(CKPT_GUP_FAULT), uint32_t(CKPT_GUP_NOFAULT)}) {
+      SCOPED_TRACE("errno " + std::to_string(-err) + " mode " + std::to_string(fail_mode));
+      // A file mapping with a swapped page: runs without faults, then one with.
+      const fake::Vma& vma = mm_.add_vma(targets::file_vma(start, 4, &file_));
+      mm_.fill(start, 4, Pte::kAnon);
+      mm_.set(start + 2 * kPage, Pte::kSwapped);
+      mm_.gup_hook = [=](uint64_t, uint32_t, uint32_t mode) -> std::optional<long> {
+        if (mode == fail_mode) return err;
+        return std::nullopt;
+      };
+      EXPECT_EQ(scan(vma).status.error(), int(err));
+      start += fake::kPmdSize;
+    }
+  }
+}
+
+TEST_F(PageScan, GupThatReturnsNothingIsEio) {
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, 2));
+  mm_.fill(kBase, 2, Pte::kAnon);
+  mm_.gup_hook = [](uint64_t, uint32_t, uint32_t) -> std::optional<long> { return 0; };
+  EXPECT_EQ(scan(vma).status.error(), -EIO);
+}
+
+// A run never crosses a page table: the next one may be empty.
+TEST_F(PageScan, RunsStopAtPageTableBoundaries) {
+  const uint64_t start = kBase + fake::kPmdSize - 3 * kPage;
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(start, 10));
+  mm_.fill(start, 10, Pte::kAnon);
+  const ScanOutcome out = scan(vma);
+  ASSERT_TRUE(out.status.ok());
+  EXPECT_EQ(out.addrs.size(), 10u);
+  ASSERT_EQ(mm_.gup_calls.size(), 2u);
+  EXPECT_EQ(mm_.gup_calls[0].addr, start);
+  EXPECT_EQ(mm_.gup_calls[0].nr, 3u);
+  EXPECT_EQ(mm_.gup_calls[1].addr, kBase + fake::kPmdSize);
+  EXPECT_EQ(mm_.gup_calls[1].nr, 7u);
+}
+
+struct BatchCase {
+  uint32_t pages;
+  uint32_t limit;
+};
+
+class PageScanBatches : public PageScan, public ::testing::WithParamInterface<BatchCase> {};
+
+// Every batch but the last is exactly `limit` pages; none is larger.
+TEST_P(PageScanBatches, FillStopsAtTheLimit) {
+  const auto [pages, limit] = GetParam();
+  const fake::Vma& vma = mm_.add_vma(targets::anon_vma(kBase, pages + 1));
+  mm_.fill(kBase, pages, Pte::kAnon);
+  const ScanOutcome out = scan(vma, limit);
+  ASSERT_TRUE(out.status.ok());
+  ASSERT_EQ(out.addrs.size(), pages);
+  EXPECT_EQ(out.addrs.back(), kBase + uint64_t(pages - 1) * kPage);
+  ASSERT_EQ(out.batches.size(), (pages + limit - 1) / limit);
+  for (size_t i = 0; i + 1 < out.batches.size(); i++) EXPECT_EQ(out.batches[i], limit) << "batch " << i;
+  EXPECT_EQ(out.batches.back(), pages - (out.batches.size() - 1) * limit);
+}
+
+INSTANTIATE_TEST_SUITE_P(Boundaries, PageScanBatches,
+                         ::testing::Values(BatchCase{1, 1}, BatchCase{5, 1}, BatchCase{16, 16}, BatchCase{17, 16},
+                                           BatchCase{511, 512}, BatchCase{512, 512}, BatchCase{513, 512},
+                                           BatchCase{2047, 2048}, BatchCase{2048, 2048}, BatchCase{2049, 2048},
+                                           BatchCase{4097, 2048}),
+                         [](const auto& info) {
+                           return std::to_string(info.param.pages) + "_pages_limit_" + std::to_string(info.param.limit);
+                         });
+
+}  // namespace
