@@ -62,6 +62,8 @@
 	X(dump, kernel_thread) \
 	X(dump, no_such_pid) \
 	X(dump, ldt_empty) \
+	X(dump, ldt_one_entry) \
+	X(dump, ldt_many_entries) \
 	X(dump, mm_goes_away) \
 	X(dump, alloc_failure_at_each_site)
 

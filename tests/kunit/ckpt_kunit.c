@@ -20,6 +20,9 @@
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
+#include <asm/desc_defs.h>
+#include <asm/ldt.h>
+#include <asm/mmu_context.h>
 #include <uapi/linux/fcntl.h>
 
 #include "kt.h"
@@ -166,6 +169,79 @@ void ckpt_kt_drop_own_mm(void)
 
 	kthread_unuse_mm(mm);
 	mmput(mm);	/* the reference mm_alloc() gave the thread */
+}
+
+/* The descriptor ckpt_kt_set_ldt() puts at index @i: data, DPL 3, base i. */
+static u64 ckpt_kt_descriptor(u32 i)
+{
+	return 0x00cff2000000ffffULL | ((u64)(i & 0xffffff) << 16);
+}
+
+/**
+ * ckpt_kt_ldt_entry() - what entry @i of a test LDT holds
+ * @i: the index
+ *
+ * Return: the 8-byte descriptor.
+ */
+u64 ckpt_kt_ldt_entry(u32 i)
+{
+	return ckpt_kt_descriptor(i);
+}
+
+/**
+ * ckpt_kt_set_ldt() - give the test's mm an LDT of @nr entries
+ * @nr: entries, 1 to LDT_ENTRIES
+ *
+ * modify_ldt(2) has no in-kernel entry point, so this installs an
+ * ldt_struct as write_ldt() would leave it, minus the PTI alias: ckpt only
+ * reads it, and the test never loads it.  Undo with ckpt_kt_clear_ldt().
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ckpt_kt_set_ldt(u32 nr)
+{
+	struct mm_struct *mm = current->mm;
+	struct ldt_struct *ldt;
+	struct desc_struct *entries;
+	u32 i;
+
+	ldt = kzalloc(sizeof(*ldt), GFP_KERNEL);
+	entries = kvcalloc(nr, LDT_ENTRY_SIZE, GFP_KERNEL);
+	if (!ldt || !entries) {
+		kfree(ldt);
+		kvfree(entries);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		u64 desc = ckpt_kt_descriptor(i);
+
+		memcpy(&entries[i], &desc, LDT_ENTRY_SIZE);
+	}
+	ldt->entries = entries;
+	ldt->nr_entries = nr;
+	mutex_lock(&mm->context.lock);
+	WARN_ON(mm->context.ldt);
+	mm->context.ldt = ldt;
+	mutex_unlock(&mm->context.lock);
+	return 0;
+}
+
+/**
+ * ckpt_kt_clear_ldt() - take away and free the LDT from ckpt_kt_set_ldt()
+ */
+void ckpt_kt_clear_ldt(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct ldt_struct *ldt;
+
+	mutex_lock(&mm->context.lock);
+	ldt = mm->context.ldt;
+	mm->context.ldt = NULL;
+	mutex_unlock(&mm->context.lock);
+	if (ldt) {
+		kvfree(ldt->entries);
+		kfree(ldt);
+	}
 }
 
 /**

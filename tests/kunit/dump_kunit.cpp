@@ -93,6 +93,45 @@ KT_CASE(dump, ldt_empty) {
   KT_EXPECT_EQ(meter.current(), 0u);
 }
 
+namespace {
+
+// An LDT of `nr` entries in the test's mm must come out whole, in order.
+void check_ldt_record(kunit* test, uint32_t nr) {
+  KT_ASSERT_NE(ckpt_kt_mmap(test, nullptr, kPageSize, 3, CKPT_KT_PRIVATE, 0), 0u);
+  MmRef mm(ckpt_kt_mm());
+  kt::TempFile out;
+  KT_ASSERT_TRUE(mm && out.get());
+  KT_ASSERT_EQ(ckpt_kt_set_ldt(nr), 0);
+  MemMeter meter;
+  RecordWriter writer(out.get(), meter);
+  const Status status = write_mm_context(writer, mm.get(), meter);
+  ckpt_kt_clear_ldt();
+  KT_ASSERT_OK(status);
+  kt::RecordView view;
+  KT_ASSERT_TRUE(kt::read_record(out, 0, &view));
+  KT_EXPECT_EQ(view.hdr.type, uint32_t(CKPT_REC_LDT));
+  KT_EXPECT_EQ(view.hdr.len, sizeof(ckpt_ldt) + uint64_t(nr) * 8);
+  KT_EXPECT_EQ(view.hdr.crc, view.computed_crc);
+  ckpt_ldt ldt{};
+  KT_ASSERT_TRUE(out.pread(&ldt, sizeof(ldt), 24));
+  KT_EXPECT_EQ(ldt.nr, nr);
+  for (uint32_t i = 0; i < nr; i += (nr > 64 ? 97 : 1)) {
+    uint64_t desc = 0;
+    KT_ASSERT_TRUE(out.pread(&desc, 8, 24 + sizeof(ldt) + uint64_t(i) * 8));
+    KT_EXPECT_EQ(desc, ckpt_kt_ldt_entry(i));
+  }
+  uint64_t last = 0;
+  KT_ASSERT_TRUE(out.pread(&last, 8, 24 + sizeof(ldt) + uint64_t(nr - 1) * 8));
+  KT_EXPECT_EQ(last, ckpt_kt_ldt_entry(nr - 1));
+  KT_EXPECT_EQ(meter.current(), 0u);
+}
+
+}  // namespace
+
+KT_CASE(dump, ldt_one_entry) { check_ldt_record(test, 1); }
+
+KT_CASE(dump, ldt_many_entries) { check_ldt_record(test, 8192); }
+
 KT_CASE(dump, mm_goes_away) {
   const uint64_t pages = 8;
   const uint64_t start = ckpt_kt_mmap(test, nullptr, pages * kPageSize, 3, CKPT_KT_PRIVATE, 0);
