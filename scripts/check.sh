@@ -93,7 +93,8 @@ kernel_tests() {
 	log "booting $rel in QEMU (suite running)"
 	"$SCRIPTS/qemu.sh" "$rel" test || rc=$?
 	logf=$(log_path "$rel" test)
-	sed -n 's/^\(ok\|not ok\) - /\1 - '"$rel"' /p' "$logf"
+	# The test lines, and the fault campaign's summary.
+	sed -n -e 's/^\(ok\|not ok\) - /\1 - '"$rel"' /p' -e 's/^# faults: /# '"$rel"' faults: /p' "$logf"
 	count_lines "$logf"
 	if ((rc == 2)); then
 		failed "$rel boot" "guest crashed, panicked or timed out before the end; see $logf"
