@@ -86,6 +86,8 @@ struct ckpt_vma_info {
 int ckpt_mm_find_vma(struct ckpt_mm_ref *mm, __u64 addr,
 		     struct ckpt_vma_info *out, struct ckpt_file_ref **file);
 __u64 ckpt_mm_next_populated(struct ckpt_mm_ref *mm, __u64 addr, __u64 end);
+__u64 ckpt_mm_next_data(struct ckpt_mm_ref *mm, __u64 addr, __u64 end,
+			__u64 *run_end);
 
 enum ckpt_pte_state {
 	CKPT_PTE_NONE = 0,		/* nothing mapped, never was */

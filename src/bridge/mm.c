@@ -219,6 +219,93 @@ u64 ckpt_mm_next_populated(struct ckpt_mm_ref *ref, u64 addr, u64 end)
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_next_populated);
 
+/* Could this entry map a page with data?  Not a hole, not the zero page. */
+static bool ckpt_pte_may_hold_data(pte_t pte)
+{
+	if (pte_none(pte))
+		return false;
+	return !pte_present(pte) || !is_zero_pfn(pte_pfn(pte));
+}
+
+/* PTE tables looked at per call, so a call's RCU section stays short. */
+#define CKPT_DATA_SCAN_TABLES	16
+
+/**
+ * ckpt_mm_next_data() - find the next run of entries that may hold data
+ * @ref: the mm, read-locked
+ * @addr: where to start, page-aligned
+ * @end: where to stop
+ * @run_end: receives the end of the run
+ *
+ * Skips what cannot hold data without asking GUP page by page: ranges with
+ * no page tables (a PMD, PUD or P4D at a time), and in a PTE table holes
+ * and the zero page, read locklessly as GUP-fast does.  Entries can change
+ * under us only as they could between this call and GUP: a hint, which GUP
+ * confirms for every page it returns; a run may still contain pages GUP
+ * refuses.  A huge or non-present PMD (or PUD) is one run for GUP to sort.
+ * Looks at no more than CKPT_DATA_SCAN_TABLES PTE tables per call.
+ *
+ * Return: the start of a run [return, *@run_end) of entries that may hold
+ * data, inside one page table; or, with *@run_end == return, where to
+ * continue, nothing before it holding data (@end when the range is done).
+ */
+u64 ckpt_mm_next_data(struct ckpt_mm_ref *ref, u64 addr, u64 end, u64 *run_end)
+{
+	struct mm_struct *mm = to_mm(ref);
+	unsigned int tables = 0;
+	unsigned long next;
+	pmd_t *pmd, pmdval;
+	pte_t *pte;
+	u64 start;
+
+	mmap_assert_locked(mm);
+	while (addr < end) {
+		pmd = ckpt_walk_to_pmd(mm, addr, end, &next);
+		if (!pmd) {
+			if (next != addr) {
+				addr = next;
+				continue;
+			}
+			*run_end = pud_addr_end(addr, end);
+			return addr;
+		}
+		next = pmd_addr_end(addr, end);
+		rcu_read_lock();
+		pmdval = READ_ONCE(*pmd);
+		if (pmd_none(pmdval)) {
+			rcu_read_unlock();
+			addr = next;
+			continue;
+		}
+		if (!pmd_present(pmdval) || pmd_leaf(pmdval) || pmd_bad(pmdval)) {
+			rcu_read_unlock();
+			*run_end = next;
+			return addr;
+		}
+		pte = pte_offset_kernel(&pmdval, addr);
+		while (addr < next && !ckpt_pte_may_hold_data(READ_ONCE(*pte))) {
+			addr += PAGE_SIZE;
+			pte++;
+		}
+		start = addr;
+		while (addr < next && ckpt_pte_may_hold_data(READ_ONCE(*pte))) {
+			addr += PAGE_SIZE;
+			pte++;
+		}
+		rcu_read_unlock();
+		if (addr > start) {
+			*run_end = addr;
+			return start;
+		}
+		if (++tables == CKPT_DATA_SCAN_TABLES)
+			break;
+	}
+	addr = min(addr, end);
+	*run_end = addr;
+	return addr;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_next_data);
+
 /**
  * ckpt_mm_pte_state() - what the page tables hold for one address
  * @ref: the mm, read-locked

@@ -5,12 +5,16 @@ namespace ckpt {
 
 Result<uint64_t> PageScanner::fill(const VmaRange& vma, uint64_t cursor, uint32_t limit) {
   while (cursor < vma.end && chain_.size() < limit) {
-    cursor = ckpt_mm_next_populated(mm_, cursor, vma.end);
-    if (cursor >= vma.end) break;
-    // Stay inside one page table per GUP call: the next one may be empty.
-    const uint64_t table_end = min(vma.end, round_up(cursor + 1, kPmdSize));
-    const uint32_t count = static_cast<uint32_t>((table_end - cursor) / kPageSize);
-    CKPT_TRY(take_run(vma, cursor, min(count, limit - chain_.size()), &cursor));
+    // GUP only runs of entries that may hold data, inside one page table.
+    __u64 run_end;
+    cursor = ckpt_mm_next_data(mm_, cursor, vma.end, &run_end);
+    if (run_end == cursor) {
+      ckpt_cond_resched();  // a stretch with nothing to take
+      continue;
+    }
+    const uint64_t count = min(uint64_t(run_end), vma.end) - cursor;
+    CKPT_TRY(take_run(vma, cursor, uint32_t(min<uint64_t>(count / kPageSize, limit - chain_.size())),
+                      &cursor));
   }
   return min(cursor, vma.end);
 }

@@ -38,7 +38,7 @@ TEST_F(Checkpoint, EveryKindOfMappingRoundTrips) {
   EXPECT_EQ(dump.args.nr_vmas, target.mm->vmas().size());
   EXPECT_EQ(dump.args.nr_pages, image.nr_pages());
   EXPECT_EQ(dump.args.err_addr, 0u);
-  EXPECT_GT(dump.args.pages_scanned, image.nr_pages());
+  EXPECT_GE(dump.args.pages_scanned, image.nr_pages());
   EXPECT_LT(dump.args.pages_scanned, 4096u) << "a 1 GiB reservation costs its populated page tables";
   EXPECT_GT(dump.args.peak_kmem, 0u);
   EXPECT_EQ(target.mm->swapins, swapped) << "only swapped-out pages are faulted in";
@@ -153,7 +153,7 @@ TEST_F(Checkpoint, HugeSparseReservationCostsItsPageTables) {
   const auto dump = run_dump(100, 3);
   ASSERT_EQ(dump.ret, 0);
   host_test::expect_image_matches(decode_image(out_.data), *target.task, mm);
-  EXPECT_LE(dump.args.pages_scanned, 3 * 512u);
+  EXPECT_LE(dump.args.pages_scanned, decode_image(out_.data).nr_pages() + 64);
 }
 
 TEST_F(Checkpoint, ThousandsOfVmas) {

@@ -158,6 +158,36 @@ __u64 ckpt_mm_next_populated(ckpt_mm_ref* ref, __u64 addr, __u64 end) {
   return populated < end ? populated : end;
 }
 
+// As the kernel's: runs of entries that are neither holes nor the zero page,
+// inside one page table, at most 16 tables looked at per call.
+__u64 ckpt_mm_next_data(ckpt_mm_ref* ref, __u64 addr, __u64 end, __u64* run_end) {
+  fake::Mm* mm = mm_of(ref);
+  require_locked(mm, "ckpt_mm_next_data");
+  auto may_hold_data = [mm](uint64_t a) {
+    const Pte state = mm->state(a);
+    return state != Pte::kNone && state != Pte::kZero;
+  };
+  for (int tables = 0; addr < end && tables < 16;) {
+    auto table = mm->page_tables().lower_bound(addr / fake::kPmdSize);
+    if (table == mm->page_tables().end()) break;
+    addr = std::max<uint64_t>(addr, *table * fake::kPmdSize);
+    if (addr >= end) break;
+    const uint64_t table_end = std::min<uint64_t>(end, (*table + 1) * fake::kPmdSize);
+    while (addr < table_end && !may_hold_data(addr)) addr += fake::kPageSize;
+    const uint64_t start = addr;
+    while (addr < table_end && may_hold_data(addr)) addr += fake::kPageSize;
+    if (addr > start) {
+      *run_end = addr;
+      return start;
+    }
+    tables++;
+  }
+  addr = std::min<uint64_t>(addr, end);
+  if (mm->page_tables().lower_bound(addr / fake::kPmdSize) == mm->page_tables().end()) addr = end;
+  *run_end = addr;
+  return addr;
+}
+
 int ckpt_mm_pte_state(ckpt_mm_ref* ref, __u64 addr) {
   fake::Mm* mm = mm_of(ref);
   require_locked(mm, "ckpt_mm_pte_state");

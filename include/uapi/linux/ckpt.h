@@ -59,7 +59,9 @@
  * @bytes:	out: bytes written to @fd.
  * @nr_vmas:	out: VMA records written.
  * @nr_pages:	out: pages whose contents were written.
- * @pages_scanned: out: page-table slots looked at by the page scan.
+ * @pages_scanned: out: pages offered to GUP by the page scan (the entries
+ *		that may hold data; holes and the zero page are skipped in the
+ *		page tables) and refused or taken.
  * @err_addr:	out: start of the VMA that made the dump fail, or 0.
  * @peak_kmem:	out: most kernel memory the dump held at once, in bytes.
  *
