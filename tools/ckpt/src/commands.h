@@ -14,6 +14,7 @@ struct DumpOptions {
     bool live = false;
     bool leave_stopped = false;
     bool quiet = false;
+    std::string stats;  // "": none; else a file for the JSON figures
     std::chrono::milliseconds stop_timeout{10000};
 };
 

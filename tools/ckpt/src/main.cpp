@@ -60,6 +60,11 @@ Options:
       --stop-timeout SEC  how long to wait for the process to stop
                           (default 10); it is resumed on timeout
   -q, --quiet             no progress line and no summary
+      --stats FILE        after a successful dump, write its figures to
+                          FILE as one JSON object: bytes, vmas, pages,
+                          pages_scanned, peak_kmem (bytes), ioctl_ns,
+                          downtime_ns (0 when the process was not stopped
+                          by this dump)
   -h, --help              show this help
 
 Needs root or CAP_CHECKPOINT_RESTORE.  Exit status: see 'ckpt --help'.
@@ -224,6 +229,12 @@ int command_dump(const std::vector<std::string>& args) {
          [&](const std::string&) { o.leave_stopped = true; return std::optional<std::string>(); }},
         {"--stop-timeout", nullptr, true, [&](const std::string& v) { return parse_seconds(v, &o.stop_timeout); }},
         {"--quiet", "-q", false, [&](const std::string&) { o.quiet = true; return std::optional<std::string>(); }},
+        {"--stats", nullptr, true,
+         [&](const std::string& v) -> std::optional<std::string> {
+             if (v.empty()) return "empty file name";
+             o.stats = v;
+             return std::nullopt;
+         }},
     };
     if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("dump", *err);
     if (help) return print_help(kDumpHelp);
