@@ -4,6 +4,7 @@
 # make module       ckpt.ko only; make cli: the CLI only
 # make check        every test, in QEMU on Debian's 6.12 and 6.1 kernels
 # make demo         set up and run a checkpoint in QEMU
+# make bench        the benchmark against the copy limit, a userspace dumper, CRIU
 #
 # The module's own build rules live in Kbuild; this file only drives kbuild
 # and CMake.
@@ -29,6 +30,9 @@ check:
 
 demo:
 	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
 
 checkpatch:
 	scripts/checkpatch.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the end-to-end targets (tests/e2e/targets/*.c) and helpers
-# (tests/e2e/helpers/*.c) as static binaries into build/e2e/bin/.
+# Build the end-to-end targets (tests/e2e/targets/*.c), helpers
+# (tests/e2e/helpers/*.c) and the benchmark's programs (tests/bench/*.c) as
+# static binaries into build/e2e/bin/.
 # A binary is rebuilt only when its source or a shared header is newer.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -20,7 +21,8 @@ main() {
 	local bindir src bin
 	bindir=$(e2e_bindir)
 	mkdir -p "$bindir"
-	for src in "$CKPT_ROOT"/tests/e2e/targets/*.c "$CKPT_ROOT"/tests/e2e/helpers/*.c; do
+	for src in "$CKPT_ROOT"/tests/e2e/targets/*.c "$CKPT_ROOT"/tests/e2e/helpers/*.c \
+		"$CKPT_ROOT"/tests/bench/*.c; do
 		bin="$bindir/$(basename "$src" .c)"
 		up_to_date "$bin" "$src" && continue
 		"$CC" "${CFLAGS[@]}" -o "$bin.tmp" "$src" || die "building $src failed"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the initramfs for one kernel release: busybox, /init, ckpt.ko (and
 # any modules it depends on), the static CLI, the e2e targets and helpers,
-# zstd, and the guest scripts. Prints the path of the gzip'ed newc cpio.
+# the benchmark's programs, zstd, the guest scripts, and with
+# CKPT_INITRAMFS_CRIU=1 CRIU. Prints the path of the gzip'ed newc cpio.
 # A missing ckpt.ko or CLI is a warning: the guest suite then reports the
 # tests that need them as failed.
 set -euo pipefail
@@ -29,16 +30,16 @@ add_module_file() {
 	esac
 }
 
-# The modules ckpt.ko needs, dependencies first, from the unpacked image's
-# modules.dep. Writes deps/ and deps.order under $2.
-add_module_deps() {
-	local rel=$1 kmod=$2 moddir deps
+# Kernel modules NAMES..., each after the modules it depends on, from the
+# unpacked image's modules.dep: written to DIR/NAME.ko, their load order
+# to ORDER.
+add_modules() {
+	local rel=$1 dir=$2 order=$3 moddir
+	shift 3
 	moddir="$(kernel_dir "$rel")/lib/modules/$rel"
-	deps=$(modinfo -F depends "$kmod/ckpt.ko" | tr ',' ' ')
-	[ -n "$deps" ] || return 0
-	[ -f "$moddir/modules.dep" ] || die "ckpt.ko depends on '$deps' but $moddir/modules.dep is missing"
-	mkdir -p "$kmod/deps"
-	: >"$kmod/deps.order"
+	[ -f "$moddir/modules.dep" ] || die "modules '$*' are needed but $moddir/modules.dep is missing"
+	mkdir -p "$dir"
+	: >"$order"
 	local -A seen=()
 	visit() {
 		local name=${1//-/_} path dep
@@ -46,15 +47,36 @@ add_module_deps() {
 		seen[$name]=1
 		path=$(awk -F: -v n="$name" '{ b = $1; sub(/.*\//, "", b); sub(/\.ko(\.[a-z]+)?$/, "", b);
 			gsub(/-/, "_", b); if (b == n) { print; exit } }' "$moddir/modules.dep")
-		[ -n "$path" ] || die "module $1 (needed by ckpt.ko) not found in $moddir/modules.dep"
+		[ -n "$path" ] || die "module $1 not found in $moddir/modules.dep"
 		for dep in ${path#*:}; do
 			dep=${dep##*/}
 			visit "${dep%%.ko*}"
 		done
-		add_module_file "$moddir/${path%%:*}" "$kmod/deps/$name.ko"
-		echo "$name.ko" >>"$kmod/deps.order"
+		add_module_file "$moddir/${path%%:*}" "$dir/$name.ko"
+		echo "$name.ko" >>"$order"
 	}
-	for dep in $deps; do visit "$dep"; done
+	for dep in "$@"; do visit "$dep"; done
+}
+
+# The modules ckpt.ko needs, into $2/deps in the order of $2/deps.order.
+add_module_deps() {
+	local rel=$1 kmod=$2 deps
+	deps=$(modinfo -F depends "$kmod/ckpt.ko" | tr ',' ' ')
+	[ -n "$deps" ] || return 0
+	add_modules "$rel" "$kmod/deps" "$kmod/deps.order" $deps
+}
+
+# CRIU for the benchmark (CKPT_INITRAMFS_CRIU=1): the binary, its libraries,
+# and the modules its start-up probe loads (Documentation/benchmark.md).
+CRIU_MODULES=(crc32c_generic veth nf_tables nft_ct tun macvlan unix_diag inet_diag
+	tcp_diag udp_diag netlink_diag)
+add_criu() {
+	local rel=$1 root=$2 criu
+	criu=$(command -v criu || true)
+	[ -n "$criu" ] || criu=/usr/sbin/criu
+	[ -x "$criu" ] || die "criu is missing (apt-get install criu)"
+	add_dynamic "$root" "$criu"
+	add_modules "$rel" "$root/ckpt/kmod/criu" "$root/ckpt/kmod/criu.order" "${CRIU_MODULES[@]}"
 }
 
 main() {
@@ -70,7 +92,8 @@ main() {
 	install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
 	install -m 0755 "$CKPT_ROOT/tests/e2e/guest/init" "$root/init"
-	install -m 0755 "$CKPT_ROOT"/tests/e2e/guest/*.sh "$root/ckpt/guest/"
+	install -m 0755 "$CKPT_ROOT"/tests/e2e/guest/*.sh "$CKPT_ROOT"/tests/bench/guest/*.sh \
+		"$root/ckpt/guest/"
 
 	ko="$(kmod_dir "$rel")/ckpt.ko"
 	if [ -f "$ko" ]; then
@@ -90,6 +113,7 @@ main() {
 		[ -x "$bin" ] || die "no e2e binaries in $(e2e_bindir) (run scripts/build-targets.sh)"
 		install -m 0755 "$bin" "$root/ckpt/bin/"
 	done
+	[ "${CKPT_INITRAMFS_CRIU:-0}" = 1 ] && add_criu "$rel" "$root"
 	if command -v zstd >/dev/null; then
 		add_dynamic "$root" "$(command -v zstd)"
 	fi

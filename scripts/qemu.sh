@@ -7,7 +7,8 @@
 #
 # CKPT_ACCEL=kvm|tcg forces an accelerator; otherwise KVM is used if a probe
 # boot works (build/accel caches the answer). CKPT_QEMU_TIMEOUT (seconds,
-# default 600) bounds the run; CKPT_QEMU_MEM (MiB, default 2048).
+# default 600) bounds the run; CKPT_QEMU_MEM (MiB, default 2048);
+# CKPT_QEMU_APPEND adds to the kernel command line (ckpt.reps=5, ...).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -42,7 +43,7 @@ choose_accel() {
 
 main() {
 	local rel=${1:-} mode=${2:-} vmlinuz initrd logf accel rc=0 guest_rc
-	[ -n "$rel" ] && [ -n "$mode" ] || die "usage: $0 RELEASE test|demo"
+	[ -n "$rel" ] && [ -n "$mode" ] || die "usage: $0 RELEASE test|demo|bench"
 	vmlinuz=$(kernel_vmlinuz "$rel")
 	initrd=$(initramfs_path "$rel")
 	logf=$(log_path "$rel" "$mode")
@@ -53,7 +54,7 @@ main() {
 
 	timeout -k 10 "${CKPT_QEMU_TIMEOUT:-600}" "${QEMU[@]}" -accel "$accel" \
 		-kernel "$vmlinuz" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 oops=panic loglevel=4 edd=off ckpt.mode=$mode" \
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=4 edd=off ckpt.mode=$mode ${CKPT_QEMU_APPEND:-}" \
 		</dev/null 2>&1 | tr -d '\r' |
 		if [ "${CKPT_QEMU_STREAM:-0}" = 1 ]; then tee "$logf"; else cat >"$logf"; fi ||
 		rc=$?

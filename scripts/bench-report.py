@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the benchmark guest's console log into figures.
+
+Reads the "CKPT-BENCH" and "CKPT-BENCH-CHECK" lines that
+tests/bench/guest/bench.sh prints, and writes into --out:
+  raw.csv      one row per measurement
+  summary.csv  per workload and method: repetitions, median/min/max seconds,
+               ratio to the copy limit and to ckpt, downtime, bytes, pages,
+               kernel memory
+  bench.png    the plot (gnuplot): scaling, and each method against ckpt
+  table.md     the table printed below, as Markdown
+and prints the table, the correctness checks and the goals, each met or not.
+Exit status: 0 if every measurement ran and every check passed (whether the
+goals were met or not), 1 otherwise.
+"""
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+METHODS = ["ckpt", "copy", "splice", "udump", "criu", "seed"]
+METHOD_NAMES = {
+    "ckpt": "ckpt dump",
+    "copy": "copy limit: write(2)",
+    "splice": "copy limit: vmsplice+splice",
+    "udump": "userspace: pagemap + process_vm_readv",
+    "criu": "CRIU 3.17 dump --leave-running",
+    "seed": "seed's way: fault every page in",
+}
+WORKLOADS = ["dense", "sparse", "sparse-ref", "vmas", "vmas-ref", "filecow",
+             "dense-64", "dense-128", "dense-256", "dense-1024"]
+SCALING = [("dense-64", 64), ("dense-128", 128), ("dense-256", 256),
+           ("dense", 512), ("dense-1024", 1024)]
+KMEM_LIMIT = 1 << 20
+VMAS = 20000
+
+
+def parse_log(path):
+    rows, checks, notes = [], [], []
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line.startswith("CKPT-BENCH "):
+                rows.append(fields(line.split()[1:]))
+            elif line.startswith("CKPT-BENCH-CHECK "):
+                words = line.split()
+                check = fields(words[1:4])
+                check["detail"] = " ".join(words[4:])
+                checks.append(check)
+            elif line.startswith("# "):
+                notes.append(line[2:])
+    return rows, checks, notes
+
+
+def fields(words):
+    out = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        out[key] = value
+    return out
+
+
+def num(row, key):
+    value = row.get(key, "")
+    return int(value) if value.isdigit() else None
+
+
+class Stat:
+    """Median, min and max of one figure over the repetitions."""
+
+    def __init__(self, values):
+        self.values = [v for v in values if v is not None]
+        self.n = len(self.values)
+
+    def __bool__(self):
+        return self.n > 0
+
+    @property
+    def median(self):
+        return statistics.median(self.values)
+
+    @property
+    def lo(self):
+        return min(self.values)
+
+    @property
+    def hi(self):
+        return max(self.values)
+
+
+def seconds(ns):
+    return ns / 1e9
+
+
+def fmt_s(value):
+    if value >= 10:
+        return f"{value:.1f} s"
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 0.001:
+        return f"{value * 1000:.0f} ms" if value >= 0.1 else f"{value * 1000:.1f} ms"
+    return f"{value * 1e6:.0f} µs"
+
+
+def fmt_bytes(n):
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+class Bench:
+    def __init__(self, rows):
+        self.rows = rows
+        self.by = {}
+        for row in rows:
+            self.by.setdefault((row["workload"], row.get("method", "")), []).append(row)
+
+    def runs(self, workload, method):
+        return [r for r in self.by.get((workload, method), []) if r.get("failed") != "1"]
+
+    def stat(self, workload, method, key="ns"):
+        return Stat(num(r, key) for r in self.runs(workload, method))
+
+    def time(self, workload, method):
+        """Median seconds of a method, or None if it did not run."""
+        st = self.stat(workload, method)
+        return seconds(st.median) if st else None
+
+    def floor(self, workload):
+        """The copy limit: the faster of the two ways to copy the bytes."""
+        times = [t for t in (self.time(workload, m) for m in ("copy", "splice")) if t]
+        return min(times) if times else None
+
+    def failed(self):
+        return [r for r in self.rows if r.get("failed") == "1"]
+
+
+def summary_rows(bench):
+    out = []
+    for workload in WORKLOADS:
+        floor = bench.floor(workload)
+        ckpt = bench.time(workload, "ckpt")
+        for method in METHODS:
+            st = bench.stat(workload, method)
+            if not st:
+                continue
+            runs = bench.runs(workload, method)
+            last = runs[-1]
+            med = seconds(st.median)
+            down = bench.stat(workload, method, "downtime_ns")
+            if method == "criu":
+                down = Stat(num(r, "frozen_us") * 1000 if num(r, "frozen_us") is not None else None
+                            for r in runs)
+            out.append({
+                "workload": workload,
+                "method": method,
+                "reps": st.n,
+                "median_s": f"{med:.6f}",
+                "min_s": f"{seconds(st.lo):.6f}",
+                "max_s": f"{seconds(st.hi):.6f}",
+                "vs_copy_limit": f"{med / floor:.3f}" if floor else "",
+                "vs_ckpt": f"{med / ckpt:.3f}" if ckpt else "",
+                "downtime_median_s": f"{seconds(down.median):.6f}" if down else "",
+                "data_bytes": last.get("data_bytes", ""),
+                "image_bytes": last.get("image_bytes", ""),
+                "pages_written": last.get("pages", last.get("pages_written", "")),
+                "pages_scanned": last.get("pages_scanned", ""),
+                "peak_kmem_max": max(bench.stat(workload, method, "peak_kmem").values, default=""),
+                "mb_per_s": f"{int(last['data_bytes']) / med / 1e6:.1f}" if last.get("data_bytes") else "",
+            })
+    return out
+
+
+def table(bench, summary):
+    lines = [
+        "| workload | method | time: median (min–max) | ÷ copy limit | ÷ ckpt | downtime | image / data bytes | pages scanned / written | peak kmem |",
+        "|---|---|---|---:|---:|---:|---|---|---:|",
+    ]
+    for s in summary:
+        st = bench.stat(s["workload"], s["method"])
+        image = int(s["image_bytes"]) if s["image_bytes"] else 0
+        data = int(s["data_bytes"]) if s["data_bytes"] else 0
+        ratio = f"{fmt_bytes(image)} / {fmt_bytes(data)} ({image / data:.3f})" if image and data else ""
+        pages = f"{s['pages_scanned']} / {s['pages_written']}" if s["pages_scanned"] else ""
+        lines.append("| {} | {} | {} ({}–{}) | {} | {} | {} | {} | {} | {} |".format(
+            s["workload"], METHOD_NAMES[s["method"]], fmt_s(float(s["median_s"])),
+            fmt_s(seconds(st.lo)), fmt_s(seconds(st.hi)),
+            f"{float(s['vs_copy_limit']):.2f}" if s["vs_copy_limit"] else "",
+            f"{float(s['vs_ckpt']):.2f}" if s["vs_ckpt"] else "",
+            fmt_s(float(s["downtime_median_s"])) if s["downtime_median_s"] else "",
+            ratio, pages, fmt_bytes(s["peak_kmem_max"]) if s["peak_kmem_max"] != "" else ""))
+    return lines
+
+
+def fit_line(points):
+    """Least squares t = a + b * x; returns a, b, worst relative deviation."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    b = sum((x - mx) * (y - my) for x, y in points) / sxx
+    a = my - b * mx
+    worst = max(abs(y - (a + b * x)) / y for x, y in points)
+    return a, b, worst
+
+
+def goals(bench):
+    """Each goal: (name, met or None when not measurable, what was measured)."""
+    out = []
+    ckpt, floor = bench.time("dense", "ckpt"), bench.floor("dense")
+    if ckpt and floor:
+        r = ckpt / floor
+        out.append(("dense: ckpt dump within 1.3x of the copy limit", r <= 1.3,
+                    f"{r:.2f}x ({fmt_s(ckpt)} vs {fmt_s(floor)})"))
+    for method in ("udump", "criu"):
+        other = bench.time("dense", method)
+        if ckpt and other:
+            r = other / ckpt
+            out.append((f"dense: ckpt dump at least 2x faster than {METHOD_NAMES[method]}", r >= 2,
+                        f"{r:.2f}x ({fmt_s(other)} vs {fmt_s(ckpt)})"))
+        elif ckpt:
+            out.append((f"dense: ckpt dump at least 2x faster than {METHOD_NAMES[method]}", None,
+                        "not measured"))
+    sparse, ref = bench.time("sparse", "ckpt"), bench.time("sparse-ref", "ckpt")
+    if sparse and ref:
+        r = sparse / ref
+        out.append(("sparse: 64 GiB reservation within 1.5x of the 16-MiB-only target", r <= 1.5,
+                    f"{r:.2f}x ({fmt_s(sparse)} vs {fmt_s(ref)})"))
+    many, one = bench.time("vmas", "ckpt"), bench.time("vmas-ref", "ckpt")
+    page_floor = bench.floor("vmas-ref")
+    pages = bench.stat("vmas-ref", "ckpt", "pages")
+    if many and one and page_floor and pages:
+        per_vma = (many - one) / VMAS
+        per_page = page_floor / pages.median
+        out.append(("many VMAs: per-VMA overhead under the cost of one page copy", per_vma < per_page,
+                    f"{fmt_s(per_vma)} per VMA vs {fmt_s(per_page)} per page copied"))
+    kmem = [num(r, "peak_kmem") for r in bench.rows if r.get("method") == "ckpt" and num(r, "peak_kmem")]
+    if kmem:
+        out.append(("kernel memory per dump at most 1 MiB, whatever the target size", max(kmem) <= KMEM_LIMIT,
+                    f"largest peak {fmt_bytes(max(kmem))} over {len(kmem)} dumps of 16 MiB to 64 GiB targets"))
+    points = [(mib, bench.time(w, "ckpt")) for w, mib in SCALING]
+    points = [(x, y) for x, y in points if y]
+    if len(points) >= 3:
+        a, b, worst = fit_line(points)
+        out.append(("scaling: time linear in data size", worst <= 0.10,
+                    f"slope {b * 1024:.2f} s/GiB ({1 / b:.0f} MiB/s), intercept {fmt_s(abs(a))}"
+                    f"{' (negative)' if a < 0 else ''}, largest deviation from the fit {worst * 100:.1f}%"
+                    " (met: at most 10%)"))
+    return out
+
+
+def write_csv(path, rows, keys=None):
+    keys = keys or sorted({k for r in rows for k in r})
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def plot(bench, out, title):
+    """Left: scaling of ckpt and the copy limit; right: methods vs ckpt."""
+    scale = os.path.join(out, "scaling.dat")
+    with open(scale, "w") as f:
+        f.write("# MiB ckpt_med ckpt_min ckpt_max floor_med\n")
+        for workload, mib in SCALING:
+            st = bench.stat(workload, "ckpt")
+            floor = bench.floor(workload)
+            if st and floor:
+                f.write(f"{mib} {seconds(st.median)} {seconds(st.lo)} {seconds(st.hi)} {floor}\n")
+    bars = os.path.join(out, "methods.dat")
+    shown = ["dense", "sparse", "vmas", "filecow"]
+    with open(bars, "w") as f:
+        f.write("# workload " + " ".join(METHODS) + "\n")
+        for workload in shown:
+            ckpt = bench.time(workload, "ckpt")
+            cells = []
+            for method in METHODS:
+                t = bench.time(workload, method)
+                if method in ("copy", "splice"):
+                    t = bench.floor(workload) if method == "copy" else None
+                cells.append(f"{t / ckpt:.4f}" if t and ckpt else "NaN")
+            f.write(f"{workload} " + " ".join(cells) + "\n")
+    script = f"""
+set terminal pngcairo size 1400,560 font "DejaVu Sans,11"
+set output "{os.path.join(out, 'bench.png')}"
+set multiplot layout 1,2 title "{title}"
+set title "Scaling: dense private memory (median, min-max bars)"
+set xlabel "data (MiB)"
+set ylabel "seconds"
+set key top left
+set grid
+set logscale x 2
+set xrange [48:1400]
+plot "{scale}" using 1:2:3:4 with yerrorlines lw 2 pt 7 title "ckpt dump", \\
+     "{scale}" using 1:5 with linespoints lw 2 pt 5 dt 2 title "copy limit"
+unset logscale x
+set title "Time relative to ckpt dump (1 = ckpt; lower is faster)"
+set xlabel ""
+set ylabel "median time / ckpt's median time"
+set logscale y
+set yrange [0.1:100]
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics nomirror
+set key top right
+plot "{bars}" using 2:xtic(1) title "ckpt dump", \\
+     "" using 3 title "copy limit", \\
+     "" using 5 title "userspace (pagemap + process_vm_readv)", \\
+     "" using 6 title "CRIU 3.17", \\
+     "" using 7 title "seed's way (fault everything)", \\
+     1 with lines lc rgb "black" dt 2 notitle
+unset multiplot
+"""
+    gp = os.path.join(out, "bench.gp")
+    with open(gp, "w") as f:
+        f.write(script)
+    try:
+        subprocess.run(["gnuplot", gp], check=True)
+        return True
+    except (OSError, subprocess.CalledProcessError) as err:
+        print(f"bench-report: no plot: {err}", file=sys.stderr)
+        return False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--log", required=True, help="the guest's console log")
+    ap.add_argument("--out", required=True, help="directory for the CSV, table and plot")
+    ap.add_argument("--kernel", default="?", help="guest kernel release, for the title")
+    ap.add_argument("--host", default="", help="host description, for the title")
+    args = ap.parse_args()
+
+    rows, checks, notes = parse_log(args.log)
+    if not rows:
+        print(f"bench-report: no measurements in {args.log}", file=sys.stderr)
+        return 1
+    os.makedirs(args.out, exist_ok=True)
+    bench = Bench(rows)
+    summary = summary_rows(bench)
+    write_csv(os.path.join(args.out, "raw.csv"), rows)
+    write_csv(os.path.join(args.out, "summary.csv"), summary, list(summary[0].keys()))
+
+    date = time.strftime("%Y-%m-%d")
+    title = f"ckpt benchmark, {date}, Linux {args.kernel} in QEMU ({args.host})"
+    lines = [f"{title}", ""]
+    lines += [f"    {n}" for n in notes if n.startswith(("ckpt bench", "Version"))]
+    lines.append("")
+    lines += table(bench, summary)
+    crc = bench.runs("calibrate", "crc")
+    if crc:
+        insn = statistics.median(num(r, "insn_ns") for r in crc)
+        tab = statistics.median(num(r, "table_ns") for r in crc)
+        size = num(crc[0], "bytes")
+        lines += ["", f"CRC-32C in this guest: {size / insn * 1e9 / 1e6:.0f} MB/s with the crc32 instruction, "
+                  f"{size / tab * 1e9 / 1e6:.0f} MB/s with a byte table (median of {len(crc)})."]
+    lines += ["", "Goals:"]
+    for name, met, measured in goals(bench):
+        mark = "n/a" if met is None else ("MET" if met else "NOT MET")
+        lines.append(f"- {name}: {mark}: {measured}")
+    bad = [c for c in checks if c.get("ok") != "1"]
+    lines += ["", f"Correctness checks of the dumps: {len(checks) - len(bad)} passed, {len(bad)} failed"]
+    for c in bad:
+        lines.append(f"- FAILED {c['workload']}/{c['what']}: {c['detail']}")
+    for r in bench.failed():
+        lines.append(f"- FAILED measurement {r['workload']}/{r.get('method')} rep {r.get('rep')}")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(args.out, "table.md"), "w") as f:
+        f.write(text)
+    print(text)
+    plotted = plot(bench, args.out, title)
+    print(f"bench-report: wrote {args.out}/raw.csv, summary.csv, table.md"
+          + (", bench.png" if plotted else ""))
+    return 0 if not bad and not bench.failed() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
