@@ -36,6 +36,7 @@ void ckpt_kfree(const void *ptr);
 int ckpt_signal_pending(void);
 void ckpt_cond_resched(void);
 __u64 ckpt_time_ns(void);
+__u64 ckpt_clock_ns(void);
 void ckpt_kernel_release(char *buf, size_t len);
 int ckpt_cpu_has_crc32c(void);
 void ckpt_warn_vma(const char *what, __u64 start, __u64 end, int err);
@@ -126,7 +127,15 @@ int ckpt_ldt_copy(struct ckpt_mm_ref *mm, void *buf, __u32 capacity,
 /* --- KUnit kernels only: the current task's Nth allocation fails ------ */
 long ckpt_kunit_fail_alloc(long nth);
 
-/* --- the core's entry point, called by the device ioctl ------------- */
+/* --- the core's entry points, called by the device ------------------ */
+struct ckpt_core_info {
+	__u32 crc_instruction;		/* 1: the CRC32 instruction was chosen */
+	__u32 crc_sample_bytes;		/* checksummed per timed pass */
+	__u64 crc_instruction_ns;	/* per pass; 0 if the CPU lacks it */
+	__u64 crc_table_ns;		/* per pass, slice-by-8 */
+};
+
+void ckpt_core_init(struct ckpt_core_info *info);
 int ckpt_checkpoint(struct ckpt_checkpoint_args *args);
 
 #ifdef __cplusplus

@@ -97,8 +97,14 @@ static struct miscdevice ckpt_misc = {
 
 static int __init ckpt_init(void)
 {
-	int ret = misc_register(&ckpt_misc);
+	struct ckpt_core_info info;
+	int ret;
 
+	ckpt_core_init(&info);
+	pr_info("crc32c: %s (%u bytes: instruction %llu ns, slice-by-8 %llu ns)\n",
+		info.crc_instruction ? "crc32 instruction" : "slice-by-8 tables",
+		info.crc_sample_bytes, info.crc_instruction_ns, info.crc_table_ns);
+	ret = misc_register(&ckpt_misc);
 	if (ret)
 		pr_err("cannot register /dev/%s: %d\n", CKPT_DEVICE_NAME, ret);
 	return ret;

@@ -119,6 +119,17 @@ u64 ckpt_time_ns(void)
 EXPORT_SYMBOL_IF_KUNIT(ckpt_time_ns);
 
 /**
+ * ckpt_clock_ns() - a clock for measuring short intervals
+ *
+ * Return: CLOCK_MONOTONIC in nanoseconds.
+ */
+u64 ckpt_clock_ns(void)
+{
+	return ktime_get_ns();
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_clock_ns);
+
+/**
  * ckpt_kernel_release() - the running kernel's release string
  * @buf: receives the NUL-terminated string, truncated if needed
  * @len: size of @buf

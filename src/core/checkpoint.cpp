@@ -36,7 +36,6 @@ Status check_interrupted() {
 Status Checkpoint::run(TaskRef task, MmRef mm) {
   task_ = move(task);
   mm_ = move(mm);
-  Crc32c::use_hardware(ckpt_cpu_has_crc32c());
 
   ckpt_task_info info;
   ckpt_task_describe(task_.get(), &info);
@@ -217,6 +216,15 @@ Status checkpoint_into(ckpt_checkpoint_args& args, ckpt_file_ref* out) {
 }
 
 }  // namespace ckpt
+
+// Module load, for src/bridge/device.c: choose how to checksum.
+extern "C" void ckpt_core_init(ckpt_core_info* info) {
+  const auto timing = ckpt::Crc32c::choose_fastest(ckpt_cpu_has_crc32c());
+  info->crc_instruction = timing.hardware;
+  info->crc_sample_bytes = timing.sample_bytes;
+  info->crc_instruction_ns = timing.hardware_ns;
+  info->crc_table_ns = timing.software_ns;
+}
 
 // The ioctl's work, for src/bridge/device.c: validated arguments in, the
 // counters out, 0 or a negative errno back.

@@ -5,6 +5,8 @@
 // general-purpose registers, so the kernel needs no FPU section for it.
 #include "crc32c.h"
 
+#include <ckpt/bridge.h>
+
 namespace ckpt {
 namespace {
 
@@ -74,6 +76,54 @@ void Crc32c::use_hardware(bool enable) {
 #else
   (void)enable;
 #endif
+}
+
+bool Crc32c::hardware_in_use() { return g_use_hardware; }
+
+namespace {
+
+// Nanoseconds per pass over the tables themselves (8 KiB, always
+// resident): passes are timed in growing groups until a group takes 1 ms,
+// so a coarse clock still measures, and the best of three groups counts
+// (the first may pay for cache misses, an emulator's translation or an
+// interrupt).  0 if the clock never moved.
+template <typename Update>
+uint64_t time_per_pass_ns(Update update) {
+  const auto* sample = reinterpret_cast<const uint8_t*>(&kTables);
+  constexpr uint64_t kEnoughNs = 1000 * 1000;
+  constexpr uint32_t kMaxPasses = 1024;
+  uint64_t best = ~uint64_t(0);
+  volatile uint32_t sink = 0;
+  for (int group = 0; group < 3; group++) {
+    uint32_t passes = 1;
+    uint64_t took;
+    for (;;) {
+      const uint64_t start = ckpt_clock_ns();
+      for (uint32_t i = 0; i < passes; i++) sink = update(sink, sample, sizeof(kTables));
+      took = ckpt_clock_ns() - start;
+      if (took >= kEnoughNs || passes == kMaxPasses) break;
+      passes *= 2;
+    }
+    if (took / passes < best) best = took / passes;
+  }
+  return best;
+}
+
+}  // namespace
+
+Crc32c::Timing Crc32c::choose_fastest(bool cpu_has_instruction) {
+  Timing timing{false, uint32_t(sizeof(kTables)), 0, time_per_pass_ns(update_software)};
+#if defined(__x86_64__)
+  if (cpu_has_instruction) {
+    timing.hardware_ns = time_per_pass_ns(update_hardware);
+    // Ties (and a clock that never moved) go to the instruction.
+    timing.hardware = timing.hardware_ns <= timing.software_ns;
+  }
+#else
+  (void)cpu_has_instruction;
+#endif
+  use_hardware(timing.hardware);
+  return timing;
 }
 
 void Crc32c::update(const void* data, size_t len) {

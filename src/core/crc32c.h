@@ -13,8 +13,22 @@ namespace ckpt {
 
 class Crc32c {
  public:
-  // Use the CPU's CRC32 instruction from now on (SSE4.2; the bridge asks).
+  // Which implementation checksums: the CPU's CRC32 instruction, or
+  // slice-by-8 tables.  Set at module load, before any dump.
   static void use_hardware(bool enable);
+  static bool hardware_in_use();
+
+  // Times both implementations on this CPU and uses the faster, as the
+  // kernel picks its RAID6 and XOR routines.  The instruction wins by far on
+  // real CPUs; an emulator (QEMU TCG) runs it bit by bit, slower than the
+  // tables.  Fills the figures of ckpt_core_info.
+  struct Timing {
+    bool hardware;
+    uint32_t sample_bytes;  // checksummed per pass
+    uint64_t hardware_ns;   // per pass; 0 when the CPU lacks the instruction
+    uint64_t software_ns;   // per pass
+  };
+  static Timing choose_fastest(bool cpu_has_instruction);
 
   void update(const void* data, size_t len);
   uint32_t value() const { return ~state_; }

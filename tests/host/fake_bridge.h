@@ -181,6 +181,7 @@ class Kernel {
   bool signal_pending = false;
   bool cpu_has_crc32c = true;
   uint64_t time_ns = 1700000000123456789ull;
+  uint64_t clock_ns = 0;  // ckpt_clock_ns: advances 1 ms per reading
   std::string release = "6.12.0-fake";
   long resched_calls = 0;
   std::vector<Warning> warnings;

@@ -17,6 +17,9 @@ void ckpt_cond_resched(void) { kernel().resched_calls++; }
 
 __u64 ckpt_time_ns(void) { return kernel().time_ns; }
 
+// Each reading a millisecond after the last: any timed interval is 1 ms.
+__u64 ckpt_clock_ns(void) { return kernel().clock_ns += 1000 * 1000; }
+
 // strscpy(): as much as fits, always NUL-terminated.
 void ckpt_kernel_release(char* buf, size_t len) {
   if (!len) return;

@@ -13,6 +13,7 @@
 	X(crc32c, empty_input) \
 	X(crc32c, streaming_split) \
 	X(crc32c, hardware_matches_software) \
+	X(crc32c, chooses_the_faster) \
 	X(crc32c, unaligned_input)
 
 #define CKPT_KT_PAGE_ARRAY_CASES(X) \

@@ -18,13 +18,14 @@ uint32_t crc_of(const void* data, size_t len) {
 // the hardware path; restores what the core uses.
 template <typename Fn>
 void both_paths(Fn&& fn) {
+  const bool in_use = Crc32c::hardware_in_use();
   Crc32c::use_hardware(false);
   fn();
   if (ckpt_cpu_has_crc32c()) {
     Crc32c::use_hardware(true);
     fn();
   }
-  Crc32c::use_hardware(ckpt_cpu_has_crc32c());
+  Crc32c::use_hardware(in_use);
 }
 
 }  // namespace
@@ -53,6 +54,7 @@ KT_CASE(crc32c, streaming_split) {
 
 KT_CASE(crc32c, hardware_matches_software) {
   KT_ASSERT_TRUE(ckpt_cpu_has_crc32c());  // QEMU's -cpu max has SSE4.2
+  const bool in_use = Crc32c::hardware_in_use();
   ckpt::AllocChecker ac;
   auto* buf = new (&ac) uint8_t[4097];
   KT_ASSERT_TRUE(ac.check());
@@ -64,8 +66,23 @@ KT_CASE(crc32c, hardware_matches_software) {
     Crc32c::use_hardware(true);
     KT_EXPECT_EQ(crc_of(buf, len), software);
   }
-  Crc32c::use_hardware(true);
+  Crc32c::use_hardware(in_use);
   delete[] buf;
+}
+
+// The choice made at load is the faster one as measured, and only an
+// instruction the CPU has is ever chosen.
+KT_CASE(crc32c, chooses_the_faster) {
+  const bool in_use = Crc32c::hardware_in_use();
+  auto timing = Crc32c::choose_fastest(false);
+  KT_EXPECT_TRUE(!timing.hardware);
+  KT_EXPECT_TRUE(!Crc32c::hardware_in_use());
+  KT_EXPECT_EQ(timing.hardware_ns, 0u);
+  KT_EXPECT_LE(4096u, timing.sample_bytes);
+  timing = Crc32c::choose_fastest(true);
+  KT_EXPECT_EQ(timing.hardware, timing.hardware_ns <= timing.software_ns);
+  KT_EXPECT_EQ(Crc32c::hardware_in_use(), timing.hardware);
+  Crc32c::use_hardware(in_use);
 }
 
 KT_CASE(crc32c, unaligned_input) {
