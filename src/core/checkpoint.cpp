@@ -58,7 +58,7 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
 }
 
 void Checkpoint::report() const {
-  args_.bytes = writer_.offset();
+  args_.bytes = writer_.written();
   args_.nr_vmas = writer_.nr_vmas();
   args_.nr_pages = writer_.nr_pages();
   args_.pages_scanned = pages_scanned_;

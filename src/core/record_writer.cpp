@@ -22,10 +22,34 @@ ckpt_rec_hdr make_header(uint32_t type, uint64_t len) {
 
 }  // namespace
 
+Status RecordWriter::flush() {
+  if (!staged_) return kOk;
+  CKPT_TRY(Status::from_return(ckpt_file_write(out_, staging_.data(), staged_)));
+  staged_ = 0;
+  return kOk;
+}
+
+// Small pieces are staged; a piece as large as the buffer goes straight out.
 Status RecordWriter::emit(const void* data, size_t len) {
-  if (!len) return kOk;
-  CKPT_TRY(Status::from_return(ckpt_file_write(out_, data, len)));
-  offset_ += len;
+  if (len >= kStagingSize) {
+    CKPT_TRY(flush());
+    CKPT_TRY(Status::from_return(ckpt_file_write(out_, data, len)));
+    offset_ += len;
+    return kOk;
+  }
+  if (!staging_.data()) {
+    CKPT_TRY_ASSIGN(staging_, KBuffer::allocate(meter_, kStagingSize));
+  }
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  while (len) {
+    const size_t n = min(len, kStagingSize - staged_);
+    __builtin_memcpy(staging_.data() + staged_, bytes, n);
+    staged_ += n;
+    offset_ += n;
+    bytes += n;
+    len -= n;
+    if (staged_ == kStagingSize) CKPT_TRY(flush());
+  }
   return kOk;
 }
 
@@ -111,6 +135,7 @@ Status RecordWriter::write_pages(const PageArrayChain& chain, PageStability stab
   header.crc = crc.value();
 
   CKPT_TRY(emit_pages_prefix(chain, header, pages, pad));
+  CKPT_TRY(flush());
   CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
     CKPT_TRY(Status::from_return(ckpt_file_write_pages(out_, refs, n)));
     offset_ += uint64_t(n) * kPageSize;
@@ -152,7 +177,10 @@ Status RecordWriter::write_tail() {
   tail.nr_vmas = nr_vmas_;
   tail.nr_pages = nr_pages_;
   tail.crc = chain_crc_.value();
-  return write(CKPT_REC_TAIL, &tail, sizeof(tail));
+  CKPT_TRY(write(CKPT_REC_TAIL, &tail, sizeof(tail)));
+  CKPT_TRY(flush());
+  staging_ = KBuffer();  // the image is complete: nothing more to stage
+  return kOk;
 }
 
 }  // namespace ckpt

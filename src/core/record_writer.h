@@ -4,6 +4,10 @@
 // header, payload, zero padding to 8 bytes; each record checksummed, the
 // tail chaining every record's checksum.  Knows the stream offset, so PAGES
 // records can put page contents on page-aligned offsets.
+//
+// Everything but page contents (headers, metadata records, addresses,
+// padding) is gathered in a small staging buffer and written when it fills
+// or before page contents: a one-page VMA costs two writes, not nine.
 #pragma once
 
 #include <ckpt/bridge.h>
@@ -40,10 +44,18 @@ class RecordWriter {
   // A PAGES record for every page in `chain`, which must be non-empty.
   Status write_pages(const PageArrayChain& chain, PageStability stability);
 
+  // Writes the tail record and everything still staged.
   Status write_tail();
+  // Writes what is staged (write_tail does; for streams without a tail).
+  Status flush();
+
+  static constexpr size_t kStagingSize = 4 * kPageSize;
 
   void count_vma() { nr_vmas_++; }
+  // Bytes of the stream so far, staged or written.
   uint64_t offset() const { return offset_; }
+  // Bytes the output has received.
+  uint64_t written() const { return offset_ - staged_; }
   uint64_t nr_vmas() const { return nr_vmas_; }
   uint64_t nr_pages() const { return nr_pages_; }
 
@@ -59,6 +71,8 @@ class RecordWriter {
   ckpt_file_ref* out_;
   MemMeter& meter_;
   uint64_t offset_ = 0;
+  KBuffer staging_;
+  size_t staged_ = 0;
   uint64_t nr_records_ = 0;
   uint64_t nr_vmas_ = 0;
   uint64_t nr_pages_ = 0;

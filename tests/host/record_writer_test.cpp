@@ -78,6 +78,10 @@ TEST_F(RecordWriterTest, FramesHeaderPayloadAndPadding) {
   ckpt::RecordWriter writer(ref_, meter_);
   ASSERT_TRUE(writer.write(42, "hello", 5).ok());
   EXPECT_EQ(writer.offset(), 32u);
+  EXPECT_EQ(writer.written(), 0u) << "small records are staged";
+  EXPECT_TRUE(out_.data.empty());
+  ASSERT_TRUE(writer.flush().ok());
+  EXPECT_EQ(writer.written(), 32u);
   ASSERT_EQ(out_.data.size(), 32u);
   const auto result = frames(out_.data);
   ASSERT_EQ(result.size(), 1u);
@@ -95,6 +99,7 @@ TEST_F(RecordWriterTest, PadsEveryLengthToEight) {
     expected_offset += 24 + (len + 7) / 8 * 8;
     EXPECT_EQ(writer.offset(), expected_offset) << "len " << len;
   }
+  ASSERT_TRUE(writer.flush().ok());
   EXPECT_EQ(out_.data.size(), expected_offset);
   const auto result = frames(out_.data);
   ASSERT_EQ(result.size(), sizeof(payload) + 1);
@@ -106,6 +111,7 @@ TEST_F(RecordWriterTest, ChunksMakeOnePayload) {
   const ckpt::Chunk chunks[] = {{"abc", 3}, {"", 0}, {"defgh", 5}, {"ij", 2}};
   ASSERT_TRUE(writer.write(CKPT_REC_VMA, chunks, 4).ok());
   ASSERT_TRUE(writer.write(CKPT_REC_VMA, "abcdefghij", 10).ok());
+  ASSERT_TRUE(writer.flush().ok());
   const auto result = frames(out_.data);
   ASSERT_EQ(result.size(), 2u);
   EXPECT_EQ(result[0].hdr.crc, result[1].hdr.crc);
@@ -175,7 +181,8 @@ TEST_F(RecordWriterTest, StableAndCopiedPagesWriteIdenticalBytes) {
       if (stability == ckpt::PageStability::kMayChange) {
         EXPECT_GE(meter.peak(), nr * kPage) << "the copy is charged";
       } else {
-        EXPECT_EQ(meter.peak(), 0u) << "stable pages are written straight from the page";
+        EXPECT_EQ(meter.peak(), ckpt::RecordWriter::kStagingSize)
+            << "stable pages are written straight from the page; only the staging buffer is charged";
       }
     }
     EXPECT_EQ(images[0], images[1]) << nr << " pages";
@@ -277,7 +284,7 @@ TEST_F(RecordWriterTest, WriteErrorsAreReturnedAsIs) {
         if (status.ok()) status = writer.write_pages(chain, stability);
         if (status.ok()) status = writer.write_tail();
         EXPECT_EQ(status.error(), -err);
-        EXPECT_LE(writer.offset(), fail_at);
+        EXPECT_LE(writer.written(), fail_at);
         EXPECT_EQ(out_.data.size(), fail_at);
         EXPECT_EQ(writer.nr_pages(), 0u);
       }

@@ -73,6 +73,7 @@ KT_CASE(record, header_and_crc) {
   __builtin_memcpy(head.magic, CKPT_IMAGE_MAGIC, 8);
   head.major = CKPT_FORMAT_MAJOR;
   KT_ASSERT_OK(writer.write(CKPT_REC_HEAD, &head, sizeof(head)));
+  KT_ASSERT_OK(writer.flush());
 
   RecordView view;
   KT_ASSERT_TRUE(kt::read_record(file, 0, &view));
@@ -92,6 +93,7 @@ KT_CASE(record, padding_to_eight) {
   for (uint32_t len = 0; len <= 9; len++) {
     const uint64_t before = writer.offset();
     KT_ASSERT_OK(writer.write(100 + len, "abcdefghi", len));
+    KT_ASSERT_OK(writer.flush());
     RecordView view;
     KT_ASSERT_TRUE(kt::read_record(file, before, &view));
     KT_EXPECT_EQ(view.hdr.len, uint64_t(len));
@@ -109,6 +111,8 @@ KT_CASE(record, chunks_equal_one_payload) {
   KT_ASSERT_OK(a.write(CKPT_REC_VMA, "0123456789", 10));
   const Chunk chunks[] = {{"012", 3}, {"", 0}, {"3456789", 7}};
   KT_ASSERT_OK(b.write(CKPT_REC_VMA, chunks, 3));
+  KT_ASSERT_OK(a.flush());
+  KT_ASSERT_OK(b.flush());
   KT_EXPECT_EQ(a.offset(), b.offset());
   KT_EXPECT_TRUE(same_bytes(one, two, a.offset()));
 }
@@ -167,6 +171,7 @@ KT_CASE(record, corruption_is_detected) {
   ckpt_mm mm{};
   mm.start_code = 0x400000;
   KT_ASSERT_OK(writer.write(CKPT_REC_MM, &mm, sizeof(mm)));
+  KT_ASSERT_OK(writer.flush());
   // Any single flipped bit in the covered bytes changes the checksum.
   for (uint64_t off = 0; off < 24 + sizeof(mm); off++) {
     if (off >= 16 && off < 24) continue;  // crc and reserved: not covered
