@@ -45,16 +45,10 @@ class KBuffer {
   KBuffer& operator=(const KBuffer&) = delete;
   ~KBuffer() { release(); }
 
-  static Result<KBuffer> allocate(MemMeter& meter, size_t size) {
-    void* memory = ckpt_kmalloc(size ? size : 1);
-    if (!memory) return error(kENOMEM);
-    meter.charge(size);
-    KBuffer buffer;
-    buffer.meter_ = &meter;
-    buffer.data_ = static_cast<uint8_t*>(memory);
-    buffer.size_ = size;
-    return buffer;
-  }
+  // Out of line (kbuffer.cpp): an inline copy emitted in several objects
+  // would be a COMDAT duplicate, which the prelink of the C++ objects
+  // cannot drop while __patchable_function_entries still points at it.
+  static Result<KBuffer> allocate(MemMeter& meter, size_t size);
 
   uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
