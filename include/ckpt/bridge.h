@@ -41,6 +41,13 @@ void ckpt_kernel_release(char *buf, size_t len);
 int ckpt_cpu_has_crc32c(void);
 void ckpt_warn_vma(const char *what, __u64 start, __u64 end, int err);
 
+/* --- work on another CPU (the core allocates ckpt_worker_size()) ----- */
+struct ckpt_worker;
+size_t ckpt_worker_size(void);
+void ckpt_worker_init(struct ckpt_worker *w);
+void ckpt_worker_start(struct ckpt_worker *w, void (*fn)(void *arg), void *arg);
+void ckpt_worker_wait(struct ckpt_worker *w);
+
 /* --- target task ---------------------------------------------------- */
 enum ckpt_task_quiescence {
 	CKPT_QUIESCENT_STOPPED = 1,	/* every thread stopped or traced */

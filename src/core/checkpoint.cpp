@@ -42,6 +42,7 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   if (info.quiescence == CKPT_QUIESCENT_NONE && !live()) return error(kEBUSY);
 
   CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
+  CKPT_TRY(checksummer_.init(meter_));
   CKPT_TRY(write_head());
   CKPT_TRY(write_task(info));
   CKPT_TRY(write_mm());
@@ -169,33 +170,92 @@ Status Checkpoint::write_vma_record(const Vma& vma) {
   return kOk;
 }
 
-// Scan and write one VMA in batches.  Each batch's page references are held
-// only until it is written, and the lock only while it is gathered.
-Status Checkpoint::write_vma_pages(const Vma& vma) {
-  const bool may_change = live() || vma.kind == VmaKind::kShared;
-  const uint32_t limit = may_change ? kCopiedBatch : kStableBatch;
-  const PageStability stability = may_change ? PageStability::kMayChange : PageStability::kStable;
+// Gathers the next batch of `vma` into the scanner's chain, holding the lock
+// only for that.
+Status Checkpoint::fill(const Vma& vma, PageScanner& scanner, uint32_t limit, uint64_t* cursor) {
+  MmapReadGuard lock(mm_.get());
+  CKPT_TRY(lock.lock());
   const VmaRange range{vma.info.start, vma.info.end, vma.kind};
-  PageScanner scanner(mm_.get(), chain_, &pages_scanned_);
+  auto filled = scanner.fill(range, *cursor, limit);
+  if (!filled.ok()) return fail_at(vma, filled.status());
+  *cursor = filled.value();
+  return kOk;
+}
 
-  // The chain is reused across batches and VMAs; whatever happens, its
-  // references are dropped before this returns.
+// Scan and write one VMA in batches.  Each batch's page references are held
+// only until it is written, and the lock only while a batch is gathered.
+//
+// Stable pages are written straight from where they are, and checksummed
+// first: batch N+1 is checksummed on a worker while batch N is written, so
+// with two batches in flight a dump costs about the larger of checksumming
+// and writing, not their sum.
+//
+//   this task:  fill N+1 | wait crc N+1 ...      | write N+1 | fill N+2 ...
+//   worker:     crc N+1 .................|        | crc N+2 .........
+Status Checkpoint::write_vma_pages(const Vma& vma) {
+  PageScanner scanner(mm_.get(), chain_, &pages_scanned_);
+  if (live() || vma.kind == VmaKind::kShared) return write_vma_pages_copied(vma, scanner);
+
+  // Whatever happens, the worker is done with a chain before the chain's
+  // references are dropped.
+  struct ReleaseOnExit {
+    PageChecksummer& checksummer;
+    PageArrayChain& a;
+    PageArrayChain& b;
+    ~ReleaseOnExit() {
+      checksummer.wait();
+      a.release();
+      b.release();
+    }
+  } release{checksummer_, chain_, next_chain_};
+
+  PageArrayChain* filling = &chain_;
+  PageArrayChain* pending = nullptr;  // being checksummed on the worker
+  RecordWriter::PagesPlan pending_plan{};
+  uint64_t cursor = vma.info.start;
+  while (cursor < vma.info.end || pending) {
+    if (cursor < vma.info.end) {
+      scanner.use_chain(*filling);
+      CKPT_TRY(fill(vma, scanner, kStableBatch, &cursor));
+    }
+    // The batch to write now: the one the worker has just checksummed.
+    PageArrayChain* const ready = pending;
+    const RecordWriter::PagesPlan ready_plan = pending_plan;
+    const uint32_t ready_crc = ready ? checksummer_.finish().value() : 0;
+    pending = nullptr;
+    // Hand the worker the batch just gathered, planned where it will land:
+    // after the one about to be written.
+    if (!filling->empty()) {
+      Crc32c crc;
+      const uint64_t at = writer_.offset() + (ready ? ready_plan.bytes() : 0);
+      pending_plan = RecordWriter::plan_pages(*filling, at, &crc);
+      checksummer_.start(*filling, crc);
+      pending = filling;
+      filling = filling == &chain_ ? &next_chain_ : &chain_;
+    }
+    if (ready) {
+      RecordWriter::PagesPlan plan = ready_plan;
+      CKPT_TRY(writer_.write_planned_pages(*ready, plan, ready_crc));
+      ready->release();
+    }
+    CKPT_TRY(check_interrupted());
+  }
+  return kOk;
+}
+
+// Pages that may change (shared memory, live dumps) are copied, in small
+// batches, before they are checksummed and written.
+Status Checkpoint::write_vma_pages_copied(const Vma& vma, PageScanner& scanner) {
   struct ReleaseOnExit {
     PageArrayChain& chain;
     ~ReleaseOnExit() { chain.release(); }
   } release{chain_};
 
-  uint64_t cursor = range.start;
-  while (cursor < range.end) {
-    {
-      MmapReadGuard lock(mm_.get());
-      CKPT_TRY(lock.lock());
-      auto filled = scanner.fill(range, cursor, limit);
-      if (!filled.ok()) return fail_at(vma, filled.status());
-      cursor = filled.value();
-    }
+  uint64_t cursor = vma.info.start;
+  while (cursor < vma.info.end) {
+    CKPT_TRY(fill(vma, scanner, kCopiedBatch, &cursor));
     if (!chain_.empty()) {
-      CKPT_TRY(writer_.write_pages(chain_, stability));
+      CKPT_TRY(writer_.write_pages(chain_, PageStability::kMayChange));
       chain_.release();
     }
     CKPT_TRY(check_interrupted());

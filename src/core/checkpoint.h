@@ -9,6 +9,8 @@
 #include "kbuffer.h"
 #include "kernel_refs.h"
 #include "page_array.h"
+#include "page_checksum.h"
+#include "page_scan.h"
 #include "record_writer.h"
 #include "result.h"
 #include "vma_policy.h"
@@ -24,7 +26,10 @@ static_assert(kStableBatch % PageArrayChain::kEntriesPerArray == 0, "batch fills
 class Checkpoint {
  public:
   Checkpoint(ckpt_checkpoint_args& args, ckpt_file_ref* out)
-      : args_(args), writer_(out, meter_), chain_(meter_, kStableBatch / PageArrayChain::kEntriesPerArray) {}
+      : args_(args),
+        writer_(out, meter_),
+        chain_(meter_, kStableBatch / PageArrayChain::kEntriesPerArray),
+        next_chain_(meter_, kStableBatch / PageArrayChain::kEntriesPerArray) {}
 
   Status run(TaskRef task, MmRef mm);
   void report() const;
@@ -44,6 +49,8 @@ class Checkpoint {
   Result<bool> next_vma(uint64_t addr, Vma* vma);
   Status write_vma_record(const Vma& vma);
   Status write_vma_pages(const Vma& vma);
+  Status write_vma_pages_copied(const Vma& vma, PageScanner& scanner);
+  Status fill(const Vma& vma, PageScanner& scanner, uint32_t limit, uint64_t* cursor);
   Status write_ldt();
   Status fail_at(const Vma& vma, Status status);
 
@@ -51,6 +58,8 @@ class Checkpoint {
   MemMeter meter_;
   RecordWriter writer_;
   PageArrayChain chain_;
+  PageArrayChain next_chain_;    // stable batches alternate between the two
+  PageChecksummer checksummer_;  // after the chains: waited for first
   TaskRef task_;
   MmRef mm_;
   KBuffer name_;

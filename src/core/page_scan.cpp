@@ -4,7 +4,7 @@
 namespace ckpt {
 
 Result<uint64_t> PageScanner::fill(const VmaRange& vma, uint64_t cursor, uint32_t limit) {
-  while (cursor < vma.end && chain_.size() < limit) {
+  while (cursor < vma.end && chain_->size() < limit) {
     // GUP only runs of entries that may hold data, inside one page table.
     __u64 run_end;
     cursor = ckpt_mm_next_data(mm_, cursor, vma.end, &run_end);
@@ -13,7 +13,7 @@ Result<uint64_t> PageScanner::fill(const VmaRange& vma, uint64_t cursor, uint32_
       continue;
     }
     const uint64_t count = min(uint64_t(run_end), vma.end) - cursor;
-    CKPT_TRY(take_run(vma, cursor, uint32_t(min<uint64_t>(count / kPageSize, limit - chain_.size())),
+    CKPT_TRY(take_run(vma, cursor, uint32_t(min<uint64_t>(count / kPageSize, limit - chain_->size())),
                       &cursor));
   }
   return min(cursor, vma.end);
@@ -22,7 +22,7 @@ Result<uint64_t> PageScanner::fill(const VmaRange& vma, uint64_t cursor, uint32_
 // GUP up to `count` pages at `addr` straight into the chain, keep those the
 // policy wants, and say where to continue.
 Status PageScanner::take_run(const VmaRange& vma, uint64_t addr, uint32_t count, uint64_t* next) {
-  CKPT_TRY_ASSIGN(PageArrayChain::Slots slots, chain_.reserve());
+  CKPT_TRY_ASSIGN(PageArrayChain::Slots slots, chain_->reserve());
   const uint32_t want = min(count, slots.room);
   const long got = ckpt_gup(mm_, addr, want, gup_mode(vma.kind), slots.pages);
 
@@ -46,7 +46,7 @@ Status PageScanner::take_run(const VmaRange& vma, uint64_t addr, uint32_t count,
     slots.addrs[kept] = addr + uint64_t(i) * kPageSize;
     kept++;
   }
-  chain_.commit(kept);
+  chain_->commit(kept);
   pages_scanned_ += uint64_t(got);
   *next = addr + uint64_t(got) * kPageSize;
   return kOk;
@@ -63,12 +63,12 @@ Status PageScanner::explain_refusal(const VmaRange& vma, uint64_t addr) {
       return kOk;
     case CKPT_PTE_SWAP:
       if (gup_mode(vma.kind) == CKPT_GUP_NOFAULT) {
-        CKPT_TRY_ASSIGN(PageArrayChain::Slots slots, chain_.reserve());
+        CKPT_TRY_ASSIGN(PageArrayChain::Slots slots, chain_->reserve());
         const long got = ckpt_gup(mm_, addr, 1, CKPT_GUP_FAULT, slots.pages);
         if (got == 1) {
           if (keeps_page(vma.kind, slots.pages[0])) {
             slots.addrs[0] = addr;
-            chain_.commit(1);
+            chain_->commit(1);
           } else {
             ckpt_page_put(slots.pages[0]);
           }

@@ -21,9 +21,12 @@ struct VmaRange {
 
 class PageScanner {
  public:
-  // Counts every page-table slot it looks at into *scanned.
+  // Counts every page it offers to GUP into *scanned.
   PageScanner(ckpt_mm_ref* mm, PageArrayChain& chain, uint64_t* scanned)
-      : mm_(mm), chain_(chain), pages_scanned_(*scanned) {}
+      : mm_(mm), chain_(&chain), pages_scanned_(*scanned) {}
+
+  // Fill another chain from now on (batches alternate between two).
+  void use_chain(PageArrayChain& chain) { chain_ = &chain; }
 
   // Adds pages of `vma` from `cursor` on until the chain holds `limit`
   // pages or the VMA ends.  Call with the mmap lock held.  Returns where
@@ -35,7 +38,7 @@ class PageScanner {
   Status explain_refusal(const VmaRange& vma, uint64_t addr);
 
   ckpt_mm_ref* mm_;
-  PageArrayChain& chain_;
+  PageArrayChain* chain_;
   uint64_t& pages_scanned_;
 };
 

@@ -2,6 +2,7 @@
 #include "record_writer.h"
 
 #include "kernel_refs.h"
+#include "page_checksum.h"
 
 namespace ckpt {
 namespace {
@@ -101,48 +102,55 @@ Status RecordWriter::emit_pages_prefix(const PageArrayChain& chain, const ckpt_r
 //   | header | ckpt_pages | addr[nr] | zeros to a page boundary | pages |
 // The checksum covers the page contents, so they are read once for it and
 // once more by the write, which takes them straight from the page cache or
-// anonymous memory without a copy.
-Status RecordWriter::write_pages(const PageArrayChain& chain, PageStability stability) {
+// anonymous memory without a copy.  The layout depends only on the offset
+// the record starts at, so it can be planned before earlier records are
+// written.
+RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, uint64_t at, Crc32c* crc) {
   const uint32_t nr = chain.size();
-  const uint64_t payload_start = offset_ + kHeaderSize;
+  const uint64_t payload_start = at + kHeaderSize;
   const uint64_t addrs_end = payload_start + sizeof(ckpt_pages) + uint64_t(nr) * sizeof(uint64_t);
   const uint64_t data_start = round_up(addrs_end, kPageSize);
 
-  ckpt_pages pages{};
-  pages.nr = nr;
-  pages.data_off = data_start - payload_start;
-  ckpt_rec_hdr header = make_header(CKPT_REC_PAGES, pages.data_off + uint64_t(nr) * kPageSize);
+  PagesPlan plan{};
+  plan.at = at;
+  plan.pages.nr = nr;
+  plan.pages.data_off = data_start - payload_start;
+  plan.header = make_header(CKPT_REC_PAGES, plan.pages.data_off + uint64_t(nr) * kPageSize);
+  plan.pad = data_start - addrs_end;
 
+  crc->update(&plan.header, kCrcCovered);
+  crc->update(&plan.pages, sizeof(plan.pages));
+  (void)chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
+    crc->update(addrs, n * sizeof(uint64_t));
+    return kOk;
+  });
+  crc->update(kZeros, plan.pad);
+  return plan;
+}
+
+Status RecordWriter::write_pages(const PageArrayChain& chain, PageStability stability) {
   Crc32c crc;
-  crc.update(&header, kCrcCovered);
-  crc.update(&pages, sizeof(pages));
-  CKPT_TRY(chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const*, uint32_t n) {
-    crc.update(addrs, n * sizeof(uint64_t));
-    return kOk;
-  }));
-  const size_t pad = data_start - addrs_end;
-  crc.update(kZeros, pad);
+  PagesPlan plan = plan_pages(chain, offset_, &crc);
+  if (stability == PageStability::kMayChange)
+    return write_pages_copied(chain, plan.header, crc, plan.pages, plan.pad);
+  checksum_pages(chain, crc);
+  return write_planned_pages(chain, plan, crc.value());
+}
 
-  if (stability == PageStability::kMayChange) return write_pages_copied(chain, header, crc, pages, pad);
-
-  CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++) {
-      MappedPage page(refs[i]);
-      crc.update(page.data(), kPageSize);
-    }
-    return kOk;
-  }));
-  header.crc = crc.value();
-
-  CKPT_TRY(emit_pages_prefix(chain, header, pages, pad));
+// The stable pages are written straight from where they are, without a
+// copy: the checksum was taken from the same bytes, which hold still.
+Status RecordWriter::write_planned_pages(const PageArrayChain& chain, PagesPlan& plan, uint32_t crc) {
+  if (plan.at != offset_ || plan.pages.nr != chain.size()) return error(kEIO);  // a planning bug
+  plan.header.crc = crc;
+  CKPT_TRY(emit_pages_prefix(chain, plan.header, plan.pages, plan.pad));
   CKPT_TRY(flush());
   CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
     CKPT_TRY(Status::from_return(ckpt_file_write_pages(out_, refs, n)));
     offset_ += uint64_t(n) * kPageSize;
     return kOk;
   }));
-  nr_pages_ += nr;
-  finish_record(header.crc);
+  nr_pages_ += plan.pages.nr;
+  finish_record(crc);
   return kOk;
 }
 

@@ -44,6 +44,22 @@ class RecordWriter {
   // A PAGES record for every page in `chain`, which must be non-empty.
   Status write_pages(const PageArrayChain& chain, PageStability stability);
 
+  // The same in two steps, so that the page contents can be checksummed
+  // elsewhere (PageChecksummer) while an earlier record is written.  Stable
+  // pages only.
+  struct PagesPlan {
+    ckpt_rec_hdr header;  // crc still 0
+    ckpt_pages pages;
+    size_t pad;
+    uint64_t at;          // stream offset the record starts at
+    uint64_t bytes() const { return sizeof(ckpt_rec_hdr) + header.len; }
+  };
+  // The record for `chain` if it starts at offset `at`; `crc` receives the
+  // checksum of everything before the page contents.
+  static PagesPlan plan_pages(const PageArrayChain& chain, uint64_t at, Crc32c* crc);
+  // Writes a planned record at its offset; `crc` covers the contents too.
+  Status write_planned_pages(const PageArrayChain& chain, PagesPlan& plan, uint32_t crc);
+
   // Writes the tail record and everything still staged.
   Status write_tail();
   // Writes what is staged (write_tail does; for streams without a tail).

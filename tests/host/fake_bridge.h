@@ -184,6 +184,9 @@ class Kernel {
   uint64_t clock_ns = 0;  // ckpt_clock_ns: advances 1 ms per reading
   std::string release = "6.12.0-fake";
   long resched_calls = 0;
+  // Work items started and not yet waited for; and how many ever ran.
+  long workers_running = 0;
+  long worker_runs = 0;
   std::vector<Warning> warnings;
   // kmap_local mappings, innermost last: {address, page}.
   std::vector<std::pair<const void*, Page*>> kmaps;

@@ -182,6 +182,7 @@ std::vector<std::string> Kernel::leftovers() const {
   for (const auto& file : files_)
     if (file->refs) left.push_back("file " + file->path + ": " + std::to_string(file->refs) + " references");
   if (!kmaps.empty()) left.push_back(std::to_string(kmaps.size()) + " pages still kmapped");
+  if (workers_running) left.push_back(std::to_string(workers_running) + " work items started, never waited for");
   return left;
 }
 

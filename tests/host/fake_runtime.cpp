@@ -35,6 +35,35 @@ void ckpt_warn_vma(const char* what, __u64 start, __u64 end, int err) {
   kernel().warnings.push_back({what, start, end, err});
 }
 
+// Work "on another CPU" runs when it is waited for, as late as it could:
+// a chain released before the wait would be read after its release.
+struct ckpt_worker {
+  void (*fn)(void*);
+  void* arg;
+  bool started;
+};
+
+size_t ckpt_worker_size(void) { return sizeof(ckpt_worker); }
+
+void ckpt_worker_init(ckpt_worker* w) { *w = ckpt_worker{nullptr, nullptr, false}; }
+
+void ckpt_worker_start(ckpt_worker* w, void (*fn)(void*), void* arg) {
+  if (w->started) kernel().violation("ckpt_worker_start of a work item still running");
+  *w = ckpt_worker{fn, arg, true};
+  kernel().workers_running++;
+}
+
+void ckpt_worker_wait(ckpt_worker* w) {
+  if (!w->started) {
+    kernel().violation("ckpt_worker_wait of a work item not started");
+    return;
+  }
+  w->fn(w->arg);
+  w->started = false;
+  kernel().workers_running--;
+  kernel().worker_runs++;
+}
+
 __u32 ckpt_ldt_entry_size(void) { return 8; }
 
 int ckpt_ldt_copy(ckpt_mm_ref* ref, void* buf, __u32 capacity, __u32* nr) {

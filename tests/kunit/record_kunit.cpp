@@ -4,6 +4,7 @@
 // checksum chain, and a write that fails half way.
 #include "kt_image.h"
 #include "page_array.h"
+#include "page_checksum.h"
 #include "record_writer.h"
 
 namespace {
@@ -326,4 +327,36 @@ KT_CASE(record, failed_write_reports_errno) {
   KT_EXPECT_EQ(status.error(), -kEPERM);
   KT_EXPECT_TRUE(writer.offset() <= 2 * kPageSize);
   KT_EXPECT_EQ(writer.nr_pages(), 0u);
+}
+
+// A batch checksummed on a worker, while this task reads other pages, gets
+// the checksum this task computes itself; and a planned record written with
+// it is the same record write_pages() makes.
+KT_CASE(record, worker_checksum_equals_own) {
+  MemMeter meter;
+  PatternPages pages(meter, 8);
+  PatternPages other(meter, 5);
+  KT_ASSERT_TRUE(pages.ok() && other.ok());
+  PageChecksummer checksummer;
+  KT_ASSERT_OK(checksummer.init(meter));
+
+  Crc32c prefix;
+  prefix.update("prefix", 6);
+  Crc32c own = prefix;
+  checksum_pages(pages.chain(), own);
+  checksummer.start(pages.chain(), prefix);
+  Crc32c busy;
+  checksum_pages(other.chain(), busy);
+  KT_EXPECT_EQ(checksummer.finish().value(), own.value());
+
+  TempFile planned, direct;
+  KT_ASSERT_TRUE(planned.get() && direct.get());
+  RecordWriter a(planned.get(), meter), b(direct.get(), meter);
+  Crc32c crc;
+  RecordWriter::PagesPlan plan = RecordWriter::plan_pages(pages.chain(), a.offset(), &crc);
+  checksummer.start(pages.chain(), crc);
+  KT_ASSERT_OK(a.write_planned_pages(pages.chain(), plan, checksummer.finish().value()));
+  KT_ASSERT_OK(b.write_pages(pages.chain(), PageStability::kStable));
+  KT_EXPECT_EQ(a.offset(), b.offset());
+  KT_EXPECT_TRUE(same_bytes(planned, direct, a.offset()));
 }
