@@ -29,8 +29,12 @@ void PageChecksummer::run(void* self) {
 
 void PageChecksummer::start(const PageArrayChain& chain, Crc32c crc) {
   wait();
-  chain_ = &chain;
   crc_ = crc;
+  if (chain.size() < kWorkerMinPages) {
+    checksum_pages(chain, crc_);
+    return;
+  }
+  chain_ = &chain;
   running_ = true;
   ckpt_worker_start(worker(), &PageChecksummer::run, this);
 }

@@ -29,8 +29,11 @@ class PageChecksummer {
   Status init(MemMeter& meter);
 
   // Checksums `chain`'s contents, continuing `crc`, on a worker.  The chain
-  // must stay unchanged until finish() or wait() has returned.
+  // must stay unchanged until finish() or wait() has returned.  A batch of
+  // fewer than kWorkerMinPages is checksummed here and now: waking a worker
+  // costs more than that (a dump of many one-page VMAs).
   void start(const PageArrayChain& chain, Crc32c crc);
+  static constexpr uint32_t kWorkerMinPages = 32;
   // Waits for the worker; the checksum of the started batch.
   Crc32c finish();
   // Waits for the worker if one is running (error paths, before the chain

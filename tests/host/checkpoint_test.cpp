@@ -171,6 +171,7 @@ TEST_F(Checkpoint, ThousandsOfVmas) {
   host_test::expect_image_matches(decode_image(out_.data), task, mm);
   EXPECT_EQ(dump.args.nr_vmas, 3000u);
   EXPECT_EQ(dump.args.nr_pages, 1000u);
+  EXPECT_EQ(kernel().worker_runs, 0) << "one-page batches are checksummed without waking a worker";
 }
 
 TEST_F(Checkpoint, EmptyAddressSpace) {

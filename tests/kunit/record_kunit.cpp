@@ -46,7 +46,7 @@ class PatternPages {
   static uint64_t addr(uint32_t i) { return kBase + uint64_t(i) * kPageSize; }
 
  private:
-  static constexpr uint32_t kMax = 8;
+  static constexpr uint32_t kMax = 64;
   PageArrayChain chain_;
   ckpt_page_ref* pages_[kMax] = {};
   uint32_t count_;
@@ -331,10 +331,11 @@ KT_CASE(record, failed_write_reports_errno) {
 
 // A batch checksummed on a worker, while this task reads other pages, gets
 // the checksum this task computes itself; and a planned record written with
-// it is the same record write_pages() makes.
+// it is the same record write_pages() makes.  (Batches below
+// kWorkerMinPages are checksummed without the worker: this one is not.)
 KT_CASE(record, worker_checksum_equals_own) {
   MemMeter meter;
-  PatternPages pages(meter, 8);
+  PatternPages pages(meter, PageChecksummer::kWorkerMinPages + 8);
   PatternPages other(meter, 5);
   KT_ASSERT_TRUE(pages.ok() && other.ok());
   PageChecksummer checksummer;
