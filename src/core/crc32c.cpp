@@ -31,6 +31,30 @@ constexpr Tables make_tables() {
 
 constexpr Tables kTables = make_tables();
 
+// a(x) * b(x) mod P(x), bit-reflected as the register is (zlib's multmodp).
+constexpr uint32_t multiply_mod_p(uint32_t a, uint32_t b) {
+  uint32_t product = 0;
+  for (uint32_t m = 1u << 31; m; m >>= 1) {
+    if (a & m) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;
+  }
+  return product;
+}
+
+// kPowers[k] = x^(2^k) mod P.
+struct Powers {
+  uint32_t p[64];
+};
+
+constexpr Powers make_powers() {
+  Powers powers{};
+  powers.p[0] = 1u << 30;  // x^1
+  for (int k = 1; k < 64; k++) powers.p[k] = multiply_mod_p(powers.p[k - 1], powers.p[k - 1]);
+  return powers;
+}
+
+constexpr Powers kPowers = make_powers();
+
 // Set once per dump before any checksum, read-only afterwards.
 bool g_use_hardware = false;
 
@@ -124,6 +148,14 @@ Crc32c::Timing Crc32c::choose_fastest(bool cpu_has_instruction) {
 #endif
   use_hardware(timing.hardware);
   return timing;
+}
+
+void Crc32c::update_zeros(uint64_t len) {
+  // x^(8 len) = the product of x^(2^k) over the set bits k of 8 len.
+  uint32_t factor = 1u << 31;  // x^0
+  for (int k = 3; len; len >>= 1, k++)
+    if (len & 1) factor = multiply_mod_p(kPowers.p[k], factor);
+  state_ = multiply_mod_p(factor, state_);
 }
 
 void Crc32c::update(const void* data, size_t len) {

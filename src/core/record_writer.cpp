@@ -124,7 +124,7 @@ RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, ui
     crc->update(addrs, n * sizeof(uint64_t));
     return kOk;
   });
-  crc->update(kZeros, plan.pad);
+  crc->update_zeros(plan.pad);
   return plan;
 }
 

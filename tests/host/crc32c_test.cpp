@@ -81,3 +81,18 @@ TEST(Crc32c, ChoosesTheFasterItMeasured) {
   EXPECT_TRUE(ckpt::Crc32c::hardware_in_use());
   ckpt::Crc32c::use_hardware(false);
 }
+
+TEST(Crc32c, ZerosInLogarithmicTimeEqualZerosFed) {
+  std::vector<uint8_t> zeros(70000, 0);
+  for (uint64_t len : {0ull, 1ull, 2ull, 3ull, 7ull, 8ull, 9ull, 100ull, 4040ull, 4095ull, 4096ull, 65536ull, 70000ull}) {
+    SCOPED_TRACE("len " + std::to_string(len));
+    ckpt::Crc32c fed, computed;
+    fed.update("prefix", 6);
+    computed.update("prefix", 6);
+    fed.update(zeros.data(), len);
+    computed.update_zeros(len);
+    EXPECT_EQ(computed.value(), fed.value());
+    EXPECT_EQ(computed.value(),
+              host_test::reference_crc32c(zeros.data(), len, host_test::reference_crc32c("prefix", 6)));
+  }
+}
