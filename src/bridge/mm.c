@@ -189,9 +189,8 @@ static pmd_t *ckpt_walk_to_pmd(struct mm_struct *mm, unsigned long addr,
  * @addr: where to start, page-aligned
  * @end: where to stop
  *
- * Lets a scan cost what the populated page tables cost rather than what
- * the address space spans: a 64 GiB reservation with 16 MiB touched is
- * skipped a PMD, PUD or P4D at a time.
+ * The dump's scan uses ckpt_mm_next_data(); the KUnit tests use this to
+ * check that a scan built no page tables where there were none.
  *
  * Return: the first address in [@addr, @end) whose PMD entry is not empty
  * (a page table, a huge page or a swap/migration entry), or @end.

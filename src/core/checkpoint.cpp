@@ -234,8 +234,7 @@ Status Checkpoint::write_vma_pages(const Vma& vma) {
       filling = filling == &chain_ ? &next_chain_ : &chain_;
     }
     if (ready) {
-      RecordWriter::PagesPlan plan = ready_plan;
-      CKPT_TRY(writer_.write_planned_pages(*ready, plan, ready_crc));
+      CKPT_TRY(writer_.write_planned_pages(*ready, ready_plan, ready_crc));
       ready->release();
     }
     CKPT_TRY(check_interrupted());

@@ -41,21 +41,22 @@ constexpr uint32_t multiply_mod_p(uint32_t a, uint32_t b) {
   return product;
 }
 
-// kPowers[k] = x^(2^k) mod P.
+// kPowers[k] = x^(2^k) mod P, for k up to 3 + 31: enough for 8 * len with
+// a 32-bit len.
 struct Powers {
-  uint32_t p[64];
+  uint32_t p[35];
 };
 
 constexpr Powers make_powers() {
   Powers powers{};
   powers.p[0] = 1u << 30;  // x^1
-  for (int k = 1; k < 64; k++) powers.p[k] = multiply_mod_p(powers.p[k - 1], powers.p[k - 1]);
+  for (int k = 1; k < 35; k++) powers.p[k] = multiply_mod_p(powers.p[k - 1], powers.p[k - 1]);
   return powers;
 }
 
 constexpr Powers kPowers = make_powers();
 
-// Set once per dump before any checksum, read-only afterwards.
+// Set at module load (choose_fastest), before any dump; read-only after.
 bool g_use_hardware = false;
 
 uint32_t load_le32(const uint8_t* p) {
@@ -150,7 +151,7 @@ Crc32c::Timing Crc32c::choose_fastest(bool cpu_has_instruction) {
   return timing;
 }
 
-void Crc32c::update_zeros(uint64_t len) {
+void Crc32c::update_zeros(uint32_t len) {
   // x^(8 len) = the product of x^(2^k) over the set bits k of 8 len.
   uint32_t factor = 1u << 31;  // x^0
   for (int k = 3; len; len >>= 1, k++)

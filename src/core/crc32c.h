@@ -33,7 +33,7 @@ class Crc32c {
   void update(const void* data, size_t len);
   // The same as update() over `len` zero bytes, in time logarithmic in
   // `len`: appending zeros multiplies the register by x^(8 len) mod P.
-  void update_zeros(uint64_t len);
+  void update_zeros(uint32_t len);
   uint32_t value() const { return ~state_; }
 
  private:

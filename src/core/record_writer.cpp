@@ -124,7 +124,7 @@ RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, ui
     crc->update(addrs, n * sizeof(uint64_t));
     return kOk;
   });
-  crc->update_zeros(plan.pad);
+  crc->update_zeros(uint32_t(plan.pad));  // less than a page
   return plan;
 }
 
@@ -139,7 +139,7 @@ Status RecordWriter::write_pages(const PageArrayChain& chain, PageStability stab
 
 // The stable pages are written straight from where they are, without a
 // copy: the checksum was taken from the same bytes, which hold still.
-Status RecordWriter::write_planned_pages(const PageArrayChain& chain, PagesPlan& plan, uint32_t crc) {
+Status RecordWriter::write_planned_pages(const PageArrayChain& chain, PagesPlan plan, uint32_t crc) {
   if (plan.at != offset_ || plan.pages.nr != chain.size()) return error(kEIO);  // a planning bug
   plan.header.crc = crc;
   CKPT_TRY(emit_pages_prefix(chain, plan.header, plan.pages, plan.pad));

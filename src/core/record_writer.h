@@ -58,7 +58,7 @@ class RecordWriter {
   // checksum of everything before the page contents.
   static PagesPlan plan_pages(const PageArrayChain& chain, uint64_t at, Crc32c* crc);
   // Writes a planned record at its offset; `crc` covers the contents too.
-  Status write_planned_pages(const PageArrayChain& chain, PagesPlan& plan, uint32_t crc);
+  Status write_planned_pages(const PageArrayChain& chain, PagesPlan plan, uint32_t crc);
 
   // Writes the tail record and everything still staged.
   Status write_tail();

@@ -90,7 +90,7 @@ TEST(Crc32c, ZerosInLogarithmicTimeEqualZerosFed) {
     fed.update("prefix", 6);
     computed.update("prefix", 6);
     fed.update(zeros.data(), len);
-    computed.update_zeros(len);
+    computed.update_zeros(uint32_t(len));
     EXPECT_EQ(computed.value(), fed.value());
     EXPECT_EQ(computed.value(),
               host_test::reference_crc32c(zeros.data(), len, host_test::reference_crc32c("prefix", 6)));
