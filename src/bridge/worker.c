@@ -5,7 +5,6 @@
  * memory of each work item (charged to the dump) and always waits for a
  * started item before it frees it or returns from the dump.
  */
-#include <linux/completion.h>
 #include <linux/workqueue.h>
 
 #include <kunit/visibility.h>
@@ -14,17 +13,21 @@
 
 struct ckpt_worker {
 	struct work_struct work;
-	struct completion done;
 	void (*fn)(void *arg);
 	void *arg;
 };
 
+/*
+ * No completion here: a complete() as the function's last act would let
+ * the waiter return, and rmmod free this text, while the kworker is still
+ * in our epilogue.  flush_work() is signalled by the workqueue core after
+ * we have returned.
+ */
 static void ckpt_worker_run(struct work_struct *work)
 {
 	struct ckpt_worker *w = container_of(work, struct ckpt_worker, work);
 
 	w->fn(w->arg);
-	complete(&w->done);
 }
 
 /**
@@ -45,7 +48,6 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_worker_size);
 void ckpt_worker_init(struct ckpt_worker *w)
 {
 	INIT_WORK(&w->work, ckpt_worker_run);
-	init_completion(&w->done);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_worker_init);
 
@@ -62,7 +64,6 @@ void ckpt_worker_start(struct ckpt_worker *w, void (*fn)(void *arg), void *arg)
 {
 	w->fn = fn;
 	w->arg = arg;
-	reinit_completion(&w->done);
 	queue_work(system_unbound_wq, &w->work);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_worker_start);
@@ -76,6 +77,6 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_worker_start);
  */
 void ckpt_worker_wait(struct ckpt_worker *w)
 {
-	wait_for_completion(&w->done);
+	flush_work(&w->work);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_worker_wait);
