@@ -37,6 +37,7 @@ int ckpt_signal_pending(void);
 void ckpt_cond_resched(void);
 __u64 ckpt_time_ns(void);
 __u64 ckpt_clock_ns(void);
+void ckpt_sleep_tick(void);
 void ckpt_kernel_release(char *buf, size_t len);
 int ckpt_cpu_has_crc32c(void);
 void ckpt_warn_vma(const char *what, __u64 start, __u64 end, int err);
@@ -58,8 +59,16 @@ enum ckpt_task_quiescence {
 struct ckpt_task_info {
 	__s32 pid;			/* tgid, caller's namespace */
 	__s32 tid;			/* the task itself, caller's namespace */
-	__u32 nr_threads;
+	__u32 nr_threads;		/* the group's count, as getpid users see it */
 	__u32 quiescence;		/* enum ckpt_task_quiescence */
+	/* Live threads (not exited), and the calling thread's hold on them: */
+	__u32 nr_live;
+	__u32 nr_io_workers;		/* io_uring workers: cannot be traced */
+	__u32 nr_traced;		/* traced by the caller */
+	__u32 nr_ptrace_stopped;	/* ... in a ptrace stop, off the CPU */
+	__u32 nr_leaving_cpu;		/* ... in a ptrace stop, still on a CPU */
+	__u32 pad;
+	__u64 switches;			/* context switches of the group, ever */
 	char comm[16];
 };
 
@@ -67,6 +76,7 @@ int ckpt_task_get(__s32 pid, struct ckpt_task_ref **out);
 void ckpt_task_put(struct ckpt_task_ref *task);
 void ckpt_task_describe(struct ckpt_task_ref *task, struct ckpt_task_info *out);
 int ckpt_task_mm_get(struct ckpt_task_ref *task, struct ckpt_mm_ref **out);
+int ckpt_task_mm_shared(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm);
 
 /* --- target mm -------------------------------------------------------- */
 void ckpt_mm_put(struct ckpt_mm_ref *mm);
@@ -93,6 +103,8 @@ struct ckpt_vma_info {
 
 int ckpt_mm_find_vma(struct ckpt_mm_ref *mm, __u64 addr,
 		     struct ckpt_vma_info *out, struct ckpt_file_ref **file);
+int ckpt_mm_vma_check(struct ckpt_mm_ref *mm, const struct ckpt_vma_info *want,
+		      struct ckpt_file_ref *file, __u64 addr, __u64 *end);
 __u64 ckpt_mm_next_populated(struct ckpt_mm_ref *mm, __u64 addr, __u64 end);
 __u64 ckpt_mm_next_data(struct ckpt_mm_ref *mm, __u64 addr, __u64 end,
 			__u64 *run_end);
@@ -100,15 +112,21 @@ __u64 ckpt_mm_next_data(struct ckpt_mm_ref *mm, __u64 addr, __u64 end,
 enum ckpt_pte_state {
 	CKPT_PTE_NONE = 0,		/* nothing mapped, never was */
 	CKPT_PTE_PRESENT = 1,		/* a present page */
-	CKPT_PTE_ZERO = 2,		/* the zero page, small or huge */
-	CKPT_PTE_SWAP = 3,		/* not present: swap or migration entry */
+	CKPT_PTE_ZERO = 2,		/* the small zero page */
+	CKPT_PTE_SWAP = 3,		/* a swap entry: the page is on swap */
+	CKPT_PTE_HUGE_ZERO = 4,		/* a present huge PMD: the huge zero page */
+	CKPT_PTE_MIGRATING = 5,		/* a migration entry, PTE or PMD */
+	CKPT_PTE_MARKER = 6,		/* a userfaultfd-wp or guard marker */
+	CKPT_PTE_POISON = 7,		/* hardware-poisoned memory */
+	CKPT_PTE_OTHER = 8,		/* device memory, a bad entry, ... */
 };
 
 int ckpt_mm_pte_state(struct ckpt_mm_ref *mm, __u64 addr);
 
 enum ckpt_gup_mode {
-	CKPT_GUP_FAULT = 0,		/* fault in non-present entries */
+	CKPT_GUP_FAULT = 0,		/* anonymous VMAs: fault in swapped pages */
 	CKPT_GUP_NOFAULT = 1,		/* only what is mapped now */
+	CKPT_GUP_FAULT_COW = 2,		/* a swapped COW page of a file mapping */
 };
 
 long ckpt_gup(struct ckpt_mm_ref *mm, __u64 addr, __u32 nr,

@@ -6,6 +6,7 @@
 #ifndef CKPT_COMPAT_H
 #define CKPT_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/uio.h>
 #include <linux/version.h>
@@ -25,6 +26,19 @@ static inline long ckpt_compat_gup_remote(struct mm_struct *mm,
 				     NULL, NULL);
 #endif
 }
+
+/*
+ * 6.8 made a backing file's f_path the real (lower) file; the path and
+ * inode a user sees, as /proc/PID/maps shows them on overlayfs, are
+ * file_user_path() and file_user_inode().  Before 6.8 f_path was that.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define ckpt_file_user_path(file)	file_user_path(file)
+#define ckpt_file_user_inode(file)	file_user_inode(file)
+#else
+#define ckpt_file_user_path(file)	(&(file)->f_path)
+#define ckpt_file_user_inode(file)	file_inode(file)
+#endif
 
 /* 6.1 names iov_iter directions by the old READ/WRITE constants. */
 #ifndef ITER_SOURCE

@@ -13,16 +13,20 @@
  * ckpt_gup() - take references on a run of the target's pages
  * @ref: the mm, read-locked (GUP is called without @locked, so the lock is
  *       held throughout and never dropped)
- * @addr: first address, page-aligned
+ * @addr: first address, page-aligned, in a VMA checked in this lock hold
  * @nr: pages wanted, all inside one VMA
- * @mode: CKPT_GUP_FAULT to fault in swapped-out pages; CKPT_GUP_NOFAULT to
- *        take only what is mapped now (file and shared mappings, where a
- *        fault would read the file or allocate)
+ * @mode: CKPT_GUP_FAULT in anonymous memory, to fault in swapped-out pages;
+ *        CKPT_GUP_NOFAULT to take only what is mapped now (file and shared
+ *        mappings, where a fault would read the file or allocate);
+ *        CKPT_GUP_FAULT_COW for one page of a private file mapping whose
+ *        entry is a swapped-out copy-on-write copy
  * @pages: receives the pages; drop each with ckpt_page_put()
  *
  * FOLL_DUMP makes holes in anonymous memory and the zero page errors
  * instead of faults; FOLL_FORCE reads PROT_NONE and read-only mappings.
- * Plain FOLL_GET references, not pins: a pin would unshare COW pages.
+ * FOLL_ANON makes CKPT_GUP_FAULT refuse a VMA that is not anonymous, so
+ * that no mistake of the caller's can fault in a file's pages.  Plain
+ * FOLL_GET references, not pins: a pin would unshare COW pages.
  *
  * Return: pages taken (fewer than @nr if the run was cut short), or a
  * negative errno for @addr itself: -EFAULT for a hole, the zero page, or a
@@ -35,6 +39,8 @@ long ckpt_gup(struct ckpt_mm_ref *ref, u64 addr, u32 nr,
 
 	if (mode == CKPT_GUP_NOFAULT)
 		flags |= FOLL_NOFAULT;
+	else if (mode == CKPT_GUP_FAULT)
+		flags |= FOLL_ANON;
 	return ckpt_compat_gup_remote(to_mm(ref), addr, nr, flags,
 				      (struct page **)pages);
 }

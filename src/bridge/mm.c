@@ -5,9 +5,14 @@
  *
  * Page-table reads here never take a page-table lock and never allocate.
  * They are hints for the core's scan, which always takes the page itself
- * through GUP; upper levels cannot be freed while the mmap lock is held, and
- * a PTE table that khugepaged retracts is freed only after an RCU grace
- * period (6.12) or under the mmap write lock (6.1).
+ * through GUP.  They are safe only over a range that a VMA covers during the
+ * same hold of the mmap lock: munmap(), mremap() and brk() detach VMAs under
+ * the write lock, downgrade it, and free the page tables of the detached
+ * range while readers run.  So the core checks the VMA again
+ * (ckpt_mm_vma_check()) in every lock hold before it walks; kernels with
+ * CONFIG_DEBUG_VM check that every walk stays inside a VMA.  Under a VMA,
+ * upper levels stay, and a PTE table that khugepaged retracts is freed only
+ * after an RCU grace period (6.12) or under the mmap write lock (6.1).
  */
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
@@ -18,6 +23,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/string.h>
+#include <linux/swapops.h>
 
 #include <uapi/linux/ckpt.h>
 #include <kunit/visibility.h>
@@ -30,29 +36,48 @@
  */
 void ckpt_mm_put(struct ckpt_mm_ref *ref)
 {
-	mmput(to_mm(ref));
+	mmdrop(to_mm(ref));
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_put);
 
 /**
- * ckpt_mm_read_lock() - take the mmap lock for reading
+ * ckpt_mm_read_lock() - use the address space and take its lock for reading
  * @ref: the mm
  *
- * Return: 0, or -EINTR if a fatal signal arrived while waiting.
+ * Like /proc/PID/mem, a dump keeps only the mm_struct for its whole length
+ * and the address space (mm_users) for one lock hold at a time, so that a
+ * target killed while the output stalls is torn down at once.
+ *
+ * Return: 0; -ESRCH if the address space is gone (every user exited);
+ * -EINTR if a fatal signal arrived while waiting.
  */
 int ckpt_mm_read_lock(struct ckpt_mm_ref *ref)
 {
-	return mmap_read_lock_killable(to_mm(ref));
+	struct mm_struct *mm = to_mm(ref);
+	int ret;
+
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	ret = mmap_read_lock_killable(mm);
+	if (ret)
+		mmput(mm);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_read_lock);
 
 /**
- * ckpt_mm_read_unlock() - drop the lock from ckpt_mm_read_lock()
+ * ckpt_mm_read_unlock() - undo ckpt_mm_read_lock()
  * @ref: the mm
+ *
+ * If the target exited meanwhile, the last mmput() tears its address space
+ * down here, in the caller's context, as for /proc/PID/mem.
  */
 void ckpt_mm_read_unlock(struct ckpt_mm_ref *ref)
 {
-	mmap_read_unlock(to_mm(ref));
+	struct mm_struct *mm = to_mm(ref);
+
+	mmap_read_unlock(mm);
+	mmput(mm);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_read_unlock);
 
@@ -139,7 +164,7 @@ int ckpt_mm_find_vma(struct ckpt_mm_ref *ref, u64 addr,
 			strscpy(out->name, name, sizeof(out->name));
 	}
 	if (vma->vm_file) {
-		struct inode *inode = file_inode(vma->vm_file);
+		const struct inode *inode = ckpt_file_user_inode(vma->vm_file);
 
 		out->ino = inode->i_ino;
 		out->dev = new_encode_dev(inode->i_sb->s_dev);
@@ -148,6 +173,62 @@ int ckpt_mm_find_vma(struct ckpt_mm_ref *ref, u64 addr,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_find_vma);
+
+/* The file offset, in pages, that @addr of a mapping starting at @start maps. */
+static u64 ckpt_pgoff_at(u64 pgoff, u64 start, u64 addr)
+{
+	return pgoff + ((addr - start) >> PAGE_SHIFT);
+}
+
+/**
+ * ckpt_mm_vma_check() - is the mapping at an address still the one found?
+ * @ref: the mm, read-locked
+ * @want: what ckpt_mm_find_vma() said of it, under an earlier lock hold
+ *        (@want->pgoff is the offset at @want->start)
+ * @file: the file reference that came with @want, or NULL
+ * @addr: an address in [@want->start, @want->end)
+ * @end: receives where that mapping ends now, at most @want->end
+ *
+ * Between two holds of the lock a mapping can be unmapped, replaced or
+ * moved, and its page tables freed.  The core calls this first in every
+ * hold, and walks and takes pages only in [@addr, *@end) during that hold.
+ * The same mapping is the same file (or none) at the same offset, with the
+ * same traits (which pick the pages dumped and how GUP may take them);
+ * mprotect() or a split by one may have changed its flags and bounds.
+ *
+ * Return: 0, or -EBUSY if the mapping at @addr is gone or is another one.
+ */
+int ckpt_mm_vma_check(struct ckpt_mm_ref *ref, const struct ckpt_vma_info *want,
+		      struct ckpt_file_ref *file, u64 addr, u64 *end)
+{
+	struct mm_struct *mm = to_mm(ref);
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(mm);
+	vma = vma_lookup(mm, addr);
+	if (!vma || vma->vm_file != (struct file *)file ||
+	    ckpt_vma_traits(vma) != want->traits ||
+	    ckpt_pgoff_at(vma->vm_pgoff, vma->vm_start, addr) !=
+	    ckpt_pgoff_at(want->pgoff, want->start, addr))
+		return -EBUSY;
+	*end = min_t(u64, vma->vm_end, want->end);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_vma_check);
+
+/*
+ * Page tables are read only where a VMA covers them in this lock hold (see
+ * the top of this file).  A debug kernel checks that the core kept to it.
+ */
+static void ckpt_assert_vma_covers(struct mm_struct *mm, u64 addr, u64 end)
+{
+#ifdef CONFIG_DEBUG_VM
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	WARN_ONCE(!vma || end > vma->vm_end,
+		  "ckpt: page-table walk of %llx-%llx outside a VMA\n", addr, end);
+#endif
+}
 
 /*
  * Walk down to the PMD that maps @addr.  Returns NULL and sets *@next to
@@ -258,6 +339,8 @@ u64 ckpt_mm_next_data(struct ckpt_mm_ref *ref, u64 addr, u64 end, u64 *run_end)
 	u64 start;
 
 	mmap_assert_locked(mm);
+	if (addr < end)
+		ckpt_assert_vma_covers(mm, addr, end);
 	while (addr < end) {
 		pmd = ckpt_walk_to_pmd(mm, addr, end, &next);
 		if (!pmd) {
@@ -305,18 +388,62 @@ u64 ckpt_mm_next_data(struct ckpt_mm_ref *ref, u64 addr, u64 end, u64 *run_end)
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_next_data);
 
+/* What a non-present, non-empty PTE holds instead of a page. */
+static int ckpt_nonpresent_pte_state(pte_t pte)
+{
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	if (!non_swap_entry(entry))
+		return CKPT_PTE_SWAP;
+	if (is_migration_entry(entry))
+		return CKPT_PTE_MIGRATING;
+	if (is_hwpoison_entry(entry))
+		return CKPT_PTE_POISON;
+	if (is_pte_marker_entry(entry)) {
+		/* 6.6+: UFFDIO_POISON; 6.1-6.5 name it a swap-in error. */
+#if defined(PTE_MARKER_POISONED)
+		if (pte_marker_get(entry) & PTE_MARKER_POISONED)
+			return CKPT_PTE_POISON;
+#elif defined(PTE_MARKER_SWAPIN_ERROR)
+		if (pte_marker_get(entry) & PTE_MARKER_SWAPIN_ERROR)
+			return CKPT_PTE_POISON;
+#endif
+		/* userfaultfd write-protect or guard markers: no page. */
+		return CKPT_PTE_MARKER;
+	}
+	return CKPT_PTE_OTHER;	/* device-private or -exclusive memory */
+}
+
+/*
+ * A present huge PMD that GUP refused.  With FOLL_DUMP, GUP refuses the
+ * huge zero page, the only page an anonymous VMA maps that is not an
+ * anonymous page (huge_zero_pfn is not exported, so we cannot compare).
+ * Anything else was refused a moment ago for another reason: a migration
+ * entry that has been replaced since, say, and GUP is to be asked again.
+ */
+static int ckpt_pmd_leaf_state(struct mm_struct *mm, u64 addr, pmd_t pmdval)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (vma && vma_is_anonymous(vma) && !PageAnon(pmd_page(pmdval)))
+		return CKPT_PTE_HUGE_ZERO;
+	return CKPT_PTE_PRESENT;
+}
+
 /**
  * ckpt_mm_pte_state() - what the page tables hold for one address
  * @ref: the mm, read-locked
- * @addr: the address
+ * @addr: the address, inside a VMA checked in this lock hold
  *
- * Used after GUP refused an address, to tell a hole or the zero page (no
- * data) from an entry that needs a fault (swap) or a page GUP would not
- * take (which the core must not skip silently).
+ * Used after GUP refused an address, to tell what holds no data (a hole,
+ * the zero page, a userfaultfd marker) from what needs a fault (swap), a
+ * wait (migration), or a page that is lost (poison) or that GUP will not
+ * take, which the core must not skip silently.
  *
- * Return: an enum ckpt_pte_state.  A present huge PMD reports
- * CKPT_PTE_ZERO: the only one GUP refuses with FOLL_DUMP is the huge zero
- * page.
+ * The page tables may have changed since GUP looked (a migration may have
+ * ended): a present entry means "ask GUP again".
+ *
+ * Return: an enum ckpt_pte_state.
  */
 int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, u64 addr)
 {
@@ -326,6 +453,7 @@ int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, u64 addr)
 	pte_t pte;
 
 	mmap_assert_locked(mm);
+	ckpt_assert_vma_covers(mm, addr, addr + PAGE_SIZE);
 	pmd = ckpt_walk_to_pmd(mm, addr, addr + PAGE_SIZE, &next);
 	if (!pmd)
 		return next == addr ? CKPT_PTE_PRESENT : CKPT_PTE_NONE;
@@ -338,15 +466,16 @@ int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, u64 addr)
 	}
 	if (!pmd_present(pmdval)) {
 		rcu_read_unlock();
-		return CKPT_PTE_SWAP;
+		return is_pmd_migration_entry(pmdval) ? CKPT_PTE_MIGRATING :
+							CKPT_PTE_OTHER;
 	}
 	if (pmd_leaf(pmdval)) {
 		rcu_read_unlock();
-		return CKPT_PTE_ZERO;
+		return ckpt_pmd_leaf_state(mm, addr, pmdval);
 	}
 	if (pmd_bad(pmdval)) {
 		rcu_read_unlock();
-		return CKPT_PTE_PRESENT;
+		return CKPT_PTE_OTHER;
 	}
 	pte = READ_ONCE(*pte_offset_kernel(&pmdval, addr));
 	rcu_read_unlock();
@@ -354,7 +483,7 @@ int ckpt_mm_pte_state(struct ckpt_mm_ref *ref, u64 addr)
 	if (pte_none(pte))
 		return CKPT_PTE_NONE;
 	if (!pte_present(pte))
-		return CKPT_PTE_SWAP;
+		return ckpt_nonpresent_pte_state(pte);
 	if (is_zero_pfn(pte_pfn(pte)))
 		return CKPT_PTE_ZERO;
 	return CKPT_PTE_PRESENT;

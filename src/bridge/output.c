@@ -68,7 +68,7 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_file_put);
  */
 int ckpt_file_path(struct ckpt_file_ref *ref, char *buf, size_t len)
 {
-	char *path = d_path(&to_file(ref)->f_path, buf, len);
+	char *path = d_path(ckpt_file_user_path(to_file(ref)), buf, len);
 	size_t n;
 
 	if (IS_ERR(path))

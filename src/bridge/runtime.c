@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/sched/signal.h>
 #include <linux/timekeeping.h>
@@ -62,7 +63,9 @@ static bool ckpt_kunit_alloc_fails(void)
  * @size: bytes wanted
  *
  * Process context only; may sleep.  Every C++ allocation comes here, so the
- * fault-injection framework (failslab) reaches all of them.
+ * fault-injection framework (failslab) reaches all of them.  Large buffers
+ * fall back to vmalloc rather than fail on a fragmented machine; none is
+ * ever handed to the output as pages (only through a kvec).
  *
  * Return: the memory, or NULL.
  */
@@ -70,7 +73,8 @@ void *ckpt_kmalloc(size_t size)
 {
 	if (ckpt_kunit_alloc_fails())
 		return NULL;
-	return kmalloc(size, GFP_KERNEL);
+	/* Charged to the caller's memory cgroup: the caller asked for it. */
+	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_kmalloc);
 
@@ -80,7 +84,7 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_kmalloc);
  */
 void ckpt_kfree(const void *ptr)
 {
-	kfree(ptr);
+	kvfree(ptr);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_kfree);
 
@@ -106,6 +110,18 @@ void ckpt_cond_resched(void)
 	cond_resched();
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_cond_resched);
+
+/**
+ * ckpt_sleep_tick() - sleep for about one scheduler tick
+ *
+ * For waits the kernel offers no event for: a thread that is leaving the
+ * CPU, a page under migration.
+ */
+void ckpt_sleep_tick(void)
+{
+	schedule_timeout_uninterruptible(1);
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_sleep_tick);
 
 /**
  * ckpt_time_ns() - wall-clock time for the image header
@@ -164,7 +180,8 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_cpu_has_crc32c);
  */
 void ckpt_warn_vma(const char *what, u64 start, u64 end, int err)
 {
-	pr_info("pid %d: %s in VMA %llx-%llx (error %d)\n",
-		task_pid_nr(current), what, start, end, err);
+	/* Rate-limited: a caller looping over dumps must not flood the log. */
+	pr_info_ratelimited("pid %d: %s in VMA %llx-%llx (error %d)\n",
+			    task_pid_nr(current), what, start, end, err);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_warn_vma);

@@ -3,6 +3,7 @@
  * The target task: lookup by pid, what it is doing, and its mm.
  */
 #include <linux/pid.h>
+#include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -74,16 +75,57 @@ static bool ckpt_thread_frozen(struct task_struct *t)
 #endif
 }
 
+/*
+ * Has @t left the CPU?  A tracee that has just entered its ptrace stop has
+ * already told its tracer, and may still be on its way out of schedule()
+ * (ptrace_check_attach() waits for this with the unexported
+ * wait_task_inactive()).
+ */
+static bool ckpt_thread_off_cpu(struct task_struct *t)
+{
+#ifdef CONFIG_SMP
+	return !READ_ONCE(t->on_cpu);
+#else
+	return t != current;
+#endif
+}
+
+/* The caller's own ptrace relation to one live thread of the target. */
+static void ckpt_count_thread(struct task_struct *t, struct ckpt_task_info *out)
+{
+	out->nr_live++;
+	/* io_uring workers cannot be traced; they run no user code. */
+	if (t->flags & PF_IO_WORKER) {
+		out->nr_io_workers++;
+		return;
+	}
+	if (ptrace_parent(t) != current)
+		return;
+	out->nr_traced++;
+	if (!task_is_traced(t))
+		return;
+	if (ckpt_thread_off_cpu(t))
+		out->nr_ptrace_stopped++;
+	else
+		out->nr_leaving_cpu++;
+}
+
 /**
- * ckpt_task_describe() - identity of the target and whether it can run
+ * ckpt_task_describe() - identity of the target and who holds its threads
  * @ref: the target
  * @out: filled in
  *
- * Quiescence is a snapshot: the caller keeps the target stopped.
+ * A snapshot, taken under RCU: which threads are alive, which of them the
+ * calling thread traces and holds in a ptrace stop, and a count of every
+ * context switch the thread group ever made.  That count only grows, and it
+ * grows whenever a thread of the group runs and leaves the CPU again, so
+ * two equal snapshots with every live thread in a ptrace stop at both mean
+ * that no thread ran in between.
  */
 void ckpt_task_describe(struct ckpt_task_ref *ref, struct ckpt_task_info *out)
 {
 	struct task_struct *task = to_task(ref);
+	struct signal_struct *sig = task->signal;
 	struct task_struct *t;
 	bool stopped = true, frozen_all = true;
 
@@ -94,9 +136,14 @@ void ckpt_task_describe(struct ckpt_task_ref *ref, struct ckpt_task_info *out)
 
 	rcu_read_lock();
 	out->nr_threads = get_nr_threads(task);
+	/* Threads that exited added their counts here (__exit_signal()). */
+	out->switches = READ_ONCE(sig->nvcsw) + READ_ONCE(sig->nivcsw);
 	for_each_thread(task, t) {
 		stopped &= ckpt_thread_stopped(t);
 		frozen_all &= ckpt_thread_frozen(t);
+		out->switches += READ_ONCE(t->nvcsw) + READ_ONCE(t->nivcsw);
+		if (!t->exit_state)
+			ckpt_count_thread(t, out);
 	}
 	rcu_read_unlock();
 
@@ -114,15 +161,85 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_task_describe);
  * @ref: the target
  * @out: receives the reference; drop it with ckpt_mm_put()
  *
- * Return: 0, or -ESRCH if the task has exited (a zombie has no mm).
+ * A group whose leader has exited (pthread_exit() in main) lives on in its
+ * other threads: take the mm from the first of them that has one, as the
+ * unexported find_lock_task_mm() does.  The reference pins the mm_struct
+ * (mmgrab), not the address space: ckpt_mm_read_lock() takes that for each
+ * lock hold, so a target killed during a slow dump is torn down at once.
+ *
+ * Return: 0, or -ESRCH if every thread has exited.
  */
 int ckpt_task_mm_get(struct ckpt_task_ref *ref, struct ckpt_mm_ref **out)
 {
-	struct mm_struct *mm = get_task_mm(to_task(ref));
+	struct task_struct *task = to_task(ref);
+	struct mm_struct *mm = NULL;
+	struct task_struct *t;
 
+	rcu_read_lock();
+	for_each_thread(task, t) {
+		task_lock(t);
+		mm = t->mm;
+		if (mm && !(t->flags & PF_KTHREAD))
+			mmgrab(mm);
+		else
+			mm = NULL;
+		task_unlock(t);
+		if (mm)
+			break;
+	}
+	rcu_read_unlock();
 	if (!mm)
 		return -ESRCH;
 	*out = (struct ckpt_mm_ref *)mm;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_task_mm_get);
+
+/* Does a thread of @p use @mm?  (process_shares_mm(), not exported.) */
+static bool ckpt_process_uses_mm(struct task_struct *p, struct mm_struct *mm)
+{
+	struct task_struct *t;
+	struct mm_struct *t_mm;
+
+	for_each_thread(p, t) {
+		t_mm = READ_ONCE(t->mm);
+		if (t_mm)
+			return t_mm == mm;
+	}
+	return false;
+}
+
+/**
+ * ckpt_task_mm_shared() - does a process outside the target use its mm?
+ * @ref: the target
+ * @mm_ref: its mm
+ *
+ * A CLONE_VM child that is not a thread (vfork(), or clone() as some
+ * runtimes use it) writes the same memory, and stopping the target does
+ * not stop it.  MMF_MULTIPROCESS says whether there ever was one; only then
+ * are the processes walked, as __set_oom_adj() walks them.
+ *
+ * Return: 1 if another process uses the mm now, else 0.
+ */
+int ckpt_task_mm_shared(struct ckpt_task_ref *ref, struct ckpt_mm_ref *mm_ref)
+{
+	struct task_struct *task = to_task(ref);
+	struct mm_struct *mm = to_mm(mm_ref);
+	struct task_struct *p;
+	int shared = 0;
+
+	if (!test_bit(MMF_MULTIPROCESS, &mm->flags))
+		return 0;
+	rcu_read_lock();
+	for_each_process(p) {
+		if (same_thread_group(p, task) || (p->flags & PF_KTHREAD))
+			continue;
+		if (ckpt_process_uses_mm(p, mm)) {
+			shared = 1;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return shared;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_task_mm_shared);

@@ -9,12 +9,16 @@
 
 #include "arch.h"
 #include "page_scan.h"
+#include "target_hold.h"
 
 namespace ckpt {
 
 namespace {
 
-uint32_t task_state(uint32_t quiescence) {
+// How the target held still: a non-live dump holds every thread in a
+// ptrace stop; a live one says what it saw.
+uint32_t task_state(uint32_t quiescence, HoldMode mode) {
+  if (mode == HoldMode::kStopped) return CKPT_TASK_STOPPED;
   switch (quiescence) {
     case CKPT_QUIESCENT_STOPPED:
       return CKPT_TASK_STOPPED;
@@ -37,24 +41,20 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   task_ = move(task);
   mm_ = move(mm);
 
-  ckpt_task_info info;
-  ckpt_task_describe(task_.get(), &info);
-  if (info.quiescence == CKPT_QUIESCENT_NONE && !live()) return error(kEBUSY);
+  const HoldMode mode = live() ? HoldMode::kLive : HoldMode::kStopped;
+  CKPT_TRY_ASSIGN(const TargetHold hold, TargetHold::take(task_.get(), mm_.get(), mode));
 
   CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
   CKPT_TRY(checksummer_.init(meter_));
   CKPT_TRY(write_head());
-  CKPT_TRY(write_task(info));
+  CKPT_TRY(write_task(hold.info(), mode));
   CKPT_TRY(write_mm());
   CKPT_TRY(write_vmas());
   CKPT_TRY(write_mm_context(writer_, mm_.get(), meter_));
 
-  // A target that was resumed behind our back may have changed while it
-  // was read: the image is not a snapshot, so do not pretend it is one.
-  if (!live()) {
-    ckpt_task_describe(task_.get(), &info);
-    if (info.quiescence == CKPT_QUIESCENT_NONE) return error(kEBUSY);
-  }
+  // Without a tail the image is incomplete, which every reader sees: a
+  // target that ran while it was read is not one moment's snapshot.
+  if (mode == HoldMode::kStopped) CKPT_TRY(hold.confirm());
   return writer_.write_tail();
 }
 
@@ -79,12 +79,12 @@ Status Checkpoint::write_head() {
   return writer_.write(CKPT_REC_HEAD, &head, sizeof(head));
 }
 
-Status Checkpoint::write_task(const ckpt_task_info& info) {
+Status Checkpoint::write_task(const ckpt_task_info& info, HoldMode mode) {
   ckpt_task task{};
   task.pid = info.pid;
   task.tid = info.tid;
   task.nr_threads = info.nr_threads;
-  task.state = task_state(info.quiescence);
+  task.state = task_state(info.quiescence, mode);
   __builtin_memcpy(task.comm, info.comm, sizeof(task.comm));
   task.comm[sizeof(task.comm) - 1] = '\0';
   return writer_.write(CKPT_REC_TASK, &task, sizeof(task));
@@ -126,8 +126,12 @@ Result<bool> Checkpoint::next_vma(uint64_t addr, Vma* vma) {
   if (ret == -kENOENT) return false;
   CKPT_TRY(Status::from_return(ret));
   vma->file.reset(file);
-  // A live target may have moved a mapping down over ground already dumped.
-  vma->info.start = max<uint64_t>(vma->info.start, addr);
+  // A live target may have moved a mapping down over ground already dumped:
+  // the record starts where the dump is, at the file offset mapped there.
+  if (vma->info.start < addr) {
+    vma->info.pgoff += (addr - vma->info.start) / kPageSize;
+    vma->info.start = addr;
+  }
   vma->kind = classify_vma(vma->info.traits);
   if (vma->info.traits & CKPT_VMA_T_HUGETLB) {
     ckpt_warn_vma("hugetlb mappings are not supported", vma->info.start, vma->info.end, -kEOPNOTSUPP);
@@ -171,14 +175,46 @@ Status Checkpoint::write_vma_record(const Vma& vma) {
 }
 
 // Gathers the next batch of `vma` into the scanner's chain, holding the lock
-// only for that.
+// only for that.  What was found of the VMA under an earlier hold is checked
+// again first, and only what this hold has checked is walked: between two
+// holds a mapping can be unmapped or replaced, and its page tables freed.
+// A live dump ends that VMA's pages where its mapping changed; a stopped
+// target cannot change its mappings, so a change there is EBUSY.
 Status Checkpoint::fill(const Vma& vma, PageScanner& scanner, uint32_t limit, uint64_t* cursor) {
-  MmapReadGuard lock(mm_.get());
-  CKPT_TRY(lock.lock());
-  const VmaRange range{vma.info.start, vma.info.end, vma.kind};
-  auto filled = scanner.fill(range, *cursor, limit);
-  if (!filled.ok()) return fail_at(vma, filled.status());
-  *cursor = filled.value();
+  {
+    MmapReadGuard lock(mm_.get());
+    CKPT_TRY(lock.lock());
+    __u64 end;
+    const int ret = ckpt_mm_vma_check(mm_.get(), &vma.info, vma.file.get(), *cursor, &end);
+    if (ret == -kEBUSY && live()) {
+      *cursor = vma.info.end;
+      return kOk;
+    }
+    if (ret) return fail_at(vma, Status::from_return(ret));
+    const VmaRange range{vma.info.start, end, vma.kind};
+    auto filled = scanner.fill(range, *cursor, limit);
+    if (!filled.ok()) {
+      if (filled.status().error() != -kEHWPOISON) return fail_at(vma, filled.status());
+      args_.err_addr = scanner.poisoned_page();  // the page itself, not its VMA
+      return filled.status();
+    }
+    *cursor = filled.value();
+  }
+  return wait_for_migration(vma, scanner);
+}
+
+// A page under migration (NUMA balancing, compaction, migrate_pages(2))
+// is replaced within moments: wait with the lock dropped, then retry it.
+Status Checkpoint::wait_for_migration(const Vma& vma, const PageScanner& scanner) {
+  if (!scanner.migration_wait()) {
+    migration_waits_ = 0;
+    return kOk;
+  }
+  if (++migration_waits_ > kMigrationWaitTicks) {
+    ckpt_warn_vma("page under migration for too long", vma.info.start, vma.info.end, -kEIO);
+    return fail_at(vma, error(kEIO));
+  }
+  ckpt_sleep_tick();
   return kOk;
 }
 

@@ -13,6 +13,7 @@
 #include "page_scan.h"
 #include "record_writer.h"
 #include "result.h"
+#include "target_hold.h"
 #include "vma_policy.h"
 
 namespace ckpt {
@@ -21,6 +22,8 @@ namespace ckpt {
 // they must be copied first (shared memory, live dumps).
 constexpr uint32_t kStableBatch = CKPT_PAGES_MAX;
 constexpr uint32_t kCopiedBatch = 16;
+// Ticks to wait for one page under migration before giving up (EIO).
+constexpr uint32_t kMigrationWaitTicks = 2500;
 static_assert(kStableBatch % PageArrayChain::kEntriesPerArray == 0, "batch fills whole arrays");
 
 class Checkpoint {
@@ -43,7 +46,7 @@ class Checkpoint {
 
   bool live() const { return args_.flags & CKPT_CHECKPOINT_LIVE; }
   Status write_head();
-  Status write_task(const ckpt_task_info& info);
+  Status write_task(const ckpt_task_info& info, HoldMode mode);
   Status write_mm();
   Status write_vmas();
   Result<bool> next_vma(uint64_t addr, Vma* vma);
@@ -51,6 +54,7 @@ class Checkpoint {
   Status write_vma_pages(const Vma& vma);
   Status write_vma_pages_copied(const Vma& vma, PageScanner& scanner);
   Status fill(const Vma& vma, PageScanner& scanner, uint32_t limit, uint64_t* cursor);
+  Status wait_for_migration(const Vma& vma, const PageScanner& scanner);
   Status write_ldt();
   Status fail_at(const Vma& vma, Status status);
 
@@ -64,6 +68,7 @@ class Checkpoint {
   MmRef mm_;
   KBuffer name_;
   uint64_t pages_scanned_ = 0;
+  uint32_t migration_waits_ = 0;  // ticks waited for the same page
 };
 
 // The whole dump of args.pid into `out`; fills args' counters.

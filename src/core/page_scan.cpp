@@ -4,7 +4,8 @@
 namespace ckpt {
 
 Result<uint64_t> PageScanner::fill(const VmaRange& vma, uint64_t cursor, uint32_t limit) {
-  while (cursor < vma.end && chain_->size() < limit) {
+  migrating_ = false;
+  while (cursor < vma.end && chain_->size() < limit && !migrating_) {
     // GUP only runs of entries that may hold data, inside one page table.
     __u64 run_end;
     cursor = ckpt_mm_next_data(mm_, cursor, vma.end, &run_end);
@@ -28,11 +29,11 @@ Status PageScanner::take_run(const VmaRange& vma, uint64_t addr, uint32_t count,
 
   if (got < 0) {
     pages_scanned_++;
-    *next = addr + kPageSize;
     if (got != -kEFAULT) return Status::from_return(got);
-    return explain_refusal(vma, addr);
+    return explain_refusal(vma, addr, next);
   }
   if (got == 0) return error(kEIO);  // GUP promises progress or an error
+  present_refusals_ = 0;
 
   // Compact in place: drop the pages the policy leaves out.
   uint32_t kept = 0;
@@ -52,34 +53,60 @@ Status PageScanner::take_run(const VmaRange& vma, uint64_t addr, uint32_t count,
   return kOk;
 }
 
-// GUP refused `addr`.  Holes and the zero page hold no data.  A swap entry
-// in a mapping scanned without faults is a swapped-out copy-on-write page:
-// fault it in alone.  Anything else is a page we cannot read, and skipping
-// it would silently lose data, so the dump fails.
-Status PageScanner::explain_refusal(const VmaRange& vma, uint64_t addr) {
+// GUP refused `addr`: find out why from the page tables, and say where to
+// go on.  What holds no data is skipped: a hole, the zero page (a huge one
+// whole), a userfaultfd marker.  A swapped-out copy-on-write page of a
+// private file mapping is faulted in alone (anonymous memory was faulted
+// by GUP already; shared memory never is, it would allocate).  A page
+// under migration is waited for; one present now was refused while it was
+// changing, and GUP is asked again.  Anything else is a page we cannot
+// read, and skipping it would silently lose data, so the dump fails.
+Status PageScanner::explain_refusal(const VmaRange& vma, uint64_t addr, uint64_t* next) {
+  *next = addr + kPageSize;
   switch (ckpt_mm_pte_state(mm_, addr)) {
     case CKPT_PTE_NONE:
     case CKPT_PTE_ZERO:
+    case CKPT_PTE_MARKER:
+      return kOk;
+    case CKPT_PTE_HUGE_ZERO:
+      *next = min((addr | (kPmdSize - 1)) + 1, vma.end);
+      return kOk;
+    case CKPT_PTE_MIGRATING:
+      *next = addr;
+      migrating_ = true;
+      return kOk;
+    case CKPT_PTE_PRESENT:
+      // A page GUP always refuses (secretmem) stays an error.
+      if (++present_refusals_ > kPresentRetries) break;
+      *next = addr;
       return kOk;
     case CKPT_PTE_SWAP:
-      if (gup_mode(vma.kind) == CKPT_GUP_NOFAULT) {
-        CKPT_TRY_ASSIGN(PageArrayChain::Slots slots, chain_->reserve());
-        const long got = ckpt_gup(mm_, addr, 1, CKPT_GUP_FAULT, slots.pages);
-        if (got == 1) {
-          if (keeps_page(vma.kind, slots.pages[0])) {
-            slots.addrs[0] = addr;
-            chain_->commit(1);
-          } else {
-            ckpt_page_put(slots.pages[0]);
-          }
-          return kOk;
-        }
-        if (got < 0 && got != -kEFAULT) return Status::from_return(got);
-      }
+      if (vma.kind == VmaKind::kFile) return take_swapped_cow_page(vma, addr);
       break;
+    case CKPT_PTE_POISON:
+      poisoned_ = addr;
+      ckpt_warn_vma("hardware-poisoned page", vma.start, vma.end, -kEHWPOISON);
+      return error(kEHWPOISON);
     default:
       break;
   }
+  ckpt_warn_vma("unreadable page", vma.start, vma.end, -kEIO);
+  return error(kEIO);
+}
+
+Status PageScanner::take_swapped_cow_page(const VmaRange& vma, uint64_t addr) {
+  CKPT_TRY_ASSIGN(PageArrayChain::Slots slots, chain_->reserve());
+  const long got = ckpt_gup(mm_, addr, 1, CKPT_GUP_FAULT_COW, slots.pages);
+  if (got == 1) {
+    if (keeps_page(vma.kind, slots.pages[0])) {
+      slots.addrs[0] = addr;
+      chain_->commit(1);
+    } else {
+      ckpt_page_put(slots.pages[0]);
+    }
+    return kOk;
+  }
+  if (got < 0 && got != -kEFAULT) return Status::from_return(got);
   ckpt_warn_vma("unreadable page", vma.start, vma.end, -kEIO);
   return error(kEIO);
 }

@@ -19,6 +19,10 @@ struct VmaRange {
   VmaKind kind;
 };
 
+// Times GUP is asked again for a page that it refused but that the page
+// tables show present, before the page counts as unreadable.
+constexpr uint32_t kPresentRetries = 3;
+
 class PageScanner {
  public:
   // Counts every page it offers to GUP into *scanned.
@@ -29,17 +33,29 @@ class PageScanner {
   void use_chain(PageArrayChain& chain) { chain_ = &chain; }
 
   // Adds pages of `vma` from `cursor` on until the chain holds `limit`
-  // pages or the VMA ends.  Call with the mmap lock held.  Returns where
-  // the next batch starts (vma.end when done).
+  // pages or the VMA ends.  Call with the mmap lock held, `vma` checked in
+  // this hold (ckpt_mm_vma_check()).  Returns where the next batch starts
+  // (vma.end when done).  It stops early at a page under migration, which
+  // the caller waits for with the lock dropped (migration_wait()).
   Result<uint64_t> fill(const VmaRange& vma, uint64_t cursor, uint32_t limit);
+
+  // Whether the last fill() stopped at a page under migration.
+  bool migration_wait() const { return migrating_; }
+
+  // The page that failed a fill() with EHWPOISON.
+  uint64_t poisoned_page() const { return poisoned_; }
 
  private:
   Status take_run(const VmaRange& vma, uint64_t addr, uint32_t count, uint64_t* next);
-  Status explain_refusal(const VmaRange& vma, uint64_t addr);
+  Status explain_refusal(const VmaRange& vma, uint64_t addr, uint64_t* next);
+  Status take_swapped_cow_page(const VmaRange& vma, uint64_t addr);
 
   ckpt_mm_ref* mm_;
   PageArrayChain* chain_;
   uint64_t& pages_scanned_;
+  bool migrating_ = false;
+  uint32_t present_refusals_ = 0;  // in a row, of pages present when looked at
+  uint64_t poisoned_ = 0;
 };
 
 }  // namespace ckpt

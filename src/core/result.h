@@ -25,6 +25,7 @@ enum Errno : int {
   kENAMETOOLONG = 36,
   kEOVERFLOW = 75,
   kEOPNOTSUPP = 95,
+  kEHWPOISON = 133,
 };
 
 class [[nodiscard]] Status {

@@ -86,12 +86,16 @@ TEST_F(Checkpoint, LiveDumpOfARunningTarget) {
   host_test::expect_image_matches(decode_image(out_.data), *target.task, *target.mm, /*live=*/true);
 }
 
-TEST_F(Checkpoint, FrozenTargetIsASnapshot) {
+// A frozen cgroup can be thawed by whoever owns it: only a ptrace stop of
+// the caller's holds a target still.  Frozen and traced, it is dumped live.
+TEST_F(Checkpoint, FrozenTargetMustBeHeldInPtraceStops) {
   const auto target = targets::every_kind(kernel());
   target.task->quiescence = CKPT_QUIESCENT_FROZEN;
-  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  EXPECT_EQ(run_dump(100, 3).ret, -EBUSY);
+  EXPECT_TRUE(out_.data.empty());
+  ASSERT_EQ(run_dump(100, 3, CKPT_CHECKPOINT_LIVE).ret, 0);
   const auto image = decode_image(out_.data);
-  host_test::expect_image_matches(image, *target.task, *target.mm);
+  host_test::expect_image_matches(image, *target.task, *target.mm, /*live=*/true);
   EXPECT_EQ(image.task.state, uint32_t(CKPT_TASK_FROZEN));
 }
 

@@ -71,8 +71,11 @@ void expect_image_matches(const DecodedImage& image, const fake::Task& task, con
   EXPECT_EQ(image.task.tid, task.tid);
   EXPECT_EQ(image.task.nr_threads, task.nr_threads);
   EXPECT_EQ(std::string(image.task.comm), task.comm.substr(0, 15));
+  // A stopped dump holds every thread in a ptrace stop; a live one says
+  // what it saw.
   const uint32_t states[] = {0, CKPT_TASK_STOPPED, CKPT_TASK_FROZEN, CKPT_TASK_RUNNING};
-  EXPECT_EQ(image.task.state, states[task.quiescence]);
+  const uint32_t seen = task.untraced ? uint32_t(CKPT_QUIESCENT_NONE) : task.quiescence;
+  EXPECT_EQ(image.task.state, live ? states[seen] : uint32_t(CKPT_TASK_STOPPED));
 
   ckpt_mm layout = mm.layout;
   layout.map_count = uint32_t(mm.vmas().size());

@@ -19,6 +19,13 @@ void require_locked(fake::Mm* mm, const char* function) {
   if (!mm->locked) kernel().violation(std::string(function) + " called without the mmap lock");
 }
 
+// Page tables are walked only where ckpt_mm_vma_check() looked in this
+// lock hold (the kernel's debug builds warn likewise).
+void require_checked(fake::Mm* mm, uint64_t addr, uint64_t end, const char* function) {
+  if (mm->check_vmas && (addr < mm->checked_from || end > mm->checked_to))
+    kernel().violation(std::string(function) + " walks a range no ckpt_mm_vma_check covered in this lock hold");
+}
+
 void drop(int* refs, const char* what) {
   if (*refs <= 0)
     kernel().violation(std::string("put of a ") + what + " the core does not hold");
@@ -37,14 +44,20 @@ long take_page(fake::Mm* mm, const fake::Vma& vma, uint64_t addr, uint32_t mode,
   fake::Slot* slot = mm->slot(addr);
   switch (slot ? slot->state : Pte::kNone) {
     case Pte::kNone:
+    case Pte::kMarker:
       if (!hole_stays_hole(vma, mode))
         kernel().violation("GUP would fault in a hole of a non-anonymous VMA (reading the file or allocating shmem)");
       return -EFAULT;
     case Pte::kZero:        // FOLL_DUMP: special pages stay out of dumps
+    case Pte::kHugeZero:
     case Pte::kUnreadable:
+    case Pte::kPoison:
+    case Pte::kMigrating:   // FOLL_DUMP does not wait on a PMD migration entry
       return -EFAULT;
     case Pte::kSwapped:
       if (mode == CKPT_GUP_NOFAULT) return -EFAULT;
+      if (vma.traits & CKPT_VMA_T_SHARED)
+        kernel().violation("GUP faulted a shared VMA (it would allocate shmem)");
       slot->state = slot->page->anon ? Pte::kAnon : Pte::kFile;
       mm->swapins++;
       break;
@@ -76,14 +89,22 @@ int ckpt_task_get(__s32 pid, ckpt_task_ref** out) {
 void ckpt_task_put(ckpt_task_ref* task) { drop(&task_of(task)->refs, "task"); }
 
 void ckpt_task_describe(ckpt_task_ref* ref, ckpt_task_info* out) {
-  const fake::Task* task = task_of(ref);
+  fake::Task* task = task_of(ref);
+  if (task->on_describe) task->on_describe(*task);
   std::memset(out, 0, sizeof(*out));
   out->pid = task->pid;
   out->tid = task->tid;
   out->nr_threads = task->nr_threads;
-  out->quiescence = task->quiescence;
+  out->quiescence = task->untraced ? uint32_t(CKPT_QUIESCENT_NONE) : task->quiescence;
+  out->nr_live = task->mm ? task->nr_threads : 0;
+  out->nr_traced = out->nr_live - std::min(task->untraced, out->nr_live);
+  if (task->quiescence == CKPT_QUIESCENT_STOPPED) {
+    out->nr_leaving_cpu = std::min(task->leaving_cpu, out->nr_traced);
+    out->nr_ptrace_stopped = out->nr_traced - out->nr_leaving_cpu;
+  }
+  out->switches = task->switches;
   std::strncpy(out->comm, task->comm.c_str(), sizeof(out->comm) - 1);
-  task_of(ref)->describe_calls++;
+  task->describe_calls++;
 }
 
 int ckpt_task_mm_get(ckpt_task_ref* ref, ckpt_mm_ref** out) {
@@ -94,6 +115,8 @@ int ckpt_task_mm_get(ckpt_task_ref* ref, ckpt_mm_ref** out) {
   return 0;
 }
 
+int ckpt_task_mm_shared(ckpt_task_ref*, ckpt_mm_ref* ref) { return mm_of(ref)->shared_with_process; }
+
 // --- target mm ----------------------------------------------------------------
 
 void ckpt_mm_put(ckpt_mm_ref* mm) { drop(&mm_of(mm)->refs, "mm"); }
@@ -102,6 +125,7 @@ int ckpt_mm_read_lock(ckpt_mm_ref* ref) {
   fake::Mm* mm = mm_of(ref);
   if (mm->locked) kernel().violation("mmap read lock taken twice: deadlocks behind a waiting writer");
   if (mm->lock_calls++ == mm->fail_lock_at) return -EINTR;
+  if (mm->exited) return -ESRCH;  // mmget_not_zero() failed
   mm->locked = true;
   return 0;
 }
@@ -110,6 +134,7 @@ void ckpt_mm_read_unlock(ckpt_mm_ref* ref) {
   fake::Mm* mm = mm_of(ref);
   if (!mm->locked) kernel().violation("mmap lock released but not held");
   mm->locked = false;
+  mm->checked_from = mm->checked_to = 0;
 }
 
 void ckpt_mm_describe(ckpt_mm_ref* ref, ckpt_mm* out) {
@@ -148,6 +173,21 @@ int ckpt_mm_find_vma(ckpt_mm_ref* ref, __u64 addr, ckpt_vma_info* out, ckpt_file
   return 0;
 }
 
+// vma_lookup() and the same mapping: file, offset at addr, traits.
+int ckpt_mm_vma_check(ckpt_mm_ref* ref, const ckpt_vma_info* want, ckpt_file_ref* file, __u64 addr, __u64* end) {
+  fake::Mm* mm = mm_of(ref);
+  require_locked(mm, "ckpt_mm_vma_check");
+  if (addr < want->start || addr >= want->end) kernel().violation("ckpt_mm_vma_check of an address outside the VMA");
+  const fake::Vma* vma = mm->vma_at(addr);
+  if (!vma || fake::handle(vma->file) != file || vma->traits != want->traits ||
+      vma->pgoff + (addr - vma->start) / fake::kPageSize != want->pgoff + (addr - want->start) / fake::kPageSize)
+    return -EBUSY;
+  *end = std::min<uint64_t>(vma->end, want->end);
+  mm->checked_from = addr;
+  mm->checked_to = *end;
+  return 0;
+}
+
 // PMD granularity: a 2 MiB range with no page table is skipped whole.
 __u64 ckpt_mm_next_populated(ckpt_mm_ref* ref, __u64 addr, __u64 end) {
   fake::Mm* mm = mm_of(ref);
@@ -163,9 +203,10 @@ __u64 ckpt_mm_next_populated(ckpt_mm_ref* ref, __u64 addr, __u64 end) {
 __u64 ckpt_mm_next_data(ckpt_mm_ref* ref, __u64 addr, __u64 end, __u64* run_end) {
   fake::Mm* mm = mm_of(ref);
   require_locked(mm, "ckpt_mm_next_data");
+  if (addr < end) require_checked(mm, addr, end, "ckpt_mm_next_data");
   auto may_hold_data = [mm](uint64_t a) {
     const Pte state = mm->state(a);
-    return state != Pte::kNone && state != Pte::kZero;
+    return state != Pte::kNone && state != Pte::kZero && state != Pte::kMarker;
   };
   for (int tables = 0; addr < end && tables < 16;) {
     auto table = mm->page_tables().lower_bound(addr / fake::kPmdSize);
@@ -191,6 +232,7 @@ __u64 ckpt_mm_next_data(ckpt_mm_ref* ref, __u64 addr, __u64 end, __u64* run_end)
 int ckpt_mm_pte_state(ckpt_mm_ref* ref, __u64 addr) {
   fake::Mm* mm = mm_of(ref);
   require_locked(mm, "ckpt_mm_pte_state");
+  require_checked(mm, addr, addr + fake::kPageSize, "ckpt_mm_pte_state");
   switch (mm->state(addr)) {
     case Pte::kNone:
       return CKPT_PTE_NONE;
@@ -198,6 +240,14 @@ int ckpt_mm_pte_state(ckpt_mm_ref* ref, __u64 addr) {
       return CKPT_PTE_ZERO;
     case Pte::kSwapped:
       return CKPT_PTE_SWAP;
+    case Pte::kMigrating:
+      return CKPT_PTE_MIGRATING;
+    case Pte::kMarker:
+      return CKPT_PTE_MARKER;
+    case Pte::kPoison:
+      return CKPT_PTE_POISON;
+    case Pte::kHugeZero:
+      return CKPT_PTE_HUGE_ZERO;
     case Pte::kAnon:
     case Pte::kFile:
     case Pte::kUnreadable:
@@ -226,6 +276,9 @@ long ckpt_gup(ckpt_mm_ref* ref, __u64 addr, __u32 nr, __u32 mode, ckpt_page_ref*
     kernel().violation("ckpt_gup on a special or hugetlb VMA");
     return -EFAULT;
   }
+  require_checked(mm, addr, addr + uint64_t(nr) * fake::kPageSize, "ckpt_gup");
+  if (mode == CKPT_GUP_FAULT && !(vma->traits & CKPT_VMA_T_ANONYMOUS)) return -EFAULT;  // FOLL_ANON
+  if (mode == CKPT_GUP_FAULT_COW && nr != 1) kernel().violation("CKPT_GUP_FAULT_COW of more than one page");
   long taken = 0;
   for (; taken < long(nr); taken++) {
     const uint64_t page_addr = addr + uint64_t(taken) * fake::kPageSize;

@@ -38,8 +38,12 @@ enum class Pte {
   kAnon,        // a present anonymous page (private memory, a COW copy)
   kFile,        // a present page-cache or shmem page
   kZero,        // the shared zero page: read, never written
-  kSwapped,     // a swap (or migration) entry: GUP must fault it in
-  kUnreadable,  // present, but GUP will not take it (hwpoison, ...)
+  kSwapped,     // a swap entry: GUP must fault it in
+  kUnreadable,  // present, but GUP will not take it (secretmem, ...)
+  kMigrating,   // a migration entry: refused until it settles into its page
+  kMarker,      // a userfaultfd-wp marker: no page, no data
+  kPoison,      // a hardware-poison entry: the page is lost
+  kHugeZero,    // part of a huge zero page (a PMD leaf)
 };
 
 // A struct page: its contents and the references the core holds on it.
@@ -52,7 +56,8 @@ struct Page {
 
 struct Slot {
   Pte state = Pte::kNone;
-  std::shared_ptr<Page> page;  // null for kNone and kZero
+  std::shared_ptr<Page> page;  // null for kNone, kZero, kMarker, kHugeZero
+  long settles_at_tick = 0;    // kMigrating: the ckpt_sleep_tick() count at which it settles
 };
 
 // A struct file: a VMA's backing file, or an output fd.
@@ -106,6 +111,8 @@ class Mm {
   // A kSwapped page becomes anonymous when faulted in unless `anon` is false
   // (a migrating file page).
   Page* set(uint64_t addr, Pte state, uint8_t salt = 0, bool anon = true);
+  // A page under migration for `ticks` calls of ckpt_sleep_tick().
+  Page* set_migrating(uint64_t addr, long ticks, uint8_t salt = 0, bool anon = true);
   // Fills [start, start + pages * kPageSize) with `state`.
   void fill(uint64_t start, uint64_t pages, Pte state, uint8_t salt = 0);
   // A page table with nothing in it (MADV_DONTNEED leaves those behind).
@@ -129,6 +136,13 @@ class Mm {
   std::function<std::optional<long>(uint64_t addr, uint32_t nr, uint32_t mode)> gup_hook;
   long fail_lock_at = -1;       // this read-lock attempt (0-based) fails with -EINTR
 
+  bool exited = false;          // every user is gone: read locks fail with -ESRCH
+  // ckpt_mm_vma_check's range in the current lock hold; walks must stay in
+  // it (tests that drive PageScanner alone turn check_vmas off).
+  bool check_vmas = true;
+  uint64_t checked_from = 0, checked_to = 0;
+  bool shared_with_process = false;  // a process outside the group uses it
+
   // Bookkeeping.
   int refs = 0;
   bool locked = false;
@@ -147,7 +161,14 @@ struct Task {
   int32_t pid = 0;
   int32_t tid = 0;
   uint32_t nr_threads = 1;
+  // STOPPED: every thread traced by the caller and in a ptrace stop; NONE:
+  // traced but running.  untraced threads count as running for quiescence.
   uint32_t quiescence = CKPT_QUIESCENT_STOPPED;
+  uint32_t untraced = 0;      // live threads the caller does not trace
+  uint32_t leaving_cpu = 0;   // stopped threads still on a CPU; one leaves per tick
+  uint64_t switches = 1000;   // the group's context switches
+  // Runs first in every ckpt_task_describe: the target changes mid-dump.
+  std::function<void(Task&)> on_describe;
   std::string comm = "target";
   bool kernel_thread = false;
   Mm* mm = nullptr;  // null: a zombie
@@ -184,6 +205,7 @@ class Kernel {
   uint64_t clock_ns = 0;  // ckpt_clock_ns: advances 1 ms per reading
   std::string release = "6.12.0-fake";
   long resched_calls = 0;
+  long sleep_ticks = 0;  // ckpt_sleep_tick() calls
   // Work items started and not yet waited for; and how many ever ran.
   long workers_running = 0;
   long worker_runs = 0;

@@ -14,6 +14,11 @@ using targets::kPage;
 
 class FakeBridge : public FakeKernelTest {
  protected:
+  void SetUp() override {
+    FakeKernelTest::SetUp();
+    mm_.check_vmas = false;  // these tests call the walks directly
+  }
+
   fake::Mm& mm_ = kernel().new_mm();
   ckpt_mm_ref* ref_ = fake::handle(&mm_);
 

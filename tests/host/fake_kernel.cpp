@@ -67,11 +67,18 @@ Page* Mm::set(uint64_t addr, Pte state, uint8_t salt, bool anon) {
   slot.state = state;
   slot.page.reset();
   tables_.insert(addr / kPmdSize);
-  if (state == Pte::kNone || state == Pte::kZero) return nullptr;
+  if (state == Pte::kNone || state == Pte::kZero || state == Pte::kMarker || state == Pte::kHugeZero)
+    return nullptr;
   slot.page = std::make_shared<Page>();
-  slot.page->anon = state == Pte::kAnon || (state == Pte::kSwapped && anon);
+  slot.page->anon = state == Pte::kAnon || ((state == Pte::kSwapped || state == Pte::kMigrating) && anon);
   for (size_t i = 0; i < kPageSize; i++) slot.page->data[i] = pattern_byte(addr, salt, i);
   return slot.page.get();
+}
+
+Page* Mm::set_migrating(uint64_t addr, long ticks, uint8_t salt, bool anon) {
+  Page* page = set(addr, Pte::kMigrating, salt, anon);
+  slots_[addr].settles_at_tick = kernel().sleep_ticks + ticks;
+  return page;
 }
 
 void Mm::fill(uint64_t start, uint64_t pages, Pte state, uint8_t salt) {
@@ -80,9 +87,17 @@ void Mm::fill(uint64_t start, uint64_t pages, Pte state, uint8_t salt) {
 
 void Mm::add_page_table(uint64_t addr) { tables_.insert(addr / kPmdSize); }
 
+namespace {
+// A migration entry becomes its page again once enough ticks have passed.
+Pte settled(const Slot& slot) {
+  if (slot.state != Pte::kMigrating || kernel().sleep_ticks < slot.settles_at_tick) return slot.state;
+  return slot.page->anon ? Pte::kAnon : Pte::kFile;
+}
+}  // namespace
+
 Pte Mm::state(uint64_t addr) const {
   auto it = slots_.find(addr);
-  return it == slots_.end() ? Pte::kNone : it->second.state;
+  return it == slots_.end() ? Pte::kNone : settled(it->second);
 }
 
 const Page* Mm::page(uint64_t addr) const {
@@ -92,7 +107,9 @@ const Page* Mm::page(uint64_t addr) const {
 
 Slot* Mm::slot(uint64_t addr) {
   auto it = slots_.find(addr);
-  return it == slots_.end() ? nullptr : &it->second;
+  if (it == slots_.end()) return nullptr;
+  it->second.state = settled(it->second);
+  return &it->second;
 }
 
 const Vma* Mm::vma_at(uint64_t addr) const {

@@ -15,6 +15,8 @@ int ckpt_signal_pending(void) { return kernel().signal_pending; }
 
 void ckpt_cond_resched(void) { kernel().resched_calls++; }
 
+void ckpt_sleep_tick(void) { kernel().sleep_ticks++; }
+
 __u64 ckpt_time_ns(void) { return kernel().time_ns; }
 
 // Each reading a millisecond after the last: any timed interval is 1 ms.

@@ -67,6 +67,7 @@
 	X(dump, ldt_one_entry) \
 	X(dump, ldt_many_entries) \
 	X(dump, mm_goes_away) \
+	X(dump, vma_check_sees_changes) \
 	X(dump, alloc_failure_at_each_site)
 
 #define CKPT_KT_ALL_CASES(X) \

@@ -85,6 +85,18 @@ u64 ckpt_kt_mmap(struct kunit *test, struct ckpt_file_ref *file, u64 len,
 }
 
 /**
+ * ckpt_kt_munmap() - unmap part of the test thread's address space
+ * @addr: page-aligned start
+ * @len: bytes
+ *
+ * Return: 0 or a negative errno.
+ */
+int ckpt_kt_munmap(u64 addr, u64 len)
+{
+	return vm_munmap(addr, len);
+}
+
+/**
  * ckpt_kt_write_user() - store into the test's user memory, faulting as a
  * program's own store would
  * @addr: user address
@@ -155,7 +167,7 @@ struct ckpt_mm_ref *ckpt_kt_mm(void)
 
 	if (!mm)
 		return NULL;
-	mmget(mm);
+	mmgrab(mm);
 	return (struct ckpt_mm_ref *)mm;
 }
 

@@ -134,6 +134,10 @@ KT_CASE(dump, ldt_one_entry) { check_ldt_record(test, 1); }
 
 KT_CASE(dump, ldt_many_entries) { check_ldt_record(test, 8192); }
 
+// The dump pins the mm_struct, not the address space (review 2026-12-01
+// #12): once every user has let go, the address space is torn down at once
+// and the next lock hold fails with ESRCH, leaving nothing behind (KASAN
+// would see a use after free of the mm_struct).
 KT_CASE(dump, mm_goes_away) {
   const uint64_t pages = 8;
   const uint64_t start = ckpt_kt_mmap(test, nullptr, pages * kPageSize, 3, CKPT_KT_PRIVATE, 0);
@@ -148,18 +152,51 @@ KT_CASE(dump, mm_goes_away) {
   {
     MmRef mm(ckpt_kt_mm());
     KT_ASSERT_TRUE(mm);
-    // The owner goes away; the dump's own reference keeps the mm whole
-    // until the dump lets go of it (KASAN would see a use after free).
+    {
+      MmapReadGuard lock(mm.get());
+      KT_ASSERT_OK(lock.lock());
+    }
     ckpt_kt_drop_own_mm();
-    KT_ASSERT_OK(mini_dump(mm.get(), out.get(), start, pages, meter));
+    MmapReadGuard lock(mm.get());
+    KT_EXPECT_EQ(lock.lock().error(), -kESRCH);
+    KT_EXPECT_EQ(mini_dump(mm.get(), out.get(), start, pages, meter).error(), -kESRCH);
   }
   KT_EXPECT_EQ(meter.current(), 0u);
-  ckpt_pages meta{};
-  KT_ASSERT_TRUE(out.pread(&meta, sizeof(meta), 24));
-  KT_EXPECT_EQ(meta.nr, pages);
-  uint8_t byte;
-  KT_ASSERT_TRUE(out.pread(&byte, 1, 24 + meta.data_off + 7 * kPageSize));
-  KT_EXPECT_EQ(byte, 0xa7);
+}
+
+// The mapping a dump found is checked again in every lock hold: the same
+// one answers with where it ends now; a hole or another mapping is EBUSY.
+KT_CASE(dump, vma_check_sees_changes) {
+  const uint64_t start = ckpt_kt_mmap(test, nullptr, 8 * kPageSize, 3, CKPT_KT_PRIVATE, 0);
+  KT_ASSERT_NE(start, 0u);
+  MmRef mm(ckpt_kt_mm());
+  KT_ASSERT_TRUE(mm);
+  ckpt_vma_info info;
+  ckpt_file_ref* file = nullptr;
+  __u64 end = 0;
+  {
+    MmapReadGuard lock(mm.get());
+    KT_ASSERT_OK(lock.lock());
+    KT_ASSERT_EQ(ckpt_mm_find_vma(mm.get(), start, &info, &file), 0);
+    KT_EXPECT_EQ(ckpt_mm_vma_check(mm.get(), &info, file, start + kPageSize, &end), 0);
+    KT_EXPECT_EQ(end, info.end);
+  }
+  KT_EXPECT_TRUE(file == nullptr);
+  info.end = start + 8 * kPageSize;  // this mapping's part, whatever merged with it
+  KT_ASSERT_EQ(ckpt_kt_munmap(start + 4 * kPageSize, 4 * kPageSize), 0);
+  {
+    MmapReadGuard lock(mm.get());
+    KT_ASSERT_OK(lock.lock());
+    KT_EXPECT_EQ(ckpt_mm_vma_check(mm.get(), &info, nullptr, start, &end), 0);
+    KT_EXPECT_EQ(end, start + 4 * kPageSize);
+    KT_EXPECT_EQ(ckpt_mm_vma_check(mm.get(), &info, nullptr, start + 5 * kPageSize, &end), -kEBUSY);
+    ckpt_vma_info moved = info;
+    moved.pgoff += 1;  // another file offset: another mapping
+    KT_EXPECT_EQ(ckpt_mm_vma_check(mm.get(), &moved, nullptr, start, &end), -kEBUSY);
+    ckpt_vma_info shared = info;
+    shared.traits |= CKPT_VMA_T_SHARED;
+    KT_EXPECT_EQ(ckpt_mm_vma_check(mm.get(), &shared, nullptr, start, &end), -kEBUSY);
+  }
 }
 
 KT_CASE(dump, alloc_failure_at_each_site) {

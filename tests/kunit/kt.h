@@ -32,6 +32,7 @@ int ckpt_kt_read_user(__u64 addr, void *buf, size_t len);
 int ckpt_kt_poke(__u64 addr, const void *buf, size_t len);
 struct ckpt_mm_ref *ckpt_kt_mm(void);
 void ckpt_kt_drop_own_mm(void);
+int ckpt_kt_munmap(__u64 addr, __u64 len);
 int ckpt_kt_set_ldt(__u32 nr);
 void ckpt_kt_clear_ldt(void);
 __u64 ckpt_kt_ldt_entry(__u32 i);

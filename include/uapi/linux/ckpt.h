@@ -62,7 +62,8 @@
  * @pages_scanned: out: pages offered to GUP by the page scan (the entries
  *		that may hold data; holes and the zero page are skipped in the
  *		page tables) and refused or taken.
- * @err_addr:	out: start of the VMA that made the dump fail, or 0.
+ * @err_addr:	out: start of the VMA that made the dump fail, or for
+ *		EHWPOISON the address of the poisoned page; else 0.
  * @peak_kmem:	out: most kernel memory the dump held at once, in bytes.
  *
  * Returns 0, or -1 with errno set.  On failure the out fields describe what
@@ -148,11 +149,16 @@ struct ckpt_head {
 	__u8  reserved[7];
 };
 
-/* Target state seen at dump time, in struct ckpt_task.state. */
+/*
+ * Target state at dump time, in struct ckpt_task.state.  A dump without
+ * CKPT_CHECKPOINT_LIVE always says STOPPED: every thread was held in a
+ * ptrace stop of the caller's for the whole dump.  A live dump says what it
+ * saw when it started.
+ */
 enum ckpt_task_state {
 	CKPT_TASK_STOPPED	= 1,	/* every thread stopped or traced */
-	CKPT_TASK_FROZEN	= 2,	/* every thread frozen (cgroup freezer) */
-	CKPT_TASK_RUNNING	= 3,	/* some thread runnable: live dump */
+	CKPT_TASK_FROZEN	= 2,	/* live: every thread frozen (cgroup freezer) */
+	CKPT_TASK_RUNNING	= 3,	/* live: some thread runnable */
 };
 
 /**
