@@ -66,6 +66,16 @@ add_module_deps() {
 	add_modules "$rel" "$kmod/deps" "$kmod/deps.order" $deps
 }
 
+# Modules some guest tests need, from the stock kernels (the test kernels
+# build what they have in): swap on zram, overlayfs.  A test whose module
+# is missing says so and skips.
+EXTRA_MODULES=(zram overlay)
+add_extra_modules() {
+	local rel=$1 root=$2
+	[ -f "$(kernel_dir "$rel")/lib/modules/$rel/modules.dep" ] || return 0
+	add_modules "$rel" "$root/ckpt/kmod/extra" "$root/ckpt/kmod/extra.order" "${EXTRA_MODULES[@]}"
+}
+
 # CRIU for the benchmark (CKPT_INITRAMFS_CRIU=1): the binary, its libraries,
 # and the modules its start-up probe loads (Documentation/benchmark.md).
 CRIU_MODULES=(crc32c_generic veth nf_tables nft_ct tun macvlan unix_diag inet_diag
@@ -113,6 +123,7 @@ main() {
 		[ -x "$bin" ] || die "no e2e binaries in $(e2e_bindir) (run scripts/build-targets.sh)"
 		install -m 0755 "$bin" "$root/ckpt/bin/"
 	done
+	add_extra_modules "$rel" "$root"
 	[ "${CKPT_INITRAMFS_CRIU:-0}" = 1 ] && add_criu "$rel" "$root"
 	if command -v zstd >/dev/null; then
 		add_dynamic "$root" "$(command -v zstd)"

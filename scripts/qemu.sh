@@ -9,6 +9,8 @@
 # boot works (build/accel caches the answer). CKPT_QEMU_TIMEOUT (seconds,
 # default 600) bounds the run; CKPT_QEMU_MEM (MiB, default 2048);
 # CKPT_QEMU_APPEND adds to the kernel command line (ckpt.reps=5, ...).
+# The test guest has two NUMA nodes, a CPU and half the memory each, so
+# that tests can migrate a target's pages between them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +53,12 @@ main() {
 	[ -f "$initrd" ] || die "$initrd missing (run scripts/initramfs.sh $rel)"
 	accel=$(choose_accel "$vmlinuz")
 	mkdir -p "$(dirname "$logf")"
+	if [ "$mode" = test ]; then
+		local half=$((${CKPT_QEMU_MEM:-2048} / 2))
+		QEMU+=(-object "memory-backend-ram,id=m0,size=${half}M"
+			-object "memory-backend-ram,id=m1,size=${half}M"
+			-numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1)
+	fi
 
 	timeout -k 10 "${CKPT_QEMU_TIMEOUT:-600}" "${QEMU[@]}" -accel "$accel" \
 		-kernel "$vmlinuz" -initrd "$initrd" \

@@ -10,7 +10,15 @@ mkdir -p "$WORK"
 echo "# ckpt e2e suite on $(uname -r), $(nproc) CPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo)"
 dmesg_mark suite-start
 
+# ckpt.only=t10,t20,t35 on the kernel command line (CKPT_QEMU_APPEND) runs
+# those files alone, for a quick round while developing; make check runs all.
+only=$(sed -n 's/.*ckpt\.only=\([^ ]*\).*/\1/p' /proc/cmdline)
 for f in "$GUEST"/t[0-9]*.sh; do
+	case ",$only," in
+	,,) ;;
+	*",$(basename "$f" | cut -d- -f1),"*) ;;
+	*) continue ;;
+	esac
 	. "$f"
 done
 

@@ -29,7 +29,8 @@ test_stopped_stays_stopped() {
 	kill -STOP "$PID_main"
 	wait_states "$PID_main" T || fail "SIGSTOP did not stop the target" || return
 	cli_dump "$WORK/stopped.img" --pid "$PID_main" || rc=$?
-	sleep 1
+	# Back in group stop once ckpt has let go (not at once: wait for it).
+	wait_states "$PID_main" T
 	states=$(thread_states "$PID_main")
 	kill -CONT "$PID_main"
 	expect_exit 0 $rc "ckpt dump of a stopped target" || return
@@ -47,7 +48,8 @@ test_verify_stopped_stays_stopped() {
 	kill -STOP "$PID_main"
 	wait_states "$PID_main" T || fail "SIGSTOP did not stop the target" || return
 	tmo "$CKPT" verify "$MAIN_IMG" --pid "$PID_main" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
-	sleep 1
+	# Back in group stop once ckpt has let go (not at once: wait for it).
+	wait_states "$PID_main" T
 	states=$(thread_states "$PID_main")
 	kill -CONT "$PID_main"
 	expect_exit 0 $rc "ckpt verify --pid of a stopped target" || return
@@ -59,7 +61,8 @@ test_leave_stopped() {
 	local rc=0 states
 	have_cli && have_main || return
 	cli_dump /dev/null --pid "$PID_main" --leave-stopped || rc=$?
-	sleep 1
+	# Back in group stop once ckpt has let go (not at once: wait for it).
+	wait_states "$PID_main" T
 	states=$(thread_states "$PID_main")
 	kill -CONT "$PID_main"
 	expect_exit 0 $rc "ckpt dump --leave-stopped" || return

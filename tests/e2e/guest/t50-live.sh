@@ -1,5 +1,6 @@
-# Running targets: the raw ioctl refuses them (EBUSY) unless asked for a live
-# dump; the CLI stops them itself, or dumps live with --live.
+# Running targets: the raw ioctl refuses them (EBUSY: traced but not in a
+# ptrace stop) unless asked for a live dump; the CLI stops them itself, or
+# dumps live with --live.
 
 test_raw_stopped() {
 	have_module && have_main || return
@@ -10,7 +11,7 @@ test_raw_stopped() {
 
 test_raw_ebusy() {
 	have_module && have_main || return
-	raw_ioctl EBUSY "$PID_main"
+	raw_ioctl EBUSY --hold seize "$PID_main"
 }
 
 test_cli_live() {
@@ -29,8 +30,8 @@ test_spin() {
 	local rc=0
 	have_cli && have_module || return
 	start_target spin ckpt-spin || return
-	raw_ioctl EBUSY "$PID_spin" || return
-	raw_ioctl OK --flags 1 "$PID_spin" || return
+	raw_ioctl EBUSY --hold seize "$PID_spin" || return
+	raw_ioctl OK --flags 1 --hold seize "$PID_spin" || return
 	cli_dump "$WORK/spin.img" --live --pid "$PID_spin" || rc=$?
 	expect_exit 0 $rc "ckpt dump --live of a spinning target" || return
 	tmo "$CKPT" verify "$WORK/spin.img" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?

@@ -8,6 +8,12 @@
  *                 [--state stopped|frozen|running] [--release R]
  *                 IMAGE|- MANIFEST
  *   ckpt-imgcheck --json-pages [--prefix P | --summary NAME] JSON|- MANIFEST
+ *   ckpt-imgcheck --anon-foreign BYTE [--summary NAME] IMAGE|- MANIFEST
+ *
+ * The third form checks only that the image is well formed and that no
+ * page in a record of kind ANON is BYTE all through: a live dump of a
+ * target that flips a range between anonymous memory and a file of BYTEs
+ * must never file the file's pages under the anonymous mapping.
  *
  * The second form checks only the per-region page counts, taking the page
  * addresses from the "page_addrs" arrays of `ckpt show --json --pages`.
@@ -49,6 +55,7 @@ static struct {
 } man = { .pid = -1, .threads = -1, .ldt_nr = -1, .min_vmas = -1, .seed = E2E_SEED };
 
 static const char *prefix = "";
+static int foreign_byte = -1;	/* --anon-foreign */
 static const char *summary;	/* one line for everything, named this */
 static char summary_buf[4096];
 static int failures;
@@ -199,6 +206,7 @@ struct image {
 	unsigned char ldt_raw[65536 * 8];
 	int vdso, vvar, vdso_pages, vvar_pages;
 	long special_with_pages;
+	long anon_foreign;	/* ANON pages all --anon-foreign bytes */
 	char error[512];
 };
 
@@ -282,6 +290,9 @@ static int pages_record(const struct ckpt_rec_hdr *h, uint64_t payload_off, uint
 		cur.next_addr = a + PAGE;
 		if (read_payload(page, PAGE, crc))
 			return -1;
+		if (foreign_byte >= 0 && cur.v.kind == CKPT_VMA_ANON &&
+		    page[0] == foreign_byte && !memcmp(page, page + 1, PAGE - 1))
+			img.anon_foreign++;
 		r = region_of(a);
 		if (r) {
 			r->pages++;
@@ -586,7 +597,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ckpt-imgcheck [--prefix P|--summary NAME] [--tid T] [--state S] "
 		"[--release R] IMAGE|- MANIFEST\n"
-		"       ckpt-imgcheck --json-pages [--prefix P|--summary NAME] JSON|- MANIFEST\n");
+		"       ckpt-imgcheck --json-pages [--prefix P|--summary NAME] JSON|- MANIFEST\n"
+		"       ckpt-imgcheck --anon-foreign BYTE [--summary NAME] IMAGE|- MANIFEST\n");
 	exit(2);
 }
 
@@ -614,6 +626,8 @@ int main(int argc, char **argv)
 			state = argv[i + 1];
 		else if (!strcmp(argv[i], "--release"))
 			release = argv[i + 1];
+		else if (!strcmp(argv[i], "--anon-foreign"))
+			foreign_byte = (int)strtol(argv[i + 1], NULL, 0) & 0xff;
 		else
 			usage();
 	}
@@ -636,7 +650,11 @@ int main(int argc, char **argv)
 	result(1, "image", "%llu records, %llu VMAs, %llu pages, %llu bytes",
 	       (unsigned long long)img.records + 1, (unsigned long long)img.vmas,
 	       (unsigned long long)img.pages, (unsigned long long)offset);
-	check_all(state, tid, release);
+	if (foreign_byte >= 0)
+		result(!img.anon_foreign, "anon-foreign", "%ld pages of %#x bytes in ANON records",
+		       img.anon_foreign, foreign_byte);
+	else
+		check_all(state, tid, release);
 	print_summary();
 	return failures ? 1 : 0;
 }
