@@ -28,7 +28,10 @@ kmemleak_scan() {
 test_dmesg_clean() {
 	local bad
 	kmemleak_scan || return
+	# Under fault injection kmemleak's own bookkeeping for a vmalloc
+	# fallback can fail; it then scans the whole object: not a report.
 	bad=$(dmesg_since suite-start |
+		grep -v 'kmemleak: Cannot allocate a scan area, scanning the full object' |
 		grep -E 'WARNING|BUG|Oops|leak|refcount|KASAN|UBSAN|circular locking|lockdep|DEBUG_LOCKS' |
 		head -n 5)
 	[ -z "$bad" ] || fail "kernel log: $bad"
