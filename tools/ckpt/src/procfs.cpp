@@ -16,7 +16,9 @@
 namespace ckpt {
 namespace {
 
-constexpr unsigned long kPfKthread = 0x00200000;  // include/linux/sched.h
+// include/linux/sched.h
+constexpr unsigned long kPfIoWorker = 0x00000010;
+constexpr unsigned long kPfKthread = 0x00200000;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -104,9 +106,11 @@ Expected<std::vector<ThreadState>> read_thread_states(pid_t pid) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
         auto text = read_text_file(dir + "/" + e->d_name + "/stat");
         if (!text) continue;  // the thread exited meanwhile
+        // After comm: state ppid pgrp session tty_nr tpgid flags ...
         auto fields = stat_fields_after_comm(*text);
-        if (fields.empty() || fields[0].size() != 1) continue;
-        states.push_back({pid_t(std::atoi(e->d_name)), fields[0][0]});
+        if (fields.size() < 7 || fields[0].size() != 1) continue;
+        const unsigned long flags = std::strtoul(fields[6].c_str(), nullptr, 10);
+        states.push_back({pid_t(std::atoi(e->d_name)), fields[0][0], (flags & kPfIoWorker) != 0});
     }
     ::closedir(d);
     if (states.empty()) return io_error("pid " + std::to_string(pid) + ": no such process");

@@ -15,10 +15,13 @@ namespace ckpt {
 struct ThreadState {
     pid_t tid = 0;
     char state = '?';  // third field of /proc/PID/task/TID/stat
+    // PF_IO_WORKER: an io_uring worker.  It shows up as a thread of the
+    // process but runs only in the kernel and cannot be traced.
+    bool io_worker = false;
 };
 
-// States of every thread of pid's thread group.  Threads that exit while
-// the directory is read are skipped.
+// States of every thread of pid's thread group (pid may name any thread of
+// it).  Threads that exit while the directory is read are skipped.
 Expected<std::vector<ThreadState>> read_thread_states(pid_t pid);
 
 // True if pid is a kernel thread (PF_KTHREAD in /proc/PID/stat).

@@ -53,6 +53,7 @@ TEST(ThreadStates, OwnProcessIsRunning) {
     ASSERT_TRUE(states);
     ASSERT_FALSE(states->empty());
     EXPECT_EQ((*states)[0].state, 'R');
+    EXPECT_FALSE((*states)[0].io_worker);  // TargetStop.SkipsIoWorkers has one that is
 }
 
 TEST(KernelThread, Detects) {
