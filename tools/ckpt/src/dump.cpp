@@ -1,8 +1,10 @@
-// `ckpt dump`: stop the target, have /dev/ckpt stream its image into a file
-// or stdout, resume the target, put the file in place, report.
+// `ckpt dump`: hold the target in ptrace-stops, have /dev/ckpt stream its
+// image into a file or stdout, let the target go, put the file in place,
+// report.
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/ckpt.h>
@@ -58,10 +60,12 @@ private:
 // What each errno of CKPT_IOC_CHECKPOINT means (README.md, "The ioctl").
 std::string errno_hint(int err, const ckpt_checkpoint_args& args) {
     switch (err) {
-    case EBUSY: return "target is running: stop it first or use --live (or it was resumed during the dump)";
+    case EBUSY:
+        return "a thread of the target ran, exited or appeared during the dump, or another process shares its "
+               "memory";
     case ESRCH: return "no such process, or it has exited";
     case EINVAL: return "a kernel thread, or the module rejected the request or the output fd";
-    case EPERM:
+    case EPERM: return "need root or CAP_CHECKPOINT_RESTORE, and ckpt must trace every thread of the target";
     case EACCES: return "need root, CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN";
     case EOPNOTSUPP: return "unsupported mapping at " + hex(args.err_addr) + " (hugetlb cannot be dumped)";
     case EIO: return "a page that holds data could not be read";
@@ -148,14 +152,20 @@ int run_dump(const DumpOptions& options) {
 
     install_interrupt_handlers();
     // A closed output pipe must surface as EPIPE from the ioctl, not kill us
-    // with the target still stopped.
+    // in the middle of the dump.
     ::signal(SIGPIPE, SIG_IGN);
 
     auto out = ImageOutput::open(options.output);
     if (!out) return fail(out.error());
 
-    auto stop = TargetStop::acquire(options.pid, {options.live, options.stop_timeout});
+    // Live: the module still wants every thread traced by the caller.
+    const Hold hold = options.live ? Hold::Trace : Hold::Stop;
+    auto stop = TargetStop::acquire(options.pid, {hold, options.stop_timeout});
     if (!stop) return fail(stop.error());
+    // The module checks that the thread calling the ioctl is the tracer.
+    // ckpt does all of this on its main thread; say so if that ever changes.
+    if (pid_t(::syscall(SYS_gettid)) != stop->tracer())
+        return fail(io_error("internal error: the ioctl would not come from the thread that traces the target"));
 
     ckpt_checkpoint_args args{};
     args.size = sizeof args;
@@ -187,10 +197,8 @@ int run_dump(const DumpOptions& options) {
         return kExitSystem;
     }
 
-    if (options.leave_stopped) {
-        stop->keep_stopped();
-    } else if (Status resumed = stop->resume(); !resumed) {
-        print_error(resumed.error().message);
+    if (Status released = options.leave_stopped ? stop->keep_stopped() : stop->resume(); !released) {
+        print_error(released.error().message);
         return kExitSystem;
     }
 

@@ -11,13 +11,11 @@ namespace {
 
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
-volatile sig_atomic_t g_resume_pid = 0;
 volatile sig_atomic_t g_remove_armed = 0;
 char g_remove_path[PATH_MAX];
 
 void on_interrupt(int sig) {
     const int saved_errno = errno;
-    if (g_resume_pid > 0) ::kill(pid_t(g_resume_pid), SIGCONT);
     if (g_remove_armed) ::unlink(g_remove_path);
     // Die from the signal as if no handler were installed, so the parent
     // sees the usual exit status.  It is delivered when the handler returns.
@@ -42,8 +40,6 @@ void install_interrupt_handlers() {
         ::sigaction(sig, &sa, nullptr);
     }
 }
-
-void set_interrupt_resume_pid(pid_t pid) { g_resume_pid = pid; }
 
 void set_interrupt_remove_path(const char* path) {
     g_remove_armed = 0;

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "target_stop.h"
+
 namespace ckpt {
 
 struct RseqArea {
@@ -33,13 +35,11 @@ struct RseqAreas {
     bool known() const { return unknown_reason.empty(); }
 };
 
-// Asks the kernel about every thread of pid, one at a time: PTRACE_SEIZE,
-// PTRACE_INTERRUPT, wait for the ptrace-stop, PTRACE_GET_RSEQ_CONFIGURATION,
-// PTRACE_DETACH.  The process should be stopped (SIGSTOP) or frozen: no
-// thread then returns to user space, and detaching puts each back into its
-// group stop or freezer trap.  Threads that exit meanwhile are skipped.
-// Never fails: if a thread cannot be traced (another tracer, no
-// permission) or the kernel lacks the request, the result says why.
-RseqAreas find_rseq_areas(pid_t pid);
+// Asks the kernel, with PTRACE_GET_RSEQ_CONFIGURATION, about every thread
+// that stop holds in a ptrace-stop; it attaches to nothing itself.  Threads
+// that exited meanwhile are skipped.  Never fails: if the target is not
+// held stopped (--live) or the kernel lacks the request, the result says
+// why.  Call it on the thread that acquired stop.
+RseqAreas find_rseq_areas(const TargetStop& stop);
 
 }  // namespace ckpt

@@ -52,14 +52,15 @@ void print_live_report(pid_t pid, const LiveCompareResult& r) {
 }
 
 // Where the kernel may have rewritten the threads' rseq areas since the
-// dump.  --live promises not to stop the process, and ptrace would.
-RseqAreas rseq_areas_to_exclude(const VerifyOptions& options) {
+// dump.  --live promises not to stop the process, and the lookup needs
+// every thread in a ptrace-stop.
+RseqAreas rseq_areas_to_exclude(const VerifyOptions& options, const TargetStop& stop) {
     if (options.live) {
         RseqAreas none;
         none.unknown_reason = "not looked up with --live (that would interrupt every thread)";
         return none;
     }
-    return find_rseq_areas(options.pid);
+    return find_rseq_areas(stop);
 }
 
 }  // namespace
@@ -73,10 +74,12 @@ int run_verify(const VerifyOptions& options) {
     if (options.pid != 0) {
         if (options.pid == ::getpid()) return fail(usage_error("ckpt cannot compare against itself"));
         install_interrupt_handlers();
-        auto stopped = TargetStop::acquire(options.pid, {options.live, options.stop_timeout});
+        // --live reads /proc/PID/mem without tracing: nothing to interrupt.
+        const Hold hold = options.live ? Hold::Nothing : Hold::Stop;
+        auto stopped = TargetStop::acquire(options.pid, {hold, options.stop_timeout});
         if (!stopped) return fail(stopped.error());
         stop.emplace(std::move(*stopped));
-        const RseqAreas rseq = rseq_areas_to_exclude(options);
+        const RseqAreas rseq = rseq_areas_to_exclude(options, *stop);
         auto created = LiveComparer::create(options.pid, rseq);
         if (!created) return fail(created.error());
         comparer = std::move(*created);

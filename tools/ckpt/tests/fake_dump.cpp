@@ -31,8 +31,8 @@ uint64_t vm_flags_of(const ProcVma& v) {
     return f;
 }
 
-std::vector<std::string> stat_fields(pid_t pid) {
-    auto text = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+std::vector<std::string> stat_fields(const std::string& task_dir) {
+    auto text = read_text_file(task_dir + "stat");
     std::vector<std::string> fields;
     if (!text) return fields;
     std::istringstream in(text->substr(text->rfind(')') + 2));
@@ -49,14 +49,27 @@ uint64_t stat_field(const std::vector<std::string>& f, size_t number) {
 
 Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& options) {
     const uint32_t ps = uint32_t(sysconf(_SC_PAGESIZE));
-    auto vmas = read_smaps(pid);
-    if (!vmas) return vmas.error();
-    auto mem = ProcFile::open(pid, "mem");
-    if (!mem) return mem.error();
-    auto pagemap = ProcFile::open(pid, "pagemap");
-    if (!pagemap) return pagemap.error();
     auto threads = read_thread_states(pid);
     if (!threads) return threads.error();
+    // The memory as a live thread sees it: a leader that left with
+    // pthread_exit() is a zombie without an mm, and its /proc files are
+    // empty (the module takes the mm from a live thread too).
+    pid_t live = pid;
+    for (const ThreadState& t : *threads)
+        if (t.state != 'Z' && t.state != 'X' && !t.io_worker) {
+            live = t.tid;
+            break;
+        }
+    const std::string task_path = "task/" + std::to_string(live) + "/";
+    const std::string task_dir = "/proc/" + std::to_string(pid) + "/" + task_path;
+    auto smaps = read_text_file(task_dir + "smaps");
+    if (!smaps) return smaps.error();
+    auto vmas = parse_smaps(*smaps);
+    if (!vmas) return vmas.error();
+    auto mem = ProcFile::open(pid, (task_path + "mem").c_str());
+    if (!mem) return mem.error();
+    auto pagemap = ProcFile::open(pid, (task_path + "pagemap").c_str());
+    if (!pagemap) return pagemap.error();
 
     ImageWriter w(ps);
     w.head(ImageWriter::default_head(ps));
@@ -70,7 +83,7 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
     if (comm) std::strncpy(task.comm, comm->substr(0, comm->find('\n')).c_str(), sizeof task.comm - 1);
     w.task(task);
 
-    auto f = stat_fields(pid);
+    auto f = stat_fields(task_dir);
     ckpt_mm mm{};
     mm.start_code = stat_field(f, 26);
     mm.end_code = stat_field(f, 27);

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -36,21 +37,32 @@ public:
             why_not_ = "cannot freeze " + dir_;
             return;
         }
-        for (int i = 0; i < 400 && !frozen(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        // Loaded machines are slow, not this slow.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!frozen() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         if (!frozen()) why_not_ = dir_ + " did not freeze";
     }
     ~FrozenCgroup() {
         if (dir_.empty()) return;
         write_file(dir_ + "/cgroup.freeze", "0");
         write_file(root_ + "/cgroup.procs", std::to_string(pid_));
-        for (int i = 0; i < 100 && rmdir(dir_.c_str()) != 0; i++)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (rmdir(dir_.c_str()) != 0 && errno == EBUSY && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     FrozenCgroup(const FrozenCgroup&) = delete;
     FrozenCgroup& operator=(const FrozenCgroup&) = delete;
 
     bool ok() const { return why_not_.empty(); }
     const std::string& why_not() const { return why_not_; }
+
+    // cgroup.freeze still says 1: nobody asked for a thaw.
+    bool freeze_requested() const {
+        std::ifstream freeze(dir_ + "/cgroup.freeze");
+        std::string line;
+        return std::getline(freeze, line) && line == "1";
+    }
 
     // cgroup.events says the freeze is complete.
     bool frozen() const {

@@ -152,7 +152,7 @@ void move_threads_to(const TargetProcess& target, int cpu) {
     kill(target.pid(), SIGSTOP);
     ASSERT_TRUE(test::eventually_stopped(target.pid()));
     kill(target.pid(), SIGCONT);
-    target.wait_idle();
+    ASSERT_TRUE(target.wait_idle());
 }
 
 // The case verify --pid meets after a dump that resumed the target: its
@@ -172,12 +172,12 @@ TEST(LiveCompareRseq, ExcusesExactlyTheRseqAreasOfThreadsThatMoved) {
         ASSERT_TRUE(stop) << stop.error().message;
         image = dump(target.pid());
     }
-    target.wait_idle();
+    ASSERT_TRUE(target.wait_idle());
     move_threads_to(target, cpus->second);
 
     auto stop = TargetStop::acquire(target.pid(), {});
     ASSERT_TRUE(stop) << stop.error().message;
-    const RseqAreas rseq = find_rseq_areas(target.pid());
+    const RseqAreas rseq = find_rseq_areas(*stop);
     ASSERT_TRUE(rseq.known()) << rseq.unknown_reason;
     ASSERT_EQ(rseq.areas.size(), 2u);
     const uint64_t area_bytes = uint64_t(rseq.areas[0].size) + rseq.areas[1].size;

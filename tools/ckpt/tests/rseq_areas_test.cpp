@@ -27,11 +27,15 @@
 namespace ckpt {
 namespace {
 
-using test::all_stopped;
+using test::eventually_job_stopped;
 using test::eventually_running;
 using test::eventually_stopped;
+using test::gettid_now;
+using test::Held;
+using test::held_by;
 using test::TargetProcess;
 using test::thread_states;
+using test::tracers;
 
 // The areas found are where glibc says it put them (from inside the target),
 // and as large as glibc says.
@@ -49,15 +53,13 @@ void expect_target_areas(const TargetProcess& target, const RseqAreas& found) {
     EXPECT_EQ(starts, expected);
 }
 
-pid_t second_thread(pid_t pid) {
-    auto states = read_thread_states(pid);
-    if (states)
-        for (const auto& t : *states)
-            if (t.tid != pid) return t.tid;
-    return 0;
+// Every thread still held by this thread in its ptrace-stop: the lookup
+// used the hold and attached to nothing itself.
+void expect_still_held(pid_t pid) {
+    EXPECT_TRUE(held_by(pid, gettid_now(), Held::Stopped)) << thread_states(pid) << ", tracers " << tracers(pid);
 }
 
-TEST(RseqAreas, FindsEveryThreadsAreaAndTheTargetIsResumedAsBefore) {
+TEST(RseqAreas, FindsEveryThreadsAreaOnTheThreadsTheStopHolds) {
     TargetProcess target;
     ASSERT_TRUE(target.ready());
     if (target.rseq_size() == 0) GTEST_SKIP() << "glibc registered no rseq area in the target";
@@ -65,10 +67,8 @@ TEST(RseqAreas, FindsEveryThreadsAreaAndTheTargetIsResumedAsBefore) {
         auto stop = TargetStop::acquire(target.pid(), {});
         ASSERT_TRUE(stop) << stop.error().message;
         ASSERT_EQ(stop->mode(), StopMode::StoppedByUs);
-        expect_target_areas(target, find_rseq_areas(target.pid()));
-        // Still in group stop after the detach.
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        EXPECT_TRUE(all_stopped(target.pid())) << thread_states(target.pid());
+        expect_target_areas(target, find_rseq_areas(*stop));
+        expect_still_held(target.pid());
     }
     EXPECT_TRUE(eventually_running(target.pid())) << thread_states(target.pid());
 }
@@ -78,10 +78,15 @@ TEST(RseqAreas, LeavesAStoppedTargetStopped) {
     ASSERT_TRUE(target.ready());
     kill(target.pid(), SIGSTOP);
     ASSERT_TRUE(eventually_stopped(target.pid()));
-    RseqAreas found = find_rseq_areas(target.pid());
-    EXPECT_TRUE(found.known()) << found.unknown_reason;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    EXPECT_TRUE(all_stopped(target.pid())) << thread_states(target.pid());
+    {
+        auto stop = TargetStop::acquire(target.pid(), {});
+        ASSERT_TRUE(stop) << stop.error().message;
+        ASSERT_EQ(stop->mode(), StopMode::AlreadyStopped);
+        RseqAreas found = find_rseq_areas(*stop);
+        EXPECT_TRUE(found.known()) << found.unknown_reason;
+        expect_still_held(target.pid());
+    }
+    EXPECT_TRUE(eventually_job_stopped(target.pid())) << thread_states(target.pid());
     // Stopped by its group stop alone: SIGCONT is all it takes.
     kill(target.pid(), SIGCONT);
     EXPECT_TRUE(eventually_running(target.pid())) << thread_states(target.pid());
@@ -93,10 +98,17 @@ TEST(RseqAreas, LeavesAFrozenTargetFrozen) {
     if (target.rseq_size() == 0) GTEST_SKIP() << "glibc registered no rseq area in the target";
     test::FrozenCgroup frozen(target.pid());
     if (!frozen.ok()) GTEST_SKIP() << frozen.why_not();
-    expect_target_areas(target, find_rseq_areas(target.pid()));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_TRUE(frozen.frozen());
-    EXPECT_EQ(thread_states(target.pid()).find_first_of("Tt"), std::string::npos) << thread_states(target.pid());
+    {
+        auto stop = TargetStop::acquire(target.pid(), {});
+        ASSERT_TRUE(stop) << stop.error().message;
+        ASSERT_EQ(stop->mode(), StopMode::Frozen);
+        expect_target_areas(target, find_rseq_areas(*stop));
+    }
+    EXPECT_TRUE(frozen.freeze_requested());
+    EXPECT_TRUE(test::eventually([&] {
+        return frozen.frozen() && test::untraced(target.pid()) &&
+               thread_states(target.pid()).find_first_of("Tt") == std::string::npos;
+    })) << thread_states(target.pid());
 }
 
 TEST(RseqAreas, NoAreaWhenGlibcRegisteredNone) {
@@ -105,34 +117,31 @@ TEST(RseqAreas, NoAreaWhenGlibcRegisteredNone) {
     ASSERT_EQ(target.rseq_size(), 0u);
     auto stop = TargetStop::acquire(target.pid(), {});
     ASSERT_TRUE(stop) << stop.error().message;
-    RseqAreas found = find_rseq_areas(target.pid());
+    RseqAreas found = find_rseq_areas(*stop);
     EXPECT_TRUE(found.known()) << found.unknown_reason;
     EXPECT_TRUE(found.areas.empty());
 }
 
-// Another tracer holds a thread: nothing is excluded, and the reason says who.
-TEST(RseqAreas, TracedByAnotherProcessFallsBack) {
+// Running threads cannot be asked: nothing is excluded, and the reason says
+// why.
+TEST(RseqAreas, UnknownWhenTheTargetIsNotHeldStopped) {
     TargetProcess target;
     ASSERT_TRUE(target.ready());
-    auto stop = TargetStop::acquire(target.pid(), {});
-    ASSERT_TRUE(stop) << stop.error().message;
-    const pid_t tid = second_thread(target.pid());
-    ASSERT_NE(tid, 0);
-    ASSERT_EQ(ptrace(PTRACE_SEIZE, tid, nullptr, nullptr), 0) << strerror(errno);
-    RseqAreas found = find_rseq_areas(target.pid());
-    EXPECT_FALSE(found.known());
-    EXPECT_TRUE(found.areas.empty());
-    EXPECT_EQ(found.unknown_reason, "thread " + std::to_string(tid) + " is traced by pid " + std::to_string(getpid()));
-    int status = 0;
-    waitpid(tid, &status, __WALL);
-    EXPECT_EQ(ptrace(PTRACE_DETACH, tid, nullptr, nullptr), 0) << strerror(errno);
+    for (Hold hold : {Hold::Trace, Hold::Nothing}) {
+        auto stop = TargetStop::acquire(target.pid(), {hold, std::chrono::milliseconds(10000)});
+        ASSERT_TRUE(stop) << stop.error().message;
+        RseqAreas found = find_rseq_areas(*stop);
+        EXPECT_FALSE(found.known());
+        EXPECT_TRUE(found.areas.empty());
+        EXPECT_EQ(found.unknown_reason, "the process is not held stopped");
+    }
 }
 
-// Runs find_rseq_areas(pid) in a child process in which
+// Holds pid and runs find_rseq_areas() in a child process in which
 // ptrace(PTRACE_GET_RSEQ_CONFIGURATION) fails with EIO, as on kernels
 // before 5.13.  Returns "REASON|AREAS|TRACED": the unknown reason, the
 // number of areas, and how many of pid's threads the child still traced
-// after the call (the detach must have happened).
+// after letting go (the detach must have happened).
 std::string find_without_the_request(pid_t pid) {
     int fds[2];
     if (pipe(fds) != 0) return "pipe failed";
@@ -149,7 +158,12 @@ std::string find_without_the_request(pid_t pid) {
         struct sock_fprog program = {sizeof filter / sizeof filter[0], filter};
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
             _exit(1);
-        RseqAreas found = find_rseq_areas(pid);
+        RseqAreas found;
+        {
+            auto stop = TargetStop::acquire(pid, {});
+            if (!stop) _exit(1);
+            found = find_rseq_areas(*stop);
+        }
         int traced = 0;
         if (auto threads = read_thread_states(pid))
             for (const auto& t : *threads) {
@@ -171,21 +185,9 @@ std::string find_without_the_request(pid_t pid) {
 TEST(RseqAreas, KernelWithoutTheRequestFallsBack) {
     TargetProcess target;
     ASSERT_TRUE(target.ready());
-    auto stop = TargetStop::acquire(target.pid(), {});
-    ASSERT_TRUE(stop) << stop.error().message;
     EXPECT_EQ(find_without_the_request(target.pid()),
               "this kernel has no PTRACE_GET_RSEQ_CONFIGURATION (Linux 5.13+)|0|0");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_TRUE(all_stopped(target.pid())) << thread_states(target.pid());
-}
-
-TEST(RseqAreas, NoSuchProcess) {
-    pid_t child = fork();
-    if (child == 0) _exit(0);
-    waitpid(child, nullptr, 0);
-    RseqAreas found = find_rseq_areas(child);
-    EXPECT_FALSE(found.known());
-    EXPECT_EQ(found.unknown_reason, "pid " + std::to_string(child) + ": no such process");
+    EXPECT_TRUE(eventually_running(target.pid())) << thread_states(target.pid());
 }
 
 }  // namespace
