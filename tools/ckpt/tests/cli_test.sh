@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end checks of the ckpt binary: usage and exit codes, show/verify on
-# files and pipes, verify --pid against a live target process, and the
-# resume-on-SIGTERM guarantee; with FAKE_MODULE (an LD_PRELOAD stand-in for
-# ckpt.ko) also `ckpt dump`.
+# files and pipes, verify --pid against a live target process, and that a
+# target held with ptrace is let go as it was, even when ckpt is
+# interrupted or killed; with FAKE_MODULE (an LD_PRELOAD stand-in for
+# ckpt.ko that enforces the module's tracing rule) also `ckpt dump`.
+#
+# No check depends on timing: every wait is for a condition, with a limit
+# (wait_for, 60 s) that only a broken ckpt or a hung target reaches.
 # Usage: cli_test.sh CKPT TEST_IMAGE_TOOL TARGET [FAKE_MODULE]
 set -u
 CKPT=$1
@@ -11,15 +15,33 @@ TARGET=$3
 FAKE_MODULE=${4:-}
 
 WORK=$(mktemp -d)
-TARGET_PID=
+# Every process started here, killed at the end.
+ALL_PIDS=
 cleanup() {
-    if [ -n "$TARGET_PID" ]; then kill -9 "$TARGET_PID" 2>/dev/null; fi
+    local pid
+    for pid in $ALL_PIDS; do
+        kill -9 "$pid"
+        wait "$pid"
+    done 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 failures=0
 checks=0
+
+# Commands started in the background by a script start with SIGINT ignored,
+# and ckpt keeps a signal ignored that way (as under nohup): the ones this
+# script sends SIGINT get the default back first, where env can do that.
+if env --default-signal=INT true 2>/dev/null; then
+    BG="env --default-signal=INT"
+    SIGNALS="TERM INT KILL"
+    INT=INT
+else
+    BG=env
+    SIGNALS="TERM KILL"
+    INT=TERM
+fi
 fail() {
     echo "FAIL: $*"
     failures=$((failures + 1))
@@ -43,6 +65,79 @@ expect_err() {
 
 thread_states() {
     cat /proc/"$1"/task/*/stat 2>/dev/null | sed 's/.*) \(.\).*/\1/' | tr -d '\n'
+}
+
+# wait_for CMD...: runs CMD until it succeeds, for at most 60 s.
+wait_for() {
+    local deadline=$((SECONDS + 60))
+    until "$@"; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.01
+    done
+}
+
+# tracers PID: TracerPid of every thread, in /proc order.
+tracers() {
+    cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^TracerPid:/ {printf "%s ", $2}'
+}
+untraced() {
+    local t
+    t=$(tracers "$1")
+    [ -n "$t" ] && [ -z "$(printf %s "$t" | tr -d '0 ')" ]
+}
+# idle PID: every thread sleeps (pause() in the test target; after its
+# "ready" line it sleeps nowhere else), a zombie leader aside.
+idle() {
+    case $(thread_states "$1") in *[!SZ]*|"") return 1 ;; esac
+}
+# running PID: no thread stopped, none traced.
+running() {
+    case $(thread_states "$1") in *T*|*t*|"") return 1 ;; esac
+    untraced "$1"
+}
+# job_stopped PID: every thread in a job-control stop, none traced.
+job_stopped() {
+    case $(thread_states "$1") in *[!T]*|"") return 1 ;; esac
+    untraced "$1"
+}
+# held PID TRACER [live]: what the module wants: every live thread traced
+# by TRACER and in a ptrace-stop ('t'), or with "live" in no stop at all.
+held() {
+    local task state tracer any=
+    for task in /proc/"$1"/task/*; do
+        state=$(sed 's/.*) \(.\).*/\1/' "$task/stat" 2>/dev/null)
+        case $state in Z|X|"") continue ;; esac
+        tracer=$(awk '/^TracerPid:/ {print $2}' "$task/status" 2>/dev/null)
+        [ "$tracer" = "$2" ] || return 1
+        if [ "${3:-}" = live ]; then
+            case $state in t|T) return 1 ;; esac
+        else
+            [ "$state" = t ] || return 1
+        fi
+        any=1
+    done
+    [ -n "$any" ]
+}
+describe() {
+    echo "states '$(thread_states "$1")', tracers '$(tracers "$1")'"
+}
+
+# start_target NAME [OPTION...]: starts the test target with its output in
+# $WORK/NAME.out and its pid in $STARTED_PID, and waits until it sleeps
+# (or, with --trace, until it traces its victim).
+start_target() {
+    local out="$WORK/$1.out" pid
+    shift
+    "$TARGET" "$@" >"$out" &
+    pid=$!
+    ALL_PIDS="$ALL_PIDS $pid"
+    STARTED_PID=$pid
+    if [ "${1:-}" = --trace ]; then
+        wait_for grep -q tracing "$out" || fail "test tracer $* did not start"
+        return
+    fi
+    wait_for grep -q ready "$out" || fail "test target $* did not start"
+    wait_for idle "$pid" || fail "test target $* did not settle: $(describe "$pid")"
 }
 
 # ------------------------------------------------------------- usage, help
@@ -147,16 +242,12 @@ if [ ! -e /dev/ckpt ]; then
 fi
 
 # ------------------------------------------------ verify --pid, live target
-"$TARGET" >"$WORK/target.out" &
-TARGET_PID=$!
-for _ in $(seq 200); do grep -q ready "$WORK/target.out" 2>/dev/null && break; sleep 0.02; done
+start_target target
+TARGET_PID=$STARTED_PID
 ANON=$(awk '/ready/ {print $2}' "$WORK/target.out")
 [ -n "$ANON" ] || fail "test target did not start"
 # glibc's __rseq_size in the target: 0 if it registered no rseq areas.
 RSEQ_SIZE=$(awk '/ready/ {print $5}' "$WORK/target.out")
-# Wait until every thread sleeps in pause(): its memory is then stable.
-for _ in $(seq 200); do case $(thread_states "$TARGET_PID") in SS*) break ;; *) sleep 0.01 ;; esac; done
-sleep 0.02
 
 # expect_rseq_excluded WHAT: the report left the threads' rseq areas out
 # (2 threads) when the target has them.
@@ -169,16 +260,15 @@ expect_rseq_excluded() {
     fi
 }
 
-# A running (sleeping) target is stopped for the comparison, matches its
-# image although the kernel may have rewritten its rseq areas, and is
-# resumed afterwards.
+# A running (sleeping) target is held for the comparison, matches its
+# image although the kernel may have rewritten its rseq areas, and runs
+# again afterwards, traced no more.
 "$IMAGE_TOOL" fake-dump "$TARGET_PID" >"$WORK/live.img" || fail "fake dump of the target"
 run "$CKPT" verify --pid "$TARGET_PID" "$WORK/live.img"
 expect_status 0 "verify --pid of a running target"
 expect_out "matches pid $TARGET_PID" "verify --pid of a running target"
 expect_rseq_excluded "verify --pid of a running target"
-sleep 0.05
-case $(thread_states "$TARGET_PID") in *T*|*t*) fail "verify --pid left the target stopped" ;; esac
+wait_for running "$TARGET_PID" || fail "verify --pid left the target stopped or traced: $(describe "$TARGET_PID")"
 
 run "$CKPT" verify --pid "$TARGET_PID" --live "$WORK/live.img"
 grep -qE '^  rseq bytes excluded: +none: not looked up with --live' "$WORK/out" ||
@@ -186,15 +276,15 @@ grep -qE '^  rseq bytes excluded: +none: not looked up with --live' "$WORK/out" 
 
 # Exact checks on a target kept stopped, which ckpt must leave stopped.
 kill -STOP "$TARGET_PID"
-for _ in $(seq 200); do case $(thread_states "$TARGET_PID") in *[!Tt]*|"") sleep 0.01 ;; *) break ;; esac; done
+wait_for job_stopped "$TARGET_PID" || fail "SIGSTOP did not stop the target: $(describe "$TARGET_PID")"
 "$IMAGE_TOOL" fake-dump "$TARGET_PID" >"$WORK/live.img" || fail "fake dump of the stopped target"
 run "$CKPT" verify --pid "$TARGET_PID" "$WORK/live.img"
 expect_status 0 "verify --pid"
 expect_out "matches pid $TARGET_PID" "verify --pid"
 expect_out "zero pages accepted:" "verify --pid"
 expect_rseq_excluded "verify --pid"
-sleep 0.05
-case $(thread_states "$TARGET_PID") in *[!Tt]*|"") fail "verify --pid resumed a target that was stopped before" ;; esac
+wait_for job_stopped "$TARGET_PID" ||
+    fail "verify --pid did not leave a stopped target stopped: $(describe "$TARGET_PID")"
 
 run bash -c "cat '$WORK/live.img' | '$CKPT' verify --pid $TARGET_PID -"
 expect_status 0 "verify --pid from a pipe"
@@ -213,40 +303,73 @@ expect_err "page $DROP of anon VMA" "verify --pid with a missing page"
 run "$CKPT" verify --pid "$TARGET_PID" "$WORK/extra.img"
 expect_status 2 "verify --pid with clean file pages"
 expect_err "is a clean file page but is in the image" "verify --pid with clean file pages"
+wait_for job_stopped "$TARGET_PID" || fail "verify --pid resumed a stopped target: $(describe "$TARGET_PID")"
 kill -CONT "$TARGET_PID"
+wait_for running "$TARGET_PID" || fail "SIGCONT did not resume the target: $(describe "$TARGET_PID")"
 
-# SIGTERM while ckpt holds the target stopped: the target must be resumed.
+# verify --pid waiting for its image on a FIFO holds the target; a signal
+# ends ckpt with the usual status, and the kernel's detach lets the target
+# run again.
 mkfifo "$WORK/fifo"
-exec 7<>"$WORK/fifo"
-"$CKPT" verify --pid "$TARGET_PID" - <"$WORK/fifo" 2>/dev/null &
-CKPT_PID=$!
-for _ in $(seq 200); do case $(thread_states "$TARGET_PID") in *[!Tt]*|"") sleep 0.01 ;; *) break ;; esac; done
-case $(thread_states "$TARGET_PID") in *[!Tt]*|"") fail "verify --pid did not stop the target" ;; esac
-kill -TERM "$CKPT_PID"
-wait "$CKPT_PID"
-status=$?
-exec 7>&-
-checks=$((checks + 1))
-[ "$status" -eq 143 ] || fail "ckpt killed by SIGTERM exited with $status, expected 143"
-sleep 0.05
-case $(thread_states "$TARGET_PID") in *T*|*t*) fail "SIGTERM left the target stopped" ;; esac
+for sig in $SIGNALS; do
+    exec 7<>"$WORK/fifo"
+    $BG "$CKPT" verify --pid "$TARGET_PID" - <"$WORK/fifo" 2>/dev/null &
+    CKPT_PID=$!
+    wait_for held "$TARGET_PID" "$CKPT_PID" ||
+        fail "verify --pid did not hold the target in ptrace-stops: $(describe "$TARGET_PID")"
+    kill -"$sig" "$CKPT_PID"
+    { wait "$CKPT_PID"; } 2>/dev/null
+    status=$?
+    exec 7>&-
+    checks=$((checks + 1))
+    expected=$((128 + $(kill -l "$sig")))
+    [ "$status" -eq "$expected" ] || fail "verify --pid killed by SIG$sig exited with $status, expected $expected"
+    wait_for running "$TARGET_PID" ||
+        fail "SIG$sig to verify --pid left the target stopped or traced: $(describe "$TARGET_PID")"
+done
+
+# Another tracer (a debugger) holds the target: a clear error, and the
+# target stays as it was.
+start_target tracer --trace "$TARGET_PID"
+TRACER_PID=$STARTED_PID
+run "$CKPT" verify --pid "$TARGET_PID" "$WORK/live.img"
+expect_status 3 "verify --pid of a target traced by another process"
+expect_err "cannot trace pid $TARGET_PID: Operation not permitted: it is already traced by pid $TRACER_PID" \
+    "verify --pid of a target traced by another process"
+[ "$(tracers "$TARGET_PID")" = "$TRACER_PID $TRACER_PID " ] ||
+    fail "a failed verify --pid changed the target's tracers: $(describe "$TARGET_PID")"
+kill "$TRACER_PID"
+wait "$TRACER_PID" 2>/dev/null
+wait_for running "$TARGET_PID" || fail "the target did not run again after its tracer left: $(describe "$TARGET_PID")"
 
 # ------------------------------------------ dump through the fake module
-target_running() {
-    sleep 0.05
-    case $(thread_states "$TARGET_PID") in *T*|*t*|"") return 1 ;; esac
-}
-wait_target_stopped() {
-    for _ in $(seq 300); do case $(thread_states "$TARGET_PID") in *[!Tt]*|"") sleep 0.01 ;; *) return 0 ;; esac; done
-    return 1
-}
-
 if [ -n "$FAKE_MODULE" ]; then
     FAKE="env LD_PRELOAD=$FAKE_MODULE"
 
     no_temp_files() {
         ! ls -A "$WORK" | grep -q '\.ckpt-' || fail "$1 left a temporary file: $(ls -A "$WORK" | grep '\.ckpt-')"
     }
+    # expect_ioctl WHAT HOLD...: the fake module's answer to a bare ioctl.
+    expect_ioctl() {
+        local expected=$1
+        shift
+        run env LD_PRELOAD="$FAKE_MODULE" "$IMAGE_TOOL" ioctl "$TARGET_PID" "$@"
+        expect_status 0 "ioctl $*"
+        expect_out "$expected" "ioctl $* (the fake module keeps the module's contract)"
+    }
+
+    # The fake keeps the module's contract, which a SIGSTOP cannot meet.
+    expect_ioctl "Operation not permitted"
+    expect_ioctl "Operation not permitted" --live
+    expect_ioctl "Device or resource busy" --trace
+    expect_ioctl "ok" --trace --live
+    expect_ioctl "ok" --stop
+    kill -STOP "$TARGET_PID"
+    wait_for job_stopped "$TARGET_PID" || fail "SIGSTOP did not stop the target: $(describe "$TARGET_PID")"
+    expect_ioctl "Operation not permitted"
+    expect_ioctl "ok" --stop
+    kill -CONT "$TARGET_PID"
+    wait_for running "$TARGET_PID" || fail "the ioctl checks left the target stopped: $(describe "$TARGET_PID")"
 
     echo "an older image" >"$WORK/dump.img"
     chmod 644 "$WORK/dump.img"
@@ -256,7 +379,7 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_err "ckpt: downtime " "dump summary"
     [ "$(stat -c %a "$WORK/dump.img")" = 600 ] || fail "dump: image mode is not 0600"
     no_temp_files "dump"
-    target_running || fail "dump left the target stopped"
+    wait_for running "$TARGET_PID" || fail "dump left the target stopped or traced: $(describe "$TARGET_PID")"
     run "$CKPT" verify "$WORK/dump.img"
     expect_status 0 "verify the dumped image"
     # The dump resumed the target; it still matches, rseq areas aside.
@@ -264,6 +387,10 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_status 0 "verify --pid after dump"
     expect_rseq_excluded "verify --pid after dump"
     cp "$WORK/dump.img" "$WORK/good.img"
+
+    run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/stats.img" --quiet --stats "$WORK/stats.json"
+    expect_status 0 "dump --stats"
+    grep -qE '"downtime_ns": [1-9]' "$WORK/stats.json" || fail "dump --stats: no downtime: $(cat "$WORK/stats.json")"
 
     # Through a symlink: the file it names is replaced, the link stays.
     ln -s good.img "$WORK/link.img"
@@ -283,19 +410,23 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_status 0 "dump --quiet"
     [ -s "$WORK/err" ] && fail "dump --quiet printed: $(cat "$WORK/err")"
 
-    # --leave-stopped, then an exact comparison with the still stopped target.
+    # --leave-stopped: a job-control stop, then an exact comparison with the
+    # still stopped target.
     run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/dump.img" --leave-stopped
     expect_status 0 "dump --leave-stopped"
     expect_err "target left stopped" "dump --leave-stopped"
-    wait_target_stopped || fail "dump --leave-stopped resumed the target"
+    wait_for job_stopped "$TARGET_PID" ||
+        fail "dump --leave-stopped did not leave a job-control stop: $(describe "$TARGET_PID")"
     run "$CKPT" verify --pid "$TARGET_PID" "$WORK/dump.img"
     expect_status 0 "verify --pid after dump --leave-stopped"
-    # A target stopped before the dump is dumped without signals and stays stopped.
+    # A target stopped before the dump stays stopped.
     run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/dump2.img"
     expect_status 0 "dump of a stopped target"
     expect_err "already stopped" "dump of a stopped target"
-    wait_target_stopped || fail "dump resumed a target that was stopped before"
+    wait_for job_stopped "$TARGET_PID" ||
+        fail "dump did not leave a stopped target stopped: $(describe "$TARGET_PID")"
     kill -CONT "$TARGET_PID"
+    wait_for running "$TARGET_PID" || fail "SIGCONT did not resume the target: $(describe "$TARGET_PID")"
 
     run bash -c "$FAKE '$CKPT' dump --pid $TARGET_PID -o - --quiet | '$CKPT' verify -"
     expect_status 0 "dump to stdout piped into verify"
@@ -304,18 +435,43 @@ if [ -n "$FAKE_MODULE" ]; then
     run bash -c "$FAKE '$CKPT' dump --pid $TARGET_PID -o - | head -c 100 >/dev/null; exit \${PIPESTATUS[0]}"
     expect_status 3 "dump into a pipe closed early"
     expect_err "Broken pipe: the reader of the output pipe went away" "dump into a pipe closed early"
-    target_running || fail "a failed dump left the target stopped"
+    wait_for running "$TARGET_PID" || fail "a failed dump left the target stopped: $(describe "$TARGET_PID")"
 
+    # --live: every thread traced during the dump (the fake checks that) and
+    # none stopped.
+    $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/live-dump.img" \
+        --live 2>"$WORK/live.err" &
+    CKPT_PID=$!
+    wait_for held "$TARGET_PID" "$CKPT_PID" live ||
+        fail "dump --live did not trace every thread, or stopped one: $(describe "$TARGET_PID")"
+    kill -TERM "$CKPT_PID"
+    { wait "$CKPT_PID"; } 2>/dev/null
+    status=$?
+    checks=$((checks + 1))
+    [ "$status" -eq 143 ] || fail "dump --live killed by SIGTERM exited with $status, expected 143"
+    wait_for running "$TARGET_PID" || fail "dump --live left the target traced: $(describe "$TARGET_PID")"
     run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/live-dump.img" --live
     expect_status 0 "dump --live"
     expect_err "live dump" "dump --live"
+    wait_for running "$TARGET_PID" || fail "dump --live left the target traced: $(describe "$TARGET_PID")"
 
     run env CKPT_FAKE_FAIL=95:0x7f00deadb000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/fail.img"
     expect_status 3 "dump failing with EOPNOTSUPP"
     expect_err "unsupported mapping at 0x7f00deadb000" "dump failing with EOPNOTSUPP"
     expect_err "(4096 bytes written before the failure)" "dump failing with EOPNOTSUPP"
     [ -e "$WORK/fail.img" ] && fail "a failed dump left its partial image"
-    target_running || fail "a failed dump left the target stopped"
+    wait_for running "$TARGET_PID" || fail "a failed dump left the target stopped: $(describe "$TARGET_PID")"
+
+    # What the module's EPERM and EBUSY mean now.
+    run env CKPT_FAKE_FAIL=1 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/fail.img"
+    expect_status 3 "dump failing with EPERM"
+    expect_err "Operation not permitted: need root or CAP_CHECKPOINT_RESTORE, and ckpt must trace every thread of the target" \
+        "dump failing with EPERM"
+    run env CKPT_FAKE_FAIL=16 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/fail.img"
+    expect_status 3 "dump failing with EBUSY"
+    expect_err "a thread of the target ran, exited or appeared during the dump, or another process shares its memory" \
+        "dump failing with EBUSY"
+    wait_for running "$TARGET_PID" || fail "a failed dump left the target stopped: $(describe "$TARGET_PID")"
 
     cp "$WORK/good.img" "$WORK/keep.img"
     run env CKPT_FAKE_FAIL=28 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/keep.img"
@@ -326,7 +482,8 @@ if [ -n "$FAKE_MODULE" ]; then
     run env CKPT_FAKE_FAIL=12:0x7f00deadb000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/fail.img" --leave-stopped
     expect_status 3 "dump failing with ENOMEM"
     expect_err "failed at VMA 0x7f00deadb000" "dump failing with ENOMEM"
-    target_running || fail "a failed dump with --leave-stopped left the target stopped"
+    wait_for running "$TARGET_PID" ||
+        fail "a failed dump with --leave-stopped left the target stopped: $(describe "$TARGET_PID")"
 
     run $FAKE "$CKPT" dump --pid 2 -o "$WORK/kthread.img"
     if [ "$(cat /proc/2/comm 2>/dev/null)" = kthreadd ]; then
@@ -340,21 +497,107 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_status 3 "dump of a missing process"
     expect_err "no such process" "dump of a missing process"
 
-    # SIGTERM in the middle of a dump: target resumed, partial image removed,
-    # the existing image untouched.
-    cp "$WORK/good.img" "$WORK/term.img"
-    CKPT_FAKE_DELAY_MS=5000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
+    # A signal in the middle of a dump: the usual exit status, the existing
+    # image untouched, no partial image left (but after SIGKILL, which no
+    # handler sees), and the target let go as it was.
+    for sig in $SIGNALS; do
+        cp "$WORK/good.img" "$WORK/term.img"
+        $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
+        CKPT_PID=$!
+        wait_for held "$TARGET_PID" "$CKPT_PID" ||
+            fail "dump did not hold the target in ptrace-stops: $(describe "$TARGET_PID")"
+        kill -"$sig" "$CKPT_PID"
+        { wait "$CKPT_PID"; } 2>/dev/null
+        status=$?
+        checks=$((checks + 1))
+        expected=$((128 + $(kill -l "$sig")))
+        [ "$status" -eq "$expected" ] || fail "dump killed by SIG$sig exited with $status, expected $expected"
+        cmp -s "$WORK/term.img" "$WORK/good.img" || fail "a dump interrupted by SIG$sig changed the existing image"
+        [ "$sig" = KILL ] && rm -f "$WORK"/.term.img.ckpt-*
+        no_temp_files "a dump interrupted by SIG$sig"
+        wait_for running "$TARGET_PID" ||
+            fail "a dump interrupted by SIG$sig left the target stopped or traced: $(describe "$TARGET_PID")"
+    done
+
+    # The same for a target that was job-stopped before: it stays stopped.
+    kill -STOP "$TARGET_PID"
+    wait_for job_stopped "$TARGET_PID" || fail "SIGSTOP did not stop the target: $(describe "$TARGET_PID")"
+    $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
     CKPT_PID=$!
-    wait_target_stopped || fail "dump did not stop the target"
-    sleep 0.1
+    wait_for held "$TARGET_PID" "$CKPT_PID" || fail "dump did not hold the stopped target: $(describe "$TARGET_PID")"
     kill -TERM "$CKPT_PID"
-    wait "$CKPT_PID"
+    { wait "$CKPT_PID"; } 2>/dev/null
+    wait_for job_stopped "$TARGET_PID" ||
+        fail "an interrupted dump resumed a target that was stopped before: $(describe "$TARGET_PID")"
+    kill -CONT "$TARGET_PID"
+    wait_for running "$TARGET_PID" || fail "SIGCONT did not resume the target: $(describe "$TARGET_PID")"
+
+    # A signal sent to the target while ckpt holds it is delivered after the
+    # dump: the target's SIGUSR2 handler prints "usr2".
+    $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/sig.img" 2>/dev/null &
+    CKPT_PID=$!
+    wait_for held "$TARGET_PID" "$CKPT_PID" || fail "dump did not hold the target: $(describe "$TARGET_PID")"
+    kill -USR2 "$TARGET_PID"
+    grep -q usr2 "$WORK/target.out" && fail "the target handled SIGUSR2 while ckpt held it"
+    kill -"$INT" "$CKPT_PID"
+    { wait "$CKPT_PID"; } 2>/dev/null
+    checks=$((checks + 1))
+    wait_for grep -q usr2 "$WORK/target.out" || fail "a signal sent during the dump was lost"
+    wait_for running "$TARGET_PID" || fail "the target did not run again: $(describe "$TARGET_PID")"
+    # And through a dump that succeeds: it writes into a FIFO that is read
+    # only after the signal was sent (the image is larger than a pipe holds).
+    usr2_before=$(grep -c usr2 "$WORK/target.out")
+    mkfifo "$WORK/image.fifo"
+    # Opened read-write, the FIFO opens at once on both sides; the image is
+    # read only after the signal, from a read-only fd, so that cat sees the
+    # end when ckpt closes its side.
+    exec 8<>"$WORK/image.fifo"
+    $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/image.fifo" 2>"$WORK/err" 8<&- &
+    CKPT_PID=$!
+    wait_for held "$TARGET_PID" "$CKPT_PID" || fail "dump did not hold the target: $(describe "$TARGET_PID")"
+    kill -USR2 "$TARGET_PID"
+    exec 9<"$WORK/image.fifo" 8<&-
+    cat <&9 >"$WORK/sig.img"
+    exec 9<&-
+    { wait "$CKPT_PID"; } 2>/dev/null
     status=$?
     checks=$((checks + 1))
-    [ "$status" -eq 143 ] || fail "dump killed by SIGTERM exited with $status, expected 143"
-    cmp -s "$WORK/term.img" "$WORK/good.img" || fail "an interrupted dump changed the existing image"
-    no_temp_files "an interrupted dump"
-    target_running || fail "an interrupted dump left the target stopped"
+    expect_status 0 "dump into a FIFO"
+    usr2_delivered() { [ "$(grep -c usr2 "$WORK/target.out")" -gt "$usr2_before" ]; }
+    wait_for usr2_delivered || fail "a signal sent during a dump was lost"
+    wait_for running "$TARGET_PID" || fail "the target did not run again: $(describe "$TARGET_PID")"
+    run "$CKPT" verify "$WORK/sig.img"
+    expect_status 0 "verify the image dumped into a FIFO"
+
+    # Another tracer: a clear error (exit 3, as for other system errors), and
+    # the target as it was.
+    start_target tracer2 --trace "$TARGET_PID"
+    TRACER_PID=$STARTED_PID
+    run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/traced.img"
+    expect_status 3 "dump of a target traced by another process"
+    expect_err "ckpt: cannot trace pid $TARGET_PID: Operation not permitted: it is already traced by pid $TRACER_PID" \
+        "dump of a target traced by another process"
+    expect_err "ckpt must trace every thread itself; detach the other tracer" "dump of a target traced by another process"
+    [ -e "$WORK/traced.img" ] && fail "a failed dump left an image"
+    [ "$(tracers "$TARGET_PID")" = "$TRACER_PID $TRACER_PID " ] ||
+        fail "a failed dump changed the target's tracers: $(describe "$TARGET_PID")"
+    kill "$TRACER_PID"
+    wait "$TRACER_PID" 2>/dev/null
+    wait_for running "$TARGET_PID" || fail "the target did not run again after its tracer left: $(describe "$TARGET_PID")"
+
+    # main() left with pthread_exit(): a zombie leader, the other thread runs.
+    start_target zombie --exit-main
+    ZOMBIE_PID=$STARTED_PID
+    run $FAKE "$CKPT" dump --pid "$ZOMBIE_PID" -o "$WORK/zombie.img"
+    expect_status 0 "dump of a process whose main thread exited"
+    run "$CKPT" show "$WORK/zombie.img"
+    expect_status 0 "show the image of a process whose main thread exited"
+    expect_out "anon" "the image of a process whose main thread exited has its memory"
+    zombie_leader_sleeps() {
+        [ "$(thread_states "$1")" = ZS ] && untraced "$1"
+    }
+    wait_for zombie_leader_sleeps "$ZOMBIE_PID" ||
+        fail "dump of a process whose main thread exited did not let it go: $(describe "$ZOMBIE_PID")"
 fi
 
 echo "$checks checks, $failures failures"

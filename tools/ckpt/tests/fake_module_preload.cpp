@@ -1,7 +1,13 @@
 // LD_PRELOAD stand-in for ckpt.ko, so that `ckpt dump` can be tested end to
 // end on a host without the module.  Opening /dev/ckpt gives /dev/null;
 // CKPT_IOC_CHECKPOINT on that fd writes fake_dump()'s image into args->fd,
-// following the module's contract (EBUSY for a running target unless LIVE).
+// following the module's contract for who may dump whom:
+//   - every live thread of the target (not zombies, not io_uring workers)
+//     traced by the very thread that calls the ioctl (/proc TracerPid is the
+//     tracing thread's id), else EPERM;
+//   - unless CKPT_CHECKPOINT_LIVE, every one of them in a ptrace-stop
+//     (state 't'; SIGSTOP's 'T' is not enough), else EBUSY, and still so
+//     with the same threads when the dump is done, else EBUSY.
 //
 // Environment knobs:
 //   CKPT_FAKE_FAIL=ERRNO[:ERR_ADDR]  write part of the image, then fail
@@ -9,6 +15,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/ckpt.h>
@@ -18,6 +25,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string>
+#include <vector>
 
 #include "fake_dump.h"
 #include "procfs.h"
@@ -39,12 +48,27 @@ int open_impl(const char* name, const char* path, int flags, mode_t mode) {
     return real_open(path, flags, mode);
 }
 
-bool target_is_stopped(pid_t pid) {
+// Checks the caller's hold on pid as the module does; 0 or the errno.
+// *held gets the threads held.
+int check_hold(pid_t pid, bool live, std::vector<pid_t>* held) {
     auto states = ckpt::read_thread_states(pid);
-    if (!states) return false;
-    for (const auto& t : *states)
-        if (t.state != 'T' && t.state != 't') return false;
-    return true;
+    if (!states) return ESRCH;
+    const std::string traced_by_me = "\nTracerPid:\t" + std::to_string(syscall(SYS_gettid)) + "\n";
+    std::vector<char> held_states;
+    held->clear();
+    for (const auto& t : *states) {
+        if (t.state == 'Z' || t.state == 'X' || t.io_worker) continue;
+        auto status = ckpt::read_text_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(t.tid) + "/status");
+        if (!status) continue;  // exited meanwhile
+        if (status->find(traced_by_me) == std::string::npos) return EPERM;
+        held->push_back(t.tid);
+        held_states.push_back(t.state);
+    }
+    if (held->empty()) return ESRCH;
+    if (live) return 0;
+    for (char state : held_states)
+        if (state != 't') return EBUSY;
+    return 0;
 }
 
 int fail(int err) {
@@ -72,7 +96,9 @@ int fake_checkpoint(ckpt_checkpoint_args* args) {
     auto kthread = ckpt::is_kernel_thread(args->pid);
     if (!kthread) return fail(ESRCH);
     if (*kthread) return fail(EINVAL);
-    if (!(args->flags & CKPT_CHECKPOINT_LIVE) && !target_is_stopped(args->pid)) return fail(EBUSY);
+    const bool live = args->flags & CKPT_CHECKPOINT_LIVE;
+    std::vector<pid_t> held;
+    if (int err = check_hold(args->pid, live, &held)) return fail(err);
 
     if (const char* delay = std::getenv("CKPT_FAKE_DELAY_MS")) {
         timespec ts{0, 0};
@@ -84,6 +110,11 @@ int fake_checkpoint(ckpt_checkpoint_args* args) {
     }
     auto image = ckpt::test::fake_dump(args->pid);
     if (!image) return fail(EIO);
+    if (!live) {
+        // Held still all along: the same threads, each still in its stop.
+        std::vector<pid_t> still;
+        if (check_hold(args->pid, false, &still) != 0 || still != held) return fail(EBUSY);
+    }
 
     uint64_t written = 0;
     if (const char* spec = std::getenv("CKPT_FAKE_FAIL")) {

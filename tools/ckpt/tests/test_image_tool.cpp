@@ -3,10 +3,23 @@
 //   sample-bad-page             the sample with one bit flipped in a page
 //   fake-dump PID [--drop-page ADDR] [--clean-file-pages]
 //                               image of a live process built from /proc
+//   ioctl PID [--trace|--stop] [--live]
+//                               CKPT_IOC_CHECKPOINT of PID into /dev/null,
+//                               after tracing its threads (--trace) or
+//                               holding them in ptrace-stops (--stop), or
+//                               neither; prints "ok" or the error.  With
+//                               the fake module: does it keep the contract?
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/ckpt.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 
 #include "fake_dump.h"
@@ -22,6 +35,42 @@ int write_all(const std::vector<uint8_t>& bytes) {
         if (n <= 0) return 3;
         done += size_t(n);
     }
+    return 0;
+}
+
+int raw_ioctl(pid_t pid, int argc, char** argv) {
+    std::optional<ckpt::Hold> hold;
+    bool live = false;
+    for (int i = 3; i < argc; i++) {
+        const std::string arg = argv[i];
+        if (arg == "--trace")
+            hold = ckpt::Hold::Trace;
+        else if (arg == "--stop")
+            hold = ckpt::Hold::Stop;
+        else if (arg == "--live")
+            live = true;
+        else
+            return 1;
+    }
+    std::optional<ckpt::TargetStop> stop;
+    if (hold) {
+        auto held = ckpt::TargetStop::acquire(pid, {*hold, std::chrono::milliseconds(60000)});
+        if (!held) {
+            std::fprintf(stderr, "%s\n", held.error().message.c_str());
+            return 3;
+        }
+        stop.emplace(std::move(*held));
+    }
+    const int device = open("/dev/ckpt", O_RDWR | O_CLOEXEC);
+    const int out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (device < 0 || out < 0) return 3;
+    ckpt_checkpoint_args args{};
+    args.size = sizeof args;
+    args.flags = live ? CKPT_CHECKPOINT_LIVE : 0;
+    args.pid = pid;
+    args.fd = out;
+    const int rc = ioctl(device, CKPT_IOC_CHECKPOINT, &args);
+    std::printf("%s\n", rc == 0 ? "ok" : std::strerror(errno));
     return 0;
 }
 
@@ -59,6 +108,7 @@ int main(int argc, char** argv) {
         }
         return write_all(*image);
     }
-    std::fprintf(stderr, "usage: ckpt-test-image sample|sample-bad-page|fake-dump PID [...]\n");
+    if (mode == "ioctl" && argc >= 3) return raw_ioctl(pid_t(std::atoi(argv[2])), argc, argv);
+    std::fprintf(stderr, "usage: ckpt-test-image sample|sample-bad-page|fake-dump PID [...]|ioctl PID [...]\n");
     return 1;
 }
