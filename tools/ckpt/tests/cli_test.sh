@@ -6,7 +6,9 @@
 # ckpt.ko that enforces the module's tracing rule) also `ckpt dump`.
 #
 # No check depends on timing: every wait is for a condition, with a limit
-# (wait_for, 60 s) that only a broken ckpt or a hung target reaches.
+# (wait_for, 60 s) that only a broken ckpt or a hung target reaches.  Dumps
+# to be interrupted are made to take 10 minutes (CKPT_FAKE_DELAY_MS), well
+# beyond that limit.
 # Usage: cli_test.sh CKPT TEST_IMAGE_TOOL TARGET [FAKE_MODULE]
 set -u
 CKPT=$1
@@ -439,7 +441,7 @@ if [ -n "$FAKE_MODULE" ]; then
 
     # --live: every thread traced during the dump (the fake checks that) and
     # none stopped.
-    $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/live-dump.img" \
+    $BG CKPT_FAKE_DELAY_MS=600000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/live-dump.img" \
         --live 2>"$WORK/live.err" &
     CKPT_PID=$!
     wait_for held "$TARGET_PID" "$CKPT_PID" live ||
@@ -502,7 +504,7 @@ if [ -n "$FAKE_MODULE" ]; then
     # handler sees), and the target let go as it was.
     for sig in $SIGNALS; do
         cp "$WORK/good.img" "$WORK/term.img"
-        $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
+        $BG CKPT_FAKE_DELAY_MS=600000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
         CKPT_PID=$!
         wait_for held "$TARGET_PID" "$CKPT_PID" ||
             fail "dump did not hold the target in ptrace-stops: $(describe "$TARGET_PID")"
@@ -522,7 +524,7 @@ if [ -n "$FAKE_MODULE" ]; then
     # The same for a target that was job-stopped before: it stays stopped.
     kill -STOP "$TARGET_PID"
     wait_for job_stopped "$TARGET_PID" || fail "SIGSTOP did not stop the target: $(describe "$TARGET_PID")"
-    $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
+    $BG CKPT_FAKE_DELAY_MS=600000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/term.img" 2>/dev/null &
     CKPT_PID=$!
     wait_for held "$TARGET_PID" "$CKPT_PID" || fail "dump did not hold the stopped target: $(describe "$TARGET_PID")"
     kill -TERM "$CKPT_PID"
@@ -534,7 +536,7 @@ if [ -n "$FAKE_MODULE" ]; then
 
     # A signal sent to the target while ckpt holds it is delivered after the
     # dump: the target's SIGUSR2 handler prints "usr2".
-    $BG CKPT_FAKE_DELAY_MS=60000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/sig.img" 2>/dev/null &
+    $BG CKPT_FAKE_DELAY_MS=600000 LD_PRELOAD="$FAKE_MODULE" "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/sig.img" 2>/dev/null &
     CKPT_PID=$!
     wait_for held "$TARGET_PID" "$CKPT_PID" || fail "dump did not hold the target: $(describe "$TARGET_PID")"
     kill -USR2 "$TARGET_PID"
