@@ -66,6 +66,11 @@
  *		EHWPOISON the address of the poisoned page; else 0.
  * @peak_kmem:	out: most kernel memory the dump held at once, in bytes.
  *
+ * The caller must be the ptrace tracer of every live thread of @pid
+ * (PTRACE_SEIZE; io_uring workers excepted), else EPERM; without
+ * CKPT_CHECKPOINT_LIVE every such thread must sit in a ptrace stop for the
+ * whole dump, else EBUSY.
+ *
  * Returns 0, or -1 with errno set.  On failure the out fields describe what
  * had been written when the dump stopped.
  */
