@@ -133,16 +133,13 @@ long ckpt_gup(struct ckpt_mm_ref *mm, __u64 addr, __u32 nr,
 	      __u32 mode, struct ckpt_page_ref **pages);
 int ckpt_page_is_anon(struct ckpt_page_ref *page);
 void ckpt_page_put(struct ckpt_page_ref *page);
-const void *ckpt_page_map(struct ckpt_page_ref *page);
-void ckpt_page_unmap(const void *addr);
+int ckpt_page_copy(struct ckpt_page_ref *page, void *dst);
 
 /* --- files ------------------------------------------------------------ */
 int ckpt_file_get_output(__s32 fd, struct ckpt_file_ref **out);
 void ckpt_file_put(struct ckpt_file_ref *file);
 int ckpt_file_path(struct ckpt_file_ref *file, char *buf, size_t len);
 int ckpt_file_write(struct ckpt_file_ref *file, const void *buf, size_t len);
-int ckpt_file_write_pages(struct ckpt_file_ref *file,
-			  struct ckpt_page_ref *const *pages, __u32 nr);
 
 /* --- x86 mm context -------------------------------------------------- */
 __u32 ckpt_ldt_entry_size(void);

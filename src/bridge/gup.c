@@ -5,6 +5,7 @@
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/uaccess.h>
 #include <kunit/visibility.h>
 
 #include "bridge.h"
@@ -72,26 +73,23 @@ void ckpt_page_put(struct ckpt_page_ref *ref)
 EXPORT_SYMBOL_IF_KUNIT(ckpt_page_put);
 
 /**
- * ckpt_page_map() - map a held page for reading
+ * ckpt_page_copy() - copy a held page's contents, surviving memory errors
  * @ref: a page from ckpt_gup()
+ * @dst: PAGE_SIZE bytes of kernel memory
  *
- * Mappings nest like a stack; undo with ckpt_page_unmap() in reverse order,
- * in the same task.
+ * Every read of the target's memory comes here.  The copy is machine-check
+ * safe, as the core dumper's dump_page_copy() is: an uncorrectable error in
+ * the page fails the copy, not the machine.  Any task context, including a
+ * worker's.
  *
- * Return: the kernel address of the page's contents.
+ * Return: 0, or -EHWPOISON if the page's memory could not be read.
  */
-const void *ckpt_page_map(struct ckpt_page_ref *ref)
+int ckpt_page_copy(struct ckpt_page_ref *ref, void *dst)
 {
-	return kmap_local_page(to_page(ref));
-}
-EXPORT_SYMBOL_IF_KUNIT(ckpt_page_map);
+	void *src = kmap_local_page(to_page(ref));
+	unsigned long left = copy_mc_to_kernel(dst, src, PAGE_SIZE);
 
-/**
- * ckpt_page_unmap() - undo ckpt_page_map()
- * @addr: the address it returned
- */
-void ckpt_page_unmap(const void *addr)
-{
-	kunmap_local(addr);
+	kunmap_local(src);
+	return left ? -EHWPOISON : 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(ckpt_page_unmap);
+EXPORT_SYMBOL_IF_KUNIT(ckpt_page_copy);

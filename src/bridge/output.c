@@ -2,10 +2,10 @@
 /*
  * Files: the image's destination and the backing files' paths.
  *
- * Page contents go to the destination through a bvec iterator, as the core
- * dumper's dump_emit_page() does: no scratch copy.
+ * Only kernel memory reaches the destination: page contents are copied out
+ * of the target first (ckpt_page_copy()), so what is written is what was
+ * checksummed, and no page of the target is held while a write blocks.
  */
-#include <linux/bvec.h>
 #include <linux/dcache.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -14,9 +14,6 @@
 #include <kunit/visibility.h>
 
 #include "bridge.h"
-
-/* Pages per write call; the bvec array lives on the stack. */
-#define CKPT_WRITE_BATCH	32
 
 static struct file *to_file(struct ckpt_file_ref *ref)
 {
@@ -119,37 +116,3 @@ int ckpt_file_write(struct ckpt_file_ref *ref, const void *buf, size_t len)
 	return ckpt_file_write_iter(to_file(ref), &iter);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_file_write);
-
-/**
- * ckpt_file_write_pages() - append the contents of held pages to the output
- * @ref: the output
- * @pages: pages from ckpt_gup(), still held
- * @nr: how many
- *
- * Return: as ckpt_file_write().
- */
-int ckpt_file_write_pages(struct ckpt_file_ref *ref,
-			  struct ckpt_page_ref *const *pages, u32 nr)
-{
-	struct bio_vec bv[CKPT_WRITE_BATCH];
-	struct iov_iter iter;
-	u32 i, n;
-	int ret;
-
-	while (nr) {
-		n = min_t(u32, nr, CKPT_WRITE_BATCH);
-		for (i = 0; i < n; i++) {
-			bv[i].bv_page = to_page(pages[i]);
-			bv[i].bv_len = PAGE_SIZE;
-			bv[i].bv_offset = 0;
-		}
-		iov_iter_bvec(&iter, ITER_SOURCE, bv, n, n * PAGE_SIZE);
-		ret = ckpt_file_write_iter(to_file(ref), &iter);
-		if (ret)
-			return ret;
-		pages += n;
-		nr -= n;
-	}
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(ckpt_file_write_pages);

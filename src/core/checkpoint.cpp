@@ -45,7 +45,8 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   CKPT_TRY_ASSIGN(const TargetHold hold, TargetHold::take(task_.get(), mm_.get(), mode));
 
   CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
-  CKPT_TRY(checksummer_.init(meter_));
+  CKPT_TRY(copier_.init(meter_));
+  for (PageBatch& batch : batches_) CKPT_TRY(batch.init(meter_));
   CKPT_TRY(write_head());
   CKPT_TRY(write_task(hold.info(), mode));
   CKPT_TRY(write_mm());
@@ -218,84 +219,65 @@ Status Checkpoint::wait_for_migration(const Vma& vma, const PageScanner& scanner
   return kOk;
 }
 
-// Scan and write one VMA in batches.  Each batch's page references are held
-// only until it is written, and the lock only while a batch is gathered.
-//
-// Stable pages are written straight from where they are, and checksummed
-// first: batch N+1 is checksummed on a worker while batch N is written, so
-// with two batches in flight a dump costs about the larger of checksumming
-// and writing, not their sum.
-//
-//   this task:  fill N+1 | wait crc N+1 ...      | write N+1 | fill N+2 ...
-//   worker:     crc N+1 .................|        | crc N+2 .........
+// Scan and write one VMA in batches (page_copy.h): the lock is held only
+// while a batch is gathered, its page references only until its pages are
+// copied, and batch N+1 is copied on a worker while batch N is written.
 Status Checkpoint::write_vma_pages(const Vma& vma) {
-  PageScanner scanner(mm_.get(), chain_, &pages_scanned_);
-  if (live() || vma.kind == VmaKind::kShared) return write_vma_pages_copied(vma, scanner);
+  PageBatch* filling = &batches_[0];
+  PageBatch* pending = nullptr;  // being copied on the worker
+  PageScanner scanner(mm_.get(), filling->chain, &pages_scanned_);
 
-  // Whatever happens, the worker is done with a chain before the chain's
+  // Whatever happens, the worker is done with a batch before its
   // references are dropped.
   struct ReleaseOnExit {
-    PageChecksummer& checksummer;
-    PageArrayChain& a;
-    PageArrayChain& b;
+    PageCopier& copier;
+    PageBatch* batches;
     ~ReleaseOnExit() {
-      checksummer.wait();
-      a.release();
-      b.release();
+      copier.wait();
+      batches[0].chain.release();
+      batches[1].chain.release();
     }
-  } release{checksummer_, chain_, next_chain_};
+  } release{copier_, batches_};
 
-  PageArrayChain* filling = &chain_;
-  PageArrayChain* pending = nullptr;  // being checksummed on the worker
-  RecordWriter::PagesPlan pending_plan{};
   uint64_t cursor = vma.info.start;
   while (cursor < vma.info.end || pending) {
     if (cursor < vma.info.end) {
-      scanner.use_chain(*filling);
-      CKPT_TRY(fill(vma, scanner, kStableBatch, &cursor));
+      scanner.use_chain(filling->chain);
+      CKPT_TRY(fill(vma, scanner, PageBatch::kMaxPages, &cursor));
     }
-    // The batch to write now: the one the worker has just checksummed.
-    PageArrayChain* const ready = pending;
-    const RecordWriter::PagesPlan ready_plan = pending_plan;
-    const uint32_t ready_crc = ready ? checksummer_.finish().value() : 0;
+    // The batch to write now: the one the worker has just copied.
+    PageBatch* const ready = pending;
+    if (ready) CKPT_TRY(wait_copied(*ready));
     pending = nullptr;
     // Hand the worker the batch just gathered, planned where it will land:
     // after the one about to be written.
-    if (!filling->empty()) {
-      Crc32c crc;
-      const uint64_t at = writer_.offset() + (ready ? ready_plan.bytes() : 0);
-      pending_plan = RecordWriter::plan_pages(*filling, at, &crc);
-      checksummer_.start(*filling, crc);
+    if (!filling->chain.empty()) {
+      const uint64_t at = writer_.offset() + (ready ? ready->plan.bytes() : 0);
+      filling->crc = Crc32c();
+      filling->plan = RecordWriter::plan_pages(filling->chain, at, &filling->crc);
+      copier_.start(*filling);
       pending = filling;
-      filling = filling == &chain_ ? &next_chain_ : &chain_;
+      filling = filling == &batches_[0] ? &batches_[1] : &batches_[0];
     }
     if (ready) {
-      CKPT_TRY(writer_.write_planned_pages(*ready, ready_plan, ready_crc));
-      ready->release();
+      CKPT_TRY(writer_.write_copied_pages(ready->chain, ready->plan, ready->crc.value(),
+                                          ready->contents.data()));
+      ready->chain.release();
     }
     CKPT_TRY(check_interrupted());
   }
   return kOk;
 }
 
-// Pages that may change (shared memory, live dumps) are copied, in small
-// batches, before they are checksummed and written.
-Status Checkpoint::write_vma_pages_copied(const Vma& vma, PageScanner& scanner) {
-  struct ReleaseOnExit {
-    PageArrayChain& chain;
-    ~ReleaseOnExit() { chain.release(); }
-  } release{chain_};
-
-  uint64_t cursor = vma.info.start;
-  while (cursor < vma.info.end) {
-    CKPT_TRY(fill(vma, scanner, kCopiedBatch, &cursor));
-    if (!chain_.empty()) {
-      CKPT_TRY(writer_.write_pages(chain_, PageStability::kMayChange));
-      chain_.release();
-    }
-    CKPT_TRY(check_interrupted());
+// A page whose memory is lost fails the dump with its own address.
+Status Checkpoint::wait_copied(PageBatch& batch) {
+  copier_.wait();
+  if (batch.copied.ok()) return kOk;
+  if (batch.copied.error() == -kEHWPOISON) {
+    ckpt_warn_vma("memory error while copying a page", batch.lost, batch.lost + kPageSize, -kEHWPOISON);
+    args_.err_addr = batch.lost;
   }
-  return kOk;
+  return batch.copied;
 }
 
 Status checkpoint_into(ckpt_checkpoint_args& args, ckpt_file_ref* out) {

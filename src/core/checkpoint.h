@@ -9,7 +9,7 @@
 #include "kbuffer.h"
 #include "kernel_refs.h"
 #include "page_array.h"
-#include "page_checksum.h"
+#include "page_copy.h"
 #include "page_scan.h"
 #include "record_writer.h"
 #include "result.h"
@@ -18,21 +18,17 @@
 
 namespace ckpt {
 
-// Pages per PAGES record: CKPT_PAGES_MAX when pages hold still, fewer when
-// they must be copied first (shared memory, live dumps).
-constexpr uint32_t kStableBatch = CKPT_PAGES_MAX;
-constexpr uint32_t kCopiedBatch = 16;
 // Ticks to wait for one page under migration before giving up (EIO).
 constexpr uint32_t kMigrationWaitTicks = 2500;
-static_assert(kStableBatch % PageArrayChain::kEntriesPerArray == 0, "batch fills whole arrays");
+static_assert(PageBatch::kMaxPages <= CKPT_PAGES_MAX, "a batch is one PAGES record");
+static_assert(PageBatch::kMaxPages <= PageArrayChain::kEntriesPerArray, "a batch is one array");
 
 class Checkpoint {
  public:
   Checkpoint(ckpt_checkpoint_args& args, ckpt_file_ref* out)
       : args_(args),
         writer_(out, meter_),
-        chain_(meter_, kStableBatch / PageArrayChain::kEntriesPerArray),
-        next_chain_(meter_, kStableBatch / PageArrayChain::kEntriesPerArray) {}
+        batches_{PageBatch(meter_), PageBatch(meter_)} {}
 
   Status run(TaskRef task, MmRef mm);
   void report() const;
@@ -52,7 +48,7 @@ class Checkpoint {
   Result<bool> next_vma(uint64_t addr, Vma* vma);
   Status write_vma_record(const Vma& vma);
   Status write_vma_pages(const Vma& vma);
-  Status write_vma_pages_copied(const Vma& vma, PageScanner& scanner);
+  Status wait_copied(PageBatch& batch);
   Status fill(const Vma& vma, PageScanner& scanner, uint32_t limit, uint64_t* cursor);
   Status wait_for_migration(const Vma& vma, const PageScanner& scanner);
   Status write_ldt();
@@ -61,9 +57,8 @@ class Checkpoint {
   ckpt_checkpoint_args& args_;
   MemMeter meter_;
   RecordWriter writer_;
-  PageArrayChain chain_;
-  PageArrayChain next_chain_;    // stable batches alternate between the two
-  PageChecksummer checksummer_;  // after the chains: waited for first
+  PageBatch batches_[2];  // one is copied while the other is written
+  PageCopier copier_;     // after the batches: waited for first
   TaskRef task_;
   MmRef mm_;
   KBuffer name_;

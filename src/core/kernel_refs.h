@@ -82,18 +82,4 @@ class MmapReadGuard {
   bool locked_ = false;
 };
 
-// A page mapped into the kernel for reading, unmapped at scope exit.
-class MappedPage {
- public:
-  explicit MappedPage(ckpt_page_ref* page) : data_(ckpt_page_map(page)) {}
-  MappedPage(const MappedPage&) = delete;
-  MappedPage& operator=(const MappedPage&) = delete;
-  ~MappedPage() { ckpt_page_unmap(data_); }
-
-  const void* data() const { return data_; }
-
- private:
-  const void* data_;
-};
-
 }  // namespace ckpt

@@ -22,15 +22,17 @@ class PageArrayChain {
  public:
   static constexpr uint32_t kEntriesPerArray = kPageSize / sizeof(uint64_t);
 
-  // A chain that grows to at most `max_arrays` arrays.
-  PageArrayChain(MemMeter& meter, uint32_t max_arrays) : meter_(meter), max_arrays_(max_arrays) {}
+  // A chain that grows to at most `max_arrays` arrays of `per_array`
+  // (at most kEntriesPerArray) entries each.
+  PageArrayChain(MemMeter& meter, uint32_t max_arrays, uint32_t per_array = kEntriesPerArray)
+      : meter_(meter), max_arrays_(max_arrays), per_array_(min(per_array, kEntriesPerArray)) {}
   PageArrayChain(const PageArrayChain&) = delete;
   PageArrayChain& operator=(const PageArrayChain&) = delete;
   ~PageArrayChain();
 
   uint32_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  uint32_t capacity() const { return max_arrays_ * kEntriesPerArray; }
+  uint32_t capacity() const { return max_arrays_ * per_array_; }
   bool full() const { return size_ == capacity(); }
   uint32_t arrays_allocated() const { return allocated_; }
 
@@ -45,7 +47,11 @@ class PageArrayChain {
   // The first `count` reserved slots now hold pages the chain owns.
   void commit(uint32_t count);
 
-  // Drop every page reference; keep the arrays for the next batch.
+  // Drop every page reference but keep the addresses (a batch whose
+  // pages have been copied).  Only release() may follow.
+  void drop_pages();
+  // Drop every page reference still held and empty the chain; keep the
+  // arrays for the next batch.
   void release();
 
   // Calls fn(addrs, pages, count) for each non-empty array, in order.
@@ -65,15 +71,18 @@ class PageArrayChain {
   };
 
   Result<Array*> allocate_array();
+  size_t array_bytes() const { return per_array_ * sizeof(uint64_t); }
   void free_array(Array* array);
 
   MemMeter& meter_;
   const uint32_t max_arrays_;
+  const uint32_t per_array_;
   Array* head_ = nullptr;
   Array* tail_ = nullptr;     // last allocated array
   Array* current_ = nullptr;  // array being filled
   uint32_t allocated_ = 0;
   uint32_t size_ = 0;
+  bool holds_pages_ = true;  // false between drop_pages() and release()
 };
 
 }  // namespace ckpt

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "record_writer.h"
 
-#include "kernel_refs.h"
-#include "page_checksum.h"
+#include "page_copy.h"
 
 namespace ckpt {
 namespace {
@@ -100,11 +99,9 @@ Status RecordWriter::emit_pages_prefix(const PageArrayChain& chain, const ckpt_r
 
 // A PAGES record:
 //   | header | ckpt_pages | addr[nr] | zeros to a page boundary | pages |
-// The checksum covers the page contents, so they are read once for it and
-// once more by the write, which takes them straight from the page cache or
-// anonymous memory without a copy.  The layout depends only on the offset
-// the record starts at, so it can be planned before earlier records are
-// written.
+// The checksum covers the page contents, so the header can only be written
+// once they are copied; the layout depends only on the offset the record
+// starts at, so it can be planned before earlier records are written.
 RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, uint64_t at, Crc32c* crc) {
   const uint32_t nr = chain.size();
   const uint64_t payload_start = at + kHeaderSize;
@@ -128,53 +125,23 @@ RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, ui
   return plan;
 }
 
-Status RecordWriter::write_pages(const PageArrayChain& chain, PageStability stability) {
+Status RecordWriter::write_pages(const PageArrayChain& chain) {
   Crc32c crc;
-  PagesPlan plan = plan_pages(chain, offset_, &crc);
-  if (stability == PageStability::kMayChange)
-    return write_pages_copied(chain, plan.header, crc, plan.pages, plan.pad);
-  checksum_pages(chain, crc);
-  return write_planned_pages(chain, plan, crc.value());
+  const PagesPlan plan = plan_pages(chain, offset_, &crc);
+  CKPT_TRY_ASSIGN(KBuffer copy, KBuffer::allocate(meter_, size_t(chain.size()) * kPageSize));
+  uint64_t lost = 0;
+  CKPT_TRY(copy_pages(chain, copy.data(), crc, &lost));
+  return write_copied_pages(chain, plan, crc.value(), copy.data());
 }
 
-// The stable pages are written straight from where they are, without a
-// copy: the checksum was taken from the same bytes, which hold still.
-Status RecordWriter::write_planned_pages(const PageArrayChain& chain, PagesPlan plan, uint32_t crc) {
+Status RecordWriter::write_copied_pages(const PageArrayChain& chain, PagesPlan plan, uint32_t crc,
+                                        const uint8_t* contents) {
   if (plan.at != offset_ || plan.pages.nr != chain.size()) return error(kEIO);  // a planning bug
   plan.header.crc = crc;
   CKPT_TRY(emit_pages_prefix(chain, plan.header, plan.pages, plan.pad));
-  CKPT_TRY(flush());
-  CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
-    CKPT_TRY(Status::from_return(ckpt_file_write_pages(out_, refs, n)));
-    offset_ += uint64_t(n) * kPageSize;
-    return kOk;
-  }));
+  CKPT_TRY(emit(contents, size_t(plan.pages.nr) * kPageSize));
   nr_pages_ += plan.pages.nr;
   finish_record(crc);
-  return kOk;
-}
-
-// Pages that may change under us are copied once, checksummed and written
-// from the copy, so the checksum describes exactly the bytes written.  The
-// caller keeps such batches small: the copy holds the whole batch.
-Status RecordWriter::write_pages_copied(const PageArrayChain& chain, ckpt_rec_hdr& header, Crc32c& crc,
-                                        const ckpt_pages& pages, size_t pad) {
-  CKPT_TRY_ASSIGN(KBuffer copy, KBuffer::allocate(meter_, size_t(chain.size()) * kPageSize));
-  uint8_t* cursor = copy.data();
-  CKPT_TRY(chain.for_each_array([&](const uint64_t*, ckpt_page_ref* const* refs, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++, cursor += kPageSize) {
-      MappedPage page(refs[i]);
-      __builtin_memcpy(cursor, page.data(), kPageSize);
-    }
-    return kOk;
-  }));
-  crc.update(copy.data(), copy.size());
-  header.crc = crc.value();
-
-  CKPT_TRY(emit_pages_prefix(chain, header, pages, pad));
-  CKPT_TRY(emit(copy.data(), copy.size()));
-  nr_pages_ += chain.size();
-  finish_record(header.crc);
   return kOk;
 }
 

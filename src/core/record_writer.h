@@ -26,10 +26,6 @@ struct Chunk {
   size_t len;
 };
 
-// Whether pages may change while they are written (shared memory, live
-// dumps): such pages are copied first so their checksum matches the image.
-enum class PageStability { kStable, kMayChange };
-
 class RecordWriter {
  public:
   RecordWriter(ckpt_file_ref* out, MemMeter& meter) : out_(out), meter_(meter) {}
@@ -41,12 +37,13 @@ class RecordWriter {
     return write(type, &chunk, 1);
   }
 
-  // A PAGES record for every page in `chain`, which must be non-empty.
-  Status write_pages(const PageArrayChain& chain, PageStability stability);
+  // A PAGES record for every page in `chain`, which must be non-empty:
+  // the pages are copied (page_copy.h), checksummed and written from the
+  // copy.  The chain keeps its references.
+  Status write_pages(const PageArrayChain& chain);
 
-  // The same in two steps, so that the page contents can be checksummed
-  // elsewhere (PageChecksummer) while an earlier record is written.  Stable
-  // pages only.
+  // The same in two steps, so that the pages can be copied elsewhere
+  // (PageCopier) while an earlier record is written.
   struct PagesPlan {
     ckpt_rec_hdr header;  // crc still 0
     ckpt_pages pages;
@@ -57,8 +54,10 @@ class RecordWriter {
   // The record for `chain` if it starts at offset `at`; `crc` receives the
   // checksum of everything before the page contents.
   static PagesPlan plan_pages(const PageArrayChain& chain, uint64_t at, Crc32c* crc);
-  // Writes a planned record at its offset; `crc` covers the contents too.
-  Status write_planned_pages(const PageArrayChain& chain, PagesPlan plan, uint32_t crc);
+  // Writes a planned record at its offset: `chain` gives the addresses,
+  // `contents` their pages' copies, and `crc` covers the contents too.
+  Status write_copied_pages(const PageArrayChain& chain, PagesPlan plan, uint32_t crc,
+                            const uint8_t* contents);
 
   // Writes the tail record and everything still staged.
   Status write_tail();
@@ -80,8 +79,6 @@ class RecordWriter {
   Status emit_zeros(size_t len);
   Status emit_pages_prefix(const PageArrayChain& chain, const ckpt_rec_hdr& header,
                            const ckpt_pages& pages, size_t pad);
-  Status write_pages_copied(const PageArrayChain& chain, ckpt_rec_hdr& header, Crc32c& crc,
-                            const ckpt_pages& pages, size_t pad);
   void finish_record(uint32_t crc);
 
   ckpt_file_ref* out_;

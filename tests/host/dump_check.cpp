@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "page_copy.h"
 #include "targets.h"
 
 namespace host_test {
@@ -88,13 +89,12 @@ void expect_image_matches(const DecodedImage& image, const fake::Task& task, con
   EXPECT_EQ(image.ldt, mm.ldt);
   EXPECT_EQ(image.tail.nr_vmas, mm.vmas().size());
   EXPECT_EQ(image.tail.nr_pages, image.nr_pages());
-  expect_batches_bounded(image, live);
+  expect_batches_bounded(image);
 }
 
-void expect_batches_bounded(const DecodedImage& image, bool live) {
+void expect_batches_bounded(const DecodedImage& image) {
   for (const DecodedVma& vma : image.vmas) {
-    const bool copied = live || vma.vma.kind == CKPT_VMA_SHARED;
-    const uint32_t limit = copied ? 16 : CKPT_PAGES_MAX;
+    const uint32_t limit = ckpt::PageBatch::kMaxPages;  // every kind, live or not
     for (size_t r = 0; r < vma.pages_records.size(); r++) {
       EXPECT_LE(vma.pages_records[r], limit) << "VMA " << hex(vma.vma.start) << " record " << r;
       if (r + 1 < vma.pages_records.size()) {

@@ -26,7 +26,7 @@ DumpResult run_dump(int32_t pid, int32_t fd, uint32_t flags = 0);
 // and their contents, the LDT and the TAIL.  Reports with gtest.
 void expect_image_matches(const DecodedImage& image, const fake::Task& task, const fake::Mm& mm, bool live = false);
 
-// Largest PAGES record per VMA kind: 2048 stable pages, 16 copied ones.
-void expect_batches_bounded(const DecodedImage& image, bool live);
+// Every PAGES record but a VMA's last holds PageBatch::kMaxPages pages.
+void expect_batches_bounded(const DecodedImage& image);
 
 }  // namespace host_test

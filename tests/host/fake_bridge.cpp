@@ -291,28 +291,15 @@ long ckpt_gup(ckpt_mm_ref* ref, __u64 addr, __u32 nr, __u32 mode, ckpt_page_ref*
 
 int ckpt_page_is_anon(ckpt_page_ref* page) { return fake::page_of(page)->anon; }
 
-void ckpt_page_put(ckpt_page_ref* ref) {
-  fake::Page* page = fake::page_of(ref);
-  if (page->refs == 1 && page->maps) kernel().violation("page put while still mapped");
-  drop(&page->refs, "page");
-}
+void ckpt_page_put(ckpt_page_ref* ref) { drop(&fake::page_of(ref)->refs, "page"); }
 
-const void* ckpt_page_map(ckpt_page_ref* ref) {
+int ckpt_page_copy(ckpt_page_ref* ref, void* dst) {
   fake::Page* page = fake::page_of(ref);
-  if (page->refs <= 0) kernel().violation("ckpt_page_map of a page the core does not hold");
-  page->maps++;
-  kernel().kmaps.push_back({page->data.data(), page});
-  return page->data.data();
-}
-
-void ckpt_page_unmap(const void* addr) {
-  auto& kmaps = kernel().kmaps;
-  if (kmaps.empty() || kmaps.back().first != addr) {
-    kernel().violation("ckpt_page_unmap out of order: kmap_local mappings nest like a stack");
-    return;
-  }
-  kmaps.back().second->maps--;
-  kmaps.pop_back();
+  if (page->refs <= 0) kernel().violation("ckpt_page_copy of a page the core does not hold");
+  kernel().page_copies++;
+  if (page->memory_error) return -EHWPOISON;  // copy_mc_to_kernel() fell short
+  std::memcpy(dst, page->data.data(), fake::kPageSize);
+  return 0;
 }
 
 }  // extern "C"

@@ -51,7 +51,7 @@ struct Page {
   bool anon = false;
   std::array<uint8_t, kPageSize> data{};
   int refs = 0;  // taken by ckpt_gup, dropped by ckpt_page_put
-  int maps = 0;  // ckpt_page_map minus ckpt_page_unmap
+  bool memory_error = false;  // a latent uncorrectable error: copies fail
 };
 
 struct Slot {
@@ -209,9 +209,12 @@ class Kernel {
   // Work items started and not yet waited for; and how many ever ran.
   long workers_running = 0;
   long worker_runs = 0;
+  // Runs every started work item now, as another CPU would while this task
+  // blocks (in a write, say); waiting for them then returns at once.
+  void run_started_work();
+  std::vector<std::pair<void (*)(void*), void*>> started_work;
   std::vector<Warning> warnings;
-  // kmap_local mappings, innermost last: {address, page}.
-  std::vector<std::pair<const void*, Page*>> kmaps;
+  uint64_t page_copies = 0;  // ckpt_page_copy calls
 
  private:
   std::map<int32_t, std::unique_ptr<Task>> tasks_;

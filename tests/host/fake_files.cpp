@@ -69,15 +69,4 @@ int ckpt_file_write(ckpt_file_ref* ref, const void* buf, size_t len) {
   return write_all(file, static_cast<const uint8_t*>(buf), len);
 }
 
-int ckpt_file_write_pages(ckpt_file_ref* ref, ckpt_page_ref* const* pages, __u32 nr) {
-  fake::File* file = file_of(ref);
-  require_writable_state(file, "ckpt_file_write_pages");
-  for (__u32 i = 0; i < nr; i++) {
-    fake::Page* page = fake::page_of(pages[i]);
-    if (page->refs <= 0) kernel().violation("ckpt_file_write_pages of a page the core does not hold");
-    if (int err = write_all(file, page->data.data(), fake::kPageSize)) return err;
-  }
-  return 0;
-}
-
 }  // extern "C"

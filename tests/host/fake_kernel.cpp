@@ -49,7 +49,7 @@ void Mm::shrink_vma(uint64_t start, uint64_t new_end) {
   auto vma = vmas_.find(start);
   if (vma == vmas_.end()) throw std::invalid_argument("no VMA at " + hex(start));
   for (auto slot = slots_.lower_bound(new_end); slot != slots_.end() && slot->first < vma->second.end;) {
-    if (slot->second.page && (slot->second.page->refs || slot->second.page->maps)) retired_.push_back(slot->second.page);
+    if (slot->second.page && slot->second.page->refs) retired_.push_back(slot->second.page);
     slot = slots_.erase(slot);
   }
   if (new_end <= start)
@@ -63,7 +63,7 @@ void Mm::remove_vma(uint64_t start) { shrink_vma(start, start); }
 Page* Mm::set(uint64_t addr, Pte state, uint8_t salt, bool anon) {
   if (addr % kPageSize) throw std::invalid_argument("unaligned page " + hex(addr));
   Slot& slot = slots_[addr];
-  if (slot.page && (slot.page->refs || slot.page->maps)) retired_.push_back(slot.page);
+  if (slot.page && slot.page->refs) retired_.push_back(slot.page);
   slot.state = state;
   slot.page.reset();
   tables_.insert(addr / kPmdSize);
@@ -169,6 +169,12 @@ File* Kernel::fd(int fd) {
 
 void Kernel::violation(const std::string& what) { violations_.push_back(what); }
 
+void Kernel::run_started_work() {
+  const auto work = std::move(started_work);
+  started_work.clear();
+  for (const auto& [fn, arg] : work) fn(arg);
+}
+
 bool Kernel::any_mm_locked() const {
   for (const auto& mm : mms_)
     if (mm->locked) return true;
@@ -185,9 +191,8 @@ std::vector<std::string> Kernel::leftovers() const {
     if (mm.refs) left.push_back(name + ": " + std::to_string(mm.refs) + " references");
     if (mm.locked) left.push_back(name + ": mmap lock held");
     for (const auto& [addr, slot] : mm.slots())
-      if (slot.page && (slot.page->refs || slot.page->maps))
-        left.push_back(name + ": page " + hex(addr) + ": " + std::to_string(slot.page->refs) + " references, " +
-                       std::to_string(slot.page->maps) + " mappings");
+      if (slot.page && slot.page->refs)
+        left.push_back(name + ": page " + hex(addr) + ": " + std::to_string(slot.page->refs) + " references");
     size_t retired_held = 0;
     for (const Page* page : mm.all_pages()) retired_held += page->refs;
     size_t mapped_held = 0;
@@ -198,7 +203,6 @@ std::vector<std::string> Kernel::leftovers() const {
   }
   for (const auto& file : files_)
     if (file->refs) left.push_back("file " + file->path + ": " + std::to_string(file->refs) + " references");
-  if (!kmaps.empty()) left.push_back(std::to_string(kmaps.size()) + " pages still kmapped");
   if (workers_running) left.push_back(std::to_string(workers_running) + " work items started, never waited for");
   return left;
 }

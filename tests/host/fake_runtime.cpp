@@ -38,7 +38,9 @@ void ckpt_warn_vma(const char* what, __u64 start, __u64 end, int err) {
 }
 
 // Work "on another CPU" runs when it is waited for, as late as it could:
-// a chain released before the wait would be read after its release.
+// a chain released before the wait would be read after its release.  A
+// test may run it earlier (Kernel::run_started_work), as a blocked write
+// would let it.
 struct ckpt_worker {
   void (*fn)(void*);
   void* arg;
@@ -53,6 +55,7 @@ void ckpt_worker_start(ckpt_worker* w, void (*fn)(void*), void* arg) {
   if (w->started) kernel().violation("ckpt_worker_start of a work item still running");
   *w = ckpt_worker{fn, arg, true};
   kernel().workers_running++;
+  kernel().started_work.push_back({fn, arg});
 }
 
 void ckpt_worker_wait(ckpt_worker* w) {
@@ -60,7 +63,13 @@ void ckpt_worker_wait(ckpt_worker* w) {
     kernel().violation("ckpt_worker_wait of a work item not started");
     return;
   }
-  w->fn(w->arg);
+  auto& started = kernel().started_work;
+  for (auto it = started.begin(); it != started.end(); ++it) {
+    if (it->second != w->arg) continue;
+    started.erase(it);
+    w->fn(w->arg);  // not run early: run it now
+    break;
+  }
   w->started = false;
   kernel().workers_running--;
   kernel().worker_runs++;

@@ -133,7 +133,8 @@ TEST_F(RecordWriterTest, PagesAlignedAtEveryStartOffset) {
         ASSERT_TRUE(writer.write(CKPT_REC_MM, filler.data(), shift - 24).ok());
       }
       const uint64_t start = writer.offset();
-      ASSERT_TRUE(writer.write_pages(chain, ckpt::PageStability::kStable).ok());
+      ASSERT_TRUE(writer.write_pages(chain).ok());
+      ASSERT_TRUE(writer.flush().ok());  // a small record may still be staged
       EXPECT_EQ(writer.nr_pages(), nr);
       const auto result = frames(out_.data);
       ASSERT_FALSE(result.empty());
@@ -154,7 +155,7 @@ TEST_F(RecordWriterTest, LargePagesRecordsAtAFewOffsets) {
       ckpt::RecordWriter writer(ref_, meter_);
       const std::vector<uint8_t> filler(prefix, 0xCD);
       ASSERT_TRUE(writer.write(CKPT_REC_MM, filler.data(), prefix).ok());
-      ASSERT_TRUE(writer.write_pages(chain, ckpt::PageStability::kStable).ok());
+      ASSERT_TRUE(writer.write_pages(chain).ok());
       const auto result = frames(out_.data);
       ASSERT_EQ(result.size(), 2u);
       expect_pages_record(result[1], kBase, nr, 9);
@@ -163,54 +164,59 @@ TEST_F(RecordWriterTest, LargePagesRecordsAtAFewOffsets) {
   }
 }
 
-TEST_F(RecordWriterTest, StableAndCopiedPagesWriteIdenticalBytes) {
+// Every page is read once, through the machine-check-safe copy, and the
+// copy is charged to the dump.
+TEST_F(RecordWriterTest, PagesAreReadOnceThroughTheSafeCopy) {
   ckpt::PageArrayChain chain(meter_, kMaxArrays);
   for (uint32_t nr : {1u, 16u, 600u}) {
     chain.release();
     ASSERT_TRUE(add_held_pages(chain, mm_, nr, kBase, 4).ok());
-    std::vector<uint8_t> images[2];
-    for (auto stability : {ckpt::PageStability::kStable, ckpt::PageStability::kMayChange}) {
-      out_.data.clear();
-      ckpt::MemMeter meter;
-      ckpt::RecordWriter writer(ref_, meter);
-      ASSERT_TRUE(writer.write(CKPT_REC_VMA, "x", 1).ok());
-      ASSERT_TRUE(writer.write_pages(chain, stability).ok());
-      ASSERT_TRUE(writer.write_tail().ok());
-      images[int(stability)] = out_.data;
-      EXPECT_EQ(meter.current(), 0u);
-      if (stability == ckpt::PageStability::kMayChange) {
-        EXPECT_GE(meter.peak(), nr * kPage) << "the copy is charged";
-      } else {
-        EXPECT_EQ(meter.peak(), ckpt::RecordWriter::kStagingSize)
-            << "stable pages are written straight from the page; only the staging buffer is charged";
-      }
-    }
-    EXPECT_EQ(images[0], images[1]) << nr << " pages";
+    out_.data.clear();
+    ckpt::MemMeter meter;
+    ckpt::RecordWriter writer(ref_, meter);
+    const uint64_t copies = fake::kernel().page_copies;
+    ASSERT_TRUE(writer.write(CKPT_REC_VMA, "x", 1).ok());
+    ASSERT_TRUE(writer.write_pages(chain).ok());
+    ASSERT_TRUE(writer.write_tail().ok());
+    EXPECT_EQ(fake::kernel().page_copies - copies, nr);
+    EXPECT_EQ(meter.current(), 0u);
+    EXPECT_GE(meter.peak(), nr * kPage) << "the copy is charged";
+    std::string error;
+    for (const auto& frame : split_frames(out_.data, &error)) EXPECT_EQ(frame.hdr.crc, frame.computed_crc);
   }
 }
 
-// Shared memory may change while it is written: copying first keeps the
-// checksum true to the bytes written.  Stable pages that change anyway end
-// up with a checksum that does not match, which is why copies exist.
-TEST_F(RecordWriterTest, CopiedPagesChecksumTheBytesWrittenEvenIfMemoryChanges) {
-  for (auto stability : {ckpt::PageStability::kMayChange, ckpt::PageStability::kStable}) {
-    ckpt::PageArrayChain chain(meter_, kMaxArrays);
-    ASSERT_TRUE(add_held_pages(chain, mm_, 4, kBase).ok());
-    out_.data.clear();
-    fake::Page* page = mm_.slot(kBase + kPage)->page.get();
-    out_.on_write = [page](fake::File&) { page->data[100]++; };  // the target writes
-    ckpt::RecordWriter writer(ref_, meter_);
-    ASSERT_TRUE(writer.write_pages(chain, stability).ok());
-    out_.on_write = nullptr;
-    std::string error;
-    const auto result = split_frames(out_.data, &error);
-    ASSERT_EQ(result.size(), 1u);
-    if (stability == ckpt::PageStability::kMayChange) {
-      EXPECT_EQ(result[0].hdr.crc, result[0].computed_crc);
-    } else {
-      EXPECT_NE(result[0].hdr.crc, result[0].computed_crc);
-    }
-  }
+// Memory that changes while it is written (another process writing into a
+// stopped target, DMA) cannot make the checksum disagree with the image:
+// the checksum is taken from the copy that is written.
+TEST_F(RecordWriterTest, ChecksumDescribesTheBytesWrittenEvenIfMemoryChanges) {
+  ckpt::PageArrayChain chain(meter_, kMaxArrays);
+  ASSERT_TRUE(add_held_pages(chain, mm_, 4, kBase).ok());
+  out_.data.clear();
+  fake::Page* page = mm_.slot(kBase + kPage)->page.get();
+  out_.on_write = [page](fake::File&) { page->data[100]++; };  // the target changes
+  ckpt::RecordWriter writer(ref_, meter_);
+  ASSERT_TRUE(writer.write_pages(chain).ok());
+  out_.on_write = nullptr;
+  std::string error;
+  const auto result = split_frames(out_.data, &error);
+  ASSERT_EQ(result.size(), 1u);
+  EXPECT_EQ(result[0].hdr.crc, result[0].computed_crc);
+}
+
+// A page whose memory cannot be read fails the record before any of it is
+// written.
+TEST_F(RecordWriterTest, MemoryErrorWritesNothing) {
+  ckpt::PageArrayChain chain(meter_, kMaxArrays);
+  ASSERT_TRUE(add_held_pages(chain, mm_, 5, kBase).ok());
+  mm_.slot(kBase + 3 * kPage)->page->memory_error = true;
+  out_.data.clear();
+  ckpt::RecordWriter writer(ref_, meter_);
+  EXPECT_EQ(writer.write_pages(chain).error(), -EHWPOISON);
+  EXPECT_TRUE(out_.data.empty());
+  EXPECT_EQ(writer.offset(), 0u);
+  EXPECT_EQ(writer.nr_pages(), 0u);
+  mm_.slot(kBase + 3 * kPage)->page->memory_error = false;
 }
 
 TEST_F(RecordWriterTest, TailCountsAndChainsEveryRecord) {
@@ -220,10 +226,10 @@ TEST_F(RecordWriterTest, TailCountsAndChainsEveryRecord) {
   ASSERT_TRUE(writer.write(CKPT_REC_HEAD, "head", 4).ok());
   writer.count_vma();
   ASSERT_TRUE(writer.write(CKPT_REC_VMA, "vma one", 7).ok());
-  ASSERT_TRUE(writer.write_pages(chain, ckpt::PageStability::kStable).ok());
+  ASSERT_TRUE(writer.write_pages(chain).ok());
   writer.count_vma();
   ASSERT_TRUE(writer.write(CKPT_REC_VMA, "vma two", 7).ok());
-  ASSERT_TRUE(writer.write_pages(chain, ckpt::PageStability::kMayChange).ok());
+  ASSERT_TRUE(writer.write_pages(chain).ok());
   const uint64_t tail_offset = writer.offset();
   ASSERT_TRUE(writer.write_tail().ok());
 
@@ -258,7 +264,7 @@ TEST_F(RecordWriterTest, ShortWritesChangeNothing) {
     out_.max_chunk = chunk;
     ckpt::RecordWriter writer(ref_, meter_);
     ASSERT_TRUE(writer.write(CKPT_REC_HEAD, "head", 4).ok());
-    ASSERT_TRUE(writer.write_pages(chain, ckpt::PageStability::kStable).ok());
+    ASSERT_TRUE(writer.write_pages(chain).ok());
     ASSERT_TRUE(writer.write_tail().ok());
     images[chunk == 5] = out_.data;
   }
@@ -274,20 +280,18 @@ TEST_F(RecordWriterTest, WriteErrorsAreReturnedAsIs) {
   for (int err : {ENOSPC, EPIPE, EAGAIN, EINTR, EIO, EFBIG, EINVAL, kErestartsys}) {
     for (uint64_t fail_at : {0ull, 10ull, 24ull, 29ull, 40ull, 48ull, 80ull, 300ull, 4095ull, 4096ull, 9000ull,
                              40000ull, 4096ull * 41 - 1}) {
-      for (auto stability : {ckpt::PageStability::kStable, ckpt::PageStability::kMayChange}) {
-        SCOPED_TRACE("errno " + std::to_string(err) + " after " + std::to_string(fail_at) + " bytes");
-        out_.data.clear();
-        out_.fail_at = fail_at;
-        out_.fail_errno = err;
-        ckpt::RecordWriter writer(ref_, meter_);
-        ckpt::Status status = writer.write(CKPT_REC_HEAD, "0123456789abcdef", 13);
-        if (status.ok()) status = writer.write_pages(chain, stability);
-        if (status.ok()) status = writer.write_tail();
-        EXPECT_EQ(status.error(), -err);
-        EXPECT_LE(writer.written(), fail_at);
-        EXPECT_EQ(out_.data.size(), fail_at);
-        EXPECT_EQ(writer.nr_pages(), 0u);
-      }
+      SCOPED_TRACE("errno " + std::to_string(err) + " after " + std::to_string(fail_at) + " bytes");
+      out_.data.clear();
+      out_.fail_at = fail_at;
+      out_.fail_errno = err;
+      ckpt::RecordWriter writer(ref_, meter_);
+      ckpt::Status status = writer.write(CKPT_REC_HEAD, "0123456789abcdef", 13);
+      if (status.ok()) status = writer.write_pages(chain);
+      if (status.ok()) status = writer.write_tail();
+      EXPECT_EQ(status.error(), -err);
+      EXPECT_LE(writer.written(), fail_at);
+      EXPECT_EQ(out_.data.size(), fail_at);
+      EXPECT_EQ(writer.nr_pages(), 0u);
     }
   }
   out_.fail_at = UINT64_MAX;
@@ -299,7 +303,7 @@ TEST_F(RecordWriterTest, CopyAllocationFailureWritesNothing) {
   ckpt::MemMeter meter;
   ckpt::RecordWriter writer(ref_, meter);
   fake::heap::fail_nth(0);
-  EXPECT_EQ(writer.write_pages(chain, ckpt::PageStability::kMayChange).error(), -ENOMEM);
+  EXPECT_EQ(writer.write_pages(chain).error(), -ENOMEM);
   EXPECT_EQ(fake::heap::fail_nth(-1), 1);
   EXPECT_TRUE(out_.data.empty());
   EXPECT_EQ(writer.offset(), 0u);

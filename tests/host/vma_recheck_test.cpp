@@ -48,15 +48,15 @@ class VmaRecheck : public FakeKernelTest {
 };
 
 // Nothing can remap a stopped target's memory but the target: a changed
-// mapping means the hold was broken, EBUSY naming the VMA.  Stable batches
-// are written one behind the scan, so the change after the first write is
-// seen by the third batch's check: 5000 pages make three.
+// mapping means the hold was broken, EBUSY naming the VMA.  Batches are
+// written one behind the scan, so a change at the first write into `big`
+// is seen by its third batch's check.
 TEST_F(VmaRecheck, MappingReplacedDuringAStoppedDumpIsBusy) {
   const uint64_t big = kBase + (1ull << 30);
   mm_.add_vma(targets::anon_vma(big, 5000));
   mm_.fill(big, 5000, Pte::kAnon, 0xa);
   out_.on_write = [&](fake::File&) {
-    if (replaced_ || mm_.gup_calls.size() < 2) return;
+    if (replaced_ || mm_.gup_calls.empty() || mm_.gup_calls.back().addr < big) return;
     replaced_ = true;
     mm_.remove_vma(big);
     mm_.add_vma(targets::file_vma(big, 5000, &file_));

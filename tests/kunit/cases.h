@@ -37,10 +37,9 @@
 	X(record, truncation_is_detected) \
 	X(record, pages_are_page_aligned) \
 	X(record, pages_crc_covers_contents) \
-	X(record, copied_pages_equal_stable_pages) \
 	X(record, tail_chains_crcs) \
 	X(record, failed_write_reports_errno) \
-	X(record, worker_checksum_equals_own)
+	X(record, worker_copy_equals_own)
 
 #define CKPT_KT_SCAN_CASES(X) \
 	X(scan, anon_dense) \

@@ -39,7 +39,7 @@ Status mini_dump(ckpt_mm_ref* mm, ckpt_file_ref* out, uint64_t start, uint64_t p
       }
       cursor = next.value();
     }
-    const Status written = chain.empty() ? kOk : writer.write_pages(chain, PageStability::kMayChange);
+    const Status written = chain.empty() ? kOk : writer.write_pages(chain);
     chain.release();
     CKPT_TRY(written);
   }

@@ -4,7 +4,7 @@
 // checksum chain, and a write that fails half way.
 #include "kt_image.h"
 #include "page_array.h"
-#include "page_checksum.h"
+#include "page_copy.h"
 #include "record_writer.h"
 
 namespace {
@@ -43,6 +43,22 @@ class PatternPages {
   }
   bool ok() const { return made_ == count_ && chain_.size() == count_; }
   const PageArrayChain& chain() const { return chain_; }
+  // Appends the pages, with references of its own, to `chain`.
+  bool add_to(PageArrayChain& chain) const {
+    for (uint32_t i = 0; i < made_;) {
+      auto slots = chain.reserve();
+      if (!slots.ok()) return false;
+      const uint32_t n = min(slots.value().room, made_ - i);
+      for (uint32_t k = 0; k < n; k++, i++) {
+        ckpt_kt_page_get(pages_[i]);
+        slots.value().pages[k] = pages_[i];
+        slots.value().addrs[k] = addr(i);
+      }
+      chain.commit(n);
+    }
+    return true;
+  }
+  int refcount(uint32_t i) const { return ckpt_kt_page_refcount(pages_[i]); }
   static uint64_t addr(uint32_t i) { return kBase + uint64_t(i) * kPageSize; }
 
  private:
@@ -226,7 +242,8 @@ KT_CASE(record, pages_are_page_aligned) {
       static const uint8_t zeros[4096] = {};
       if (filler) KT_ASSERT_OK(writer.write(98, zeros, filler));
       const uint64_t at = writer.offset();
-      KT_ASSERT_OK(writer.write_pages(pages.chain(), PageStability::kStable));
+      KT_ASSERT_OK(writer.write_pages(pages.chain()));
+      KT_ASSERT_OK(writer.flush());  // a small record may still be staged
       ckpt_pages meta{};
       KT_ASSERT_TRUE(file.pread(&meta, sizeof(meta), at + 24));
       KT_EXPECT_EQ(meta.nr, nr);
@@ -247,7 +264,8 @@ KT_CASE(record, pages_crc_covers_contents) {
   PatternPages pages(meter, 3);
   KT_ASSERT_TRUE(pages.ok());
   RecordWriter writer(file.get(), meter);
-  KT_ASSERT_OK(writer.write_pages(pages.chain(), PageStability::kStable));
+  KT_ASSERT_OK(writer.write_pages(pages.chain()));
+  KT_ASSERT_OK(writer.flush());
   RecordView view;
   KT_ASSERT_TRUE(kt::read_record(file, 0, &view));
   KT_EXPECT_EQ(view.hdr.crc, view.computed_crc);
@@ -264,21 +282,6 @@ KT_CASE(record, pages_crc_covers_contents) {
   KT_EXPECT_NE(view.hdr.crc, view.computed_crc);
 }
 
-KT_CASE(record, copied_pages_equal_stable_pages) {
-  MemMeter meter;
-  TempFile stable, copied;
-  KT_ASSERT_TRUE(stable.get() && copied.get());
-  PatternPages pages(meter, 5);
-  KT_ASSERT_TRUE(pages.ok());
-  RecordWriter a(stable.get(), meter), b(copied.get(), meter);
-  KT_ASSERT_OK(a.write_pages(pages.chain(), PageStability::kStable));
-  KT_ASSERT_OK(b.write_pages(pages.chain(), PageStability::kMayChange));
-  KT_EXPECT_EQ(a.offset(), b.offset());
-  KT_EXPECT_TRUE(same_bytes(stable, copied, a.offset()));
-  KT_EXPECT_EQ(a.nr_pages(), 5u);
-  KT_EXPECT_EQ(b.nr_pages(), 5u);
-}
-
 KT_CASE(record, tail_chains_crcs) {
   MemMeter meter;
   TempFile file;
@@ -290,7 +293,7 @@ KT_CASE(record, tail_chains_crcs) {
   KT_ASSERT_OK(writer.write(CKPT_REC_HEAD, &head, sizeof(head)));
   writer.count_vma();
   KT_ASSERT_OK(writer.write(CKPT_REC_VMA, "x", 1));
-  KT_ASSERT_OK(writer.write_pages(pages.chain(), PageStability::kStable));
+  KT_ASSERT_OK(writer.write_pages(pages.chain()));
   KT_ASSERT_OK(writer.write_tail());
 
   Crc32c chain;
@@ -323,41 +326,48 @@ KT_CASE(record, failed_write_reports_errno) {
   PatternPages pages(meter, 4);
   KT_ASSERT_TRUE(pages.ok());
   RecordWriter writer(file.get(), meter);
-  const Status status = writer.write_pages(pages.chain(), PageStability::kStable);
+  const Status status = writer.write_pages(pages.chain());
   KT_EXPECT_EQ(status.error(), -kEPERM);
   KT_EXPECT_TRUE(writer.offset() <= 2 * kPageSize);
   KT_EXPECT_EQ(writer.nr_pages(), 0u);
 }
 
-// A batch checksummed on a worker, while this task reads other pages, gets
-// the checksum this task computes itself; and a planned record written with
-// it is the same record write_pages() makes.  (Batches below
-// kWorkerMinPages are checksummed without the worker: this one is not.)
-KT_CASE(record, worker_checksum_equals_own) {
+// A batch copied on a worker (copy_mc_to_kernel() from another CPU), while
+// this task copies other pages, gets the copy and checksum this task makes
+// itself; written with its plan it is the record write_pages() makes; and
+// the worker has dropped the batch's page references.
+KT_CASE(record, worker_copy_equals_own) {
   MemMeter meter;
-  PatternPages pages(meter, PageChecksummer::kWorkerMinPages + 8);
+  PatternPages pages(meter, PageBatch::kMaxPages);
   PatternPages other(meter, 5);
   KT_ASSERT_TRUE(pages.ok() && other.ok());
-  PageChecksummer checksummer;
-  KT_ASSERT_OK(checksummer.init(meter));
-
-  Crc32c prefix;
-  prefix.update("prefix", 6);
-  Crc32c own = prefix;
-  checksum_pages(pages.chain(), own);
-  checksummer.start(pages.chain(), prefix);
-  Crc32c busy;
-  checksum_pages(other.chain(), busy);
-  KT_EXPECT_EQ(checksummer.finish().value(), own.value());
+  static_assert(PageBatch::kMaxPages >= PageCopier::kWorkerMinPages, "the batch goes to the worker");
+  PageCopier copier;
+  KT_ASSERT_OK(copier.init(meter));
+  PageBatch batch(meter);
+  KT_ASSERT_OK(batch.init(meter));
+  KT_ASSERT_TRUE(pages.add_to(batch.chain));
+  const int held = pages.refcount(0);
 
   TempFile planned, direct;
   KT_ASSERT_TRUE(planned.get() && direct.get());
   RecordWriter a(planned.get(), meter), b(direct.get(), meter);
-  Crc32c crc;
-  RecordWriter::PagesPlan plan = RecordWriter::plan_pages(pages.chain(), a.offset(), &crc);
-  checksummer.start(pages.chain(), crc);
-  KT_ASSERT_OK(a.write_planned_pages(pages.chain(), plan, checksummer.finish().value()));
-  KT_ASSERT_OK(b.write_pages(pages.chain(), PageStability::kStable));
+  batch.plan = RecordWriter::plan_pages(batch.chain, a.offset(), &batch.crc);
+  copier.start(batch);
+  auto busy = KBuffer::allocate(meter, 5 * kPageSize);
+  KT_ASSERT_OK(busy.status());
+  Crc32c own;
+  uint64_t lost = 0;
+  KT_ASSERT_OK(copy_pages(other.chain(), busy.value().data(), own, &lost));
+  copier.wait();
+  KT_ASSERT_OK(batch.copied);
+  KT_EXPECT_EQ(pages.refcount(0), held - 1);
+  KT_EXPECT_EQ(pages.refcount(PageBatch::kMaxPages - 1), held - 1);
+  KT_ASSERT_OK(a.write_copied_pages(batch.chain, batch.plan, batch.crc.value(), batch.contents.data()));
+  batch.chain.release();
+  KT_ASSERT_OK(b.write_pages(pages.chain()));
+  KT_ASSERT_OK(a.flush());
+  KT_ASSERT_OK(b.flush());
   KT_EXPECT_EQ(a.offset(), b.offset());
   KT_EXPECT_TRUE(same_bytes(planned, direct, a.offset()));
 }

@@ -352,7 +352,8 @@ KT_CASE(scan, stream_decodes_to_memory) {
     KT_ASSERT_OK(lock.lock());
     KT_ASSERT_OK(scanner.fill({start, start + 5 * kPageSize, VmaKind::kAnon}, start, 2048).status());
   }
-  KT_ASSERT_OK(writer.write_pages(chain, PageStability::kStable));
+  KT_ASSERT_OK(writer.write_pages(chain));
+  KT_ASSERT_OK(writer.flush());
   chain.release();
 
   ckpt_pages meta{};

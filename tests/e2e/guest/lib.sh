@@ -208,6 +208,31 @@ dmesg_since() {
 	dmesg | awk -v m="ckpt-e2e: $1" 'index($0, m) { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }'
 }
 
+# wait_blocked_on_pipe PID: until PID sleeps in pipe_write (2 min at most).
+wait_blocked_on_pipe() {
+	local i=0
+	until grep -q pipe_write "/proc/$1/wchan" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && return 1
+		kill -0 "$1" 2>/dev/null || return 1
+		usleep 100000
+	done
+}
+
+# start_slow_dump PID NAME ARGS...: ckpt-ioctl ARGS PID into a FIFO nobody
+# reads yet, until it blocks on the full pipe; sets DUMPER, fd 5 reads.
+start_slow_dump() {
+	local pid=$1 name=$2
+	shift 2
+	rm -f "$WORK/$name.fifo"
+	mkfifo "$WORK/$name.fifo" || fail "mkfifo" || return
+	/ckpt/bin/ckpt-ioctl --out "$WORK/$name.fifo" "$@" "$pid" >"$WORK/$name.out" 2>&1 &
+	DUMPER=$!
+	exec 5<"$WORK/$name.fifo"
+	wait_blocked_on_pipe "$DUMPER" ||
+		fail "the dump did not block on its pipe: $(oneline "$WORK/$name.out")"
+}
+
 # with_stopped PID CMD ARGS...: run CMD while PID is stopped by SIGSTOP.
 with_stopped() {
 	local ws_pid=$1 ws_rc=0

@@ -11,31 +11,6 @@ test_untraced_eperm() {
 	expect_resumed "$PID_main"
 }
 
-# wait_blocked_on_pipe PID: until PID sleeps in pipe_write (2 min at most).
-wait_blocked_on_pipe() {
-	local i=0
-	until grep -q pipe_write "/proc/$1/wchan" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 1200 ] && return 1
-		kill -0 "$1" 2>/dev/null || return 1
-		usleep 100000
-	done
-}
-
-# start_slow_dump PID NAME ARGS...: ckpt-ioctl ARGS PID into a FIFO nobody
-# reads yet, until it blocks on the full pipe; sets DUMPER, fd 5 reads.
-start_slow_dump() {
-	local pid=$1 name=$2
-	shift 2
-	rm -f "$WORK/$name.fifo"
-	mkfifo "$WORK/$name.fifo" || fail "mkfifo" || return
-	/ckpt/bin/ckpt-ioctl --out "$WORK/$name.fifo" "$@" "$pid" >"$WORK/$name.out" 2>&1 &
-	DUMPER=$!
-	exec 5<"$WORK/$name.fifo"
-	wait_blocked_on_pipe "$DUMPER" ||
-		fail "the dump did not block on its pipe: $(oneline "$WORK/$name.out")"
-}
-
 # The reviewer's torn image: while the dump waits on a slow pipe, SIGCONT
 # reaches the target.  A ptrace stop ignores it: the target stays held, the
 # dump completes, and the image is one moment's, every checksum right.
