@@ -8,13 +8,15 @@
 # CKPT_ACCEL=kvm|tcg forces an accelerator; otherwise KVM is used if a probe
 # boot works (build/accel caches the answer). CKPT_QEMU_TIMEOUT (seconds,
 # default 600) bounds the run; CKPT_QEMU_MEM (MiB, default 2048);
-# CKPT_QEMU_APPEND adds to the kernel command line (ckpt.reps=5, ...).
+# CKPT_QEMU_APPEND adds to the kernel command line (ckpt.reps=5, ...);
+# CKPT_QEMU_CPU picks QEMU's CPU model (default max; the log's name then
+# ends in -MODEL).
 # The test guest has two NUMA nodes, a CPU and half the memory each, so
 # that tests can migrate a target's pages between them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-QEMU=(qemu-system-x86_64 -cpu max -m "${CKPT_QEMU_MEM:-2048}" -smp 2
+QEMU=(qemu-system-x86_64 -cpu "${CKPT_QEMU_CPU:-max}" -m "${CKPT_QEMU_MEM:-2048}" -smp 2
 	-nographic -no-reboot -nic none)
 # qboot (qemu-system-data) boots faster than SeaBIOS and prints nothing.
 QBOOT=/usr/share/qemu/qboot.rom
@@ -48,7 +50,7 @@ main() {
 	[ -n "$rel" ] && [ -n "$mode" ] || die "usage: $0 RELEASE test|demo|bench"
 	vmlinuz=$(kernel_vmlinuz "$rel")
 	initrd=$(initramfs_path "$rel")
-	logf=$(log_path "$rel" "$mode")
+	logf=$(log_path "$rel" "$mode${CKPT_QEMU_CPU:+-$CKPT_QEMU_CPU}")
 	[ -f "$vmlinuz" ] || die "$vmlinuz missing (run scripts/kernels.sh)"
 	[ -f "$initrd" ] || die "$initrd missing (run scripts/initramfs.sh $rel)"
 	accel=$(choose_accel "$vmlinuz")
