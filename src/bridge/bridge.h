@@ -22,6 +22,11 @@ static inline struct mm_struct *to_mm(struct ckpt_mm_ref *ref)
 	return (struct mm_struct *)ref;
 }
 
+static inline struct file *to_file(struct ckpt_file_ref *ref)
+{
+	return (struct file *)ref;
+}
+
 static inline struct page *to_page(struct ckpt_page_ref *ref)
 {
 	return (struct page *)ref;

@@ -192,7 +192,11 @@ Status Checkpoint::fill(const Vma& vma, PageScanner& scanner, uint32_t limit, ui
       return kOk;
     }
     if (ret) return fail_at(vma, Status::from_return(ret));
-    const VmaRange range{vma.info.start, end, vma.kind};
+    VmaRange range{vma.info.start, end, vma.kind};
+    if (reads_page_cache(vma.kind, vma.info.traits)) {
+      range.shmem = vma.file.get();
+      range.pgoff = vma.info.pgoff;
+    }
     auto filled = scanner.fill(range, *cursor, limit);
     if (!filled.ok()) {
       if (filled.status().error() != -kEHWPOISON) return fail_at(vma, filled.status());

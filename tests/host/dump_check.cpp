@@ -36,7 +36,7 @@ void expect_vma_matches(const DecodedVma& decoded, const fake::Vma& vma, const f
   for (const DecodedPage& page : decoded.pages) addrs.push_back(page.addr);
   EXPECT_EQ(addrs, targets::expected_pages(mm, vma));
   for (const DecodedPage& page : decoded.pages) {
-    const fake::Page* held = mm.page(page.addr);
+    const fake::Page* held = targets::expected_page(mm, vma, page.addr);
     ASSERT_NE(held, nullptr) << "page " << hex(page.addr);
     EXPECT_EQ(std::memcmp(page.data.data(), held->data.data(), fake::kPageSize), 0)
         << "contents of page " << hex(page.addr);

@@ -289,6 +289,34 @@ long ckpt_gup(ckpt_mm_ref* ref, __u64 addr, __u32 nr, __u32 mode, ckpt_page_ref*
   return taken;
 }
 
+// As src/bridge/shmem.c: the page cache's next entry inside the file.
+__u64 ckpt_shmem_next(ckpt_file_ref* ref, __u64 index, __u64 last) {
+  const fake::File* file = reinterpret_cast<fake::File*>(ref);
+  const uint64_t eof = file->size / fake::kPageSize;  // first index past the end
+  auto it = file->cache.lower_bound(index);
+  if (it == file->cache.end() || it->first > last || it->first >= eof) return last + 1;
+  return it->first;
+}
+
+long ckpt_shmem_get(ckpt_file_ref* ref, __u64 index, __u32 nr, ckpt_page_ref** pages) {
+  fake::File* file = reinterpret_cast<fake::File*>(ref);
+  long taken = 0;
+  for (; taken < long(nr); taken++) {
+    const uint64_t i = index + uint64_t(taken);
+    auto it = file->cache.find(i);
+    if (i >= file->size / fake::kPageSize || it == file->cache.end() || it->second.state == Pte::kNone) break;
+    fake::Slot& slot = it->second;
+    if (slot.state == Pte::kPoison) return taken ? taken : -EHWPOISON;
+    if (slot.state == Pte::kSwapped) {
+      slot.state = Pte::kFile;
+      file->swapins++;
+    }
+    slot.page->refs++;
+    pages[taken] = fake::handle(slot.page.get());
+  }
+  return taken;
+}
+
 int ckpt_page_is_anon(ckpt_page_ref* page) { return fake::page_of(page)->anon; }
 
 void ckpt_page_put(ckpt_page_ref* ref) { drop(&fake::page_of(ref)->refs, "page"); }

@@ -79,6 +79,17 @@ struct File {
   bool no_progress = false;
   // Runs after every underlying write: change the target mid-dump.
   std::function<void(File&)> on_write;
+
+  // A shmem file (what CKPT_VMA_T_SHMEM VMAs map): its page cache by page
+  // index.  kFile is a page in memory, kSwapped one on swap (reading it
+  // brings it in as kFile), kPoison a page lost to a memory error, kNone a
+  // page fallocate() reserved and nobody wrote.  No entry: a hole.
+  std::map<uint64_t, Slot> cache;
+  uint64_t size = 0;  // bytes; indexes at or past the end hold nothing
+  // Puts a page in state `state` at `index`, with the contents of
+  // pattern(as_addr, salt): the address the test will find it at.
+  Page* set_cache(uint64_t index, Pte state, uint64_t as_addr, uint8_t salt = 0);
+  uint64_t swapins = 0;  // swapped pages ckpt_shmem_get read in
 };
 
 struct Vma {

@@ -87,6 +87,15 @@ void Mm::fill(uint64_t start, uint64_t pages, Pte state, uint8_t salt) {
 
 void Mm::add_page_table(uint64_t addr) { tables_.insert(addr / kPmdSize); }
 
+Page* File::set_cache(uint64_t index, Pte state, uint64_t as_addr, uint8_t salt) {
+  Slot& slot = cache[index];
+  slot.state = state;
+  slot.page = std::make_shared<Page>();
+  for (size_t i = 0; i < kPageSize; i++) slot.page->data[i] = pattern_byte(as_addr, salt, i);
+  size = std::max(size, (index + 1) * kPageSize);
+  return slot.page.get();
+}
+
 namespace {
 // A migration entry becomes its page again once enough ticks have passed.
 Pte settled(const Slot& slot) {
@@ -201,8 +210,13 @@ std::vector<std::string> Kernel::leftovers() const {
     if (retired_held > mapped_held)
       left.push_back(name + ": " + std::to_string(retired_held - mapped_held) + " references to unmapped pages");
   }
-  for (const auto& file : files_)
+  for (const auto& file : files_) {
     if (file->refs) left.push_back("file " + file->path + ": " + std::to_string(file->refs) + " references");
+    for (const auto& [index, slot] : file->cache)
+      if (slot.page && slot.page->refs)
+        left.push_back("file " + file->path + ": page " + std::to_string(index) + ": " +
+                       std::to_string(slot.page->refs) + " references");
+  }
   if (workers_running) left.push_back(std::to_string(workers_running) + " work items started, never waited for");
   return left;
 }
