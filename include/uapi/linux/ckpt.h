@@ -224,8 +224,10 @@ enum ckpt_vma_kind {
  * and memfds carry the kernel's " (deleted)" suffix), or for a special
  * mapping its name ("[vdso]").  Which pages follow: for ANON every page
  * that holds data (present or swapped out; holes and the zero page are
- * skipped); for FILE only the pages copied on write; for SHARED every page
- * mapped by the target; for SPECIAL none.
+ * skipped); for FILE only the pages copied on write; for SHARED shared
+ * memory (shmem, memfd, SysV) every page of the mapped range of the object
+ * that holds data, and for SHARED mappings of other files every page mapped
+ * by the target; for SPECIAL none.
  */
 struct ckpt_vma {
 	__u64 start;
