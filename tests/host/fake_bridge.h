@@ -220,6 +220,10 @@ class Kernel {
   // Work items started and not yet waited for; and how many ever ran.
   long workers_running = 0;
   long worker_runs = 0;
+  // Added to the clock by every worker_wake_every-th wait for a work item
+  // (the first included): a slow wake-up.
+  uint64_t worker_wake_ns = 0;
+  long worker_wake_every = 1;
   // Runs every started work item now, as another CPU would while this task
   // blocks (in a write, say); waiting for them then returns at once.
   void run_started_work();
