@@ -78,6 +78,14 @@ void ckpt_task_describe(struct ckpt_task_ref *task, struct ckpt_task_info *out);
 int ckpt_task_mm_get(struct ckpt_task_ref *task, struct ckpt_mm_ref **out);
 int ckpt_task_mm_shared(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm);
 
+/* --- threads (payload: struct ckpt_thread from the uapi header) ------- */
+struct ckpt_thread;
+int ckpt_task_next_thread(struct ckpt_task_ref *task, __s64 after,
+			  struct ckpt_task_ref **out, __s64 *key);
+__u32 ckpt_thread_fpu_size(struct ckpt_task_ref *thread);
+int ckpt_thread_describe(struct ckpt_task_ref *thread, struct ckpt_thread *out,
+			 void *fpu, __u32 fpu_cap);
+
 /* --- target mm -------------------------------------------------------- */
 void ckpt_mm_put(struct ckpt_mm_ref *mm);
 int ckpt_mm_read_lock(struct ckpt_mm_ref *mm);

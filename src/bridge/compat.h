@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/sched.h>
 #include <linux/shmem_fs.h>
 #include <linux/uio.h>
 #include <linux/xarray.h>
@@ -93,6 +94,20 @@ static inline int ckpt_compat_shmem_read(struct address_space *mapping,
 	return 0;
 }
 #endif
+
+/* 6.3 made the registered length of a thread's struct rseq variable. */
+static inline u32 ckpt_compat_rseq_len(struct task_struct *t)
+{
+#ifdef CONFIG_RSEQ
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return t->rseq ? t->rseq_len : 0;
+#else
+	return t->rseq ? 32 : 0;	/* ORIG_RSEQ_SIZE */
+#endif
+#else
+	return 0;
+#endif
+}
 
 /* 6.1 names iov_iter directions by the old READ/WRITE constants. */
 #ifndef ITER_SOURCE

@@ -44,11 +44,15 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   const HoldMode mode = live() ? HoldMode::kLive : HoldMode::kStopped;
   CKPT_TRY_ASSIGN(const TargetHold hold, TargetHold::take(task_.get(), mm_.get(), mode));
 
+  CKPT_TRY(write_head());
+  CKPT_TRY(write_task(hold.info(), mode));
+  // Before the page batches are allocated: the two never coexist.
+  uint32_t threads = 0;
+  CKPT_TRY(write_threads(writer_, task_.get(), meter_, &threads));
+  if (!threads) return error(kESRCH);  // every thread exited
   CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
   CKPT_TRY(copier_.init(meter_));
   for (PageBatch& batch : batches_) CKPT_TRY(batch.init(meter_));
-  CKPT_TRY(write_head());
-  CKPT_TRY(write_task(hold.info(), mode));
   CKPT_TRY(write_mm());
   CKPT_TRY(write_vmas());
   CKPT_TRY(write_mm_context(writer_, mm_.get(), meter_));

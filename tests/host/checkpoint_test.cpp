@@ -56,17 +56,17 @@ TEST_F(Checkpoint, WorkedExampleMatchesTheDocumentation) {
   std::string error;
   const auto frames = host_test::split_frames(out_.data, &error);
   ASSERT_EQ(error, "");
-  const uint64_t offsets[] = {0, 128, 184, 312, 400, 12288, 12320};
-  const uint64_t lengths[] = {104, 32, 104, 64, 11864, 8, 40};
-  ASSERT_EQ(frames.size(), 7u);
-  for (size_t i = 0; i < 7; i++) {
+  const uint64_t offsets[] = {0, 128, 184, 1384, 1512, 1600, 12288, 12320};
+  const uint64_t lengths[] = {104, 32, 1176, 104, 64, 10664, 8, 40};
+  ASSERT_EQ(frames.size(), 8u);
+  for (size_t i = 0; i < 8; i++) {
     EXPECT_EQ(frames[i].offset, offsets[i]) << "record " << i;
     EXPECT_EQ(frames[i].hdr.len, lengths[i]) << "record " << i;
   }
   ckpt_pages pages;
-  std::memcpy(&pages, frames[4].payload, sizeof(pages));
+  std::memcpy(&pages, frames[5].payload, sizeof(pages));
   EXPECT_EQ(pages.nr, 2u);
-  EXPECT_EQ(pages.data_off, 3672u);
+  EXPECT_EQ(pages.data_off, 2472u);
   EXPECT_EQ(out_.data.size(), 12384u);
 }
 
@@ -261,7 +261,7 @@ TEST_F(Checkpoint, EmptyAddressSpace) {
   ASSERT_EQ(run_dump(100, 3).ret, 0);
   const auto image = decode_image(out_.data);
   host_test::expect_image_matches(image, task, mm);
-  EXPECT_EQ(image.records, 5u) << "HEAD, TASK, MM, LDT, TAIL";
+  EXPECT_EQ(image.records, 6u) << "HEAD, TASK, THREAD, MM, LDT, TAIL";
 }
 
 // Two batches (their page arrays and copies), the path buffer, the staging

@@ -168,6 +168,23 @@ class Mm {
   std::vector<std::shared_ptr<Page>> retired_;  // replaced while the core held them
 };
 
+// One thread of a group: what ckpt_thread_describe gives for it is
+// thread_state(*this) (a pattern of its tid) and `fpu`.
+struct Thread {
+  int32_t tid = 0;
+  bool leader = false;
+  bool exited = false;     // a zombie (an exited leader): no state
+  bool io_worker = false;  // an io_uring worker: no user state
+  bool running = false;    // could run (a live dump)
+  int32_t syscall_nr = -1;
+  std::vector<uint8_t> fpu = std::vector<uint8_t>(832);
+  int describe_error = 0;  // ckpt_thread_describe fails with it
+  int refs = 0;
+};
+
+// The fixed part of the THREAD record the fake describes `thread` with.
+ckpt_thread thread_state(const Thread& thread);
+
 struct Task {
   int32_t pid = 0;
   int32_t tid = 0;
@@ -184,6 +201,10 @@ struct Task {
   bool kernel_thread = false;
   Mm* mm = nullptr;  // null: a zombie
   int refs = 0;
+  // The group's threads, in creation order; add_task() makes the leader
+  // (tid == pid).
+  std::vector<std::unique_ptr<Thread>> threads;
+  Thread& add_thread(int32_t tid);
   long describe_calls = 0;
 };
 
@@ -201,6 +222,7 @@ class Kernel {
   File& new_file(const std::string& path);     // a backing file
   File& open_output(int fd, bool writable = true);
   Task* task(int32_t pid);
+  std::vector<Task*> all_tasks() const;
   File* fd(int fd);
 
   // A broken bridge contract, for the test to report.

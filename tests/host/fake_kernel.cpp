@@ -148,9 +148,47 @@ Task& Kernel::add_task(int32_t pid, Mm* mm) {
   task->pid = pid;
   task->tid = pid;
   task->mm = mm;
+  task->add_thread(pid).leader = true;
   Task& ref = *task;
   tasks_[pid] = std::move(task);
   return ref;
+}
+
+std::vector<Task*> Kernel::all_tasks() const {
+  std::vector<Task*> all;
+  for (const auto& [pid, task] : tasks_) all.push_back(task.get());
+  return all;
+}
+
+Thread& Task::add_thread(int32_t tid) {
+  threads.push_back(std::make_unique<Thread>());
+  Thread& thread = *threads.back();
+  thread.tid = tid;
+  for (size_t i = 0; i < thread.fpu.size(); i++) thread.fpu[i] = uint8_t(tid * 7 + i);
+  return thread;
+}
+
+ckpt_thread thread_state(const Thread& thread) {
+  ckpt_thread state{};
+  state.tid = thread.tid;
+  state.ns_tid = thread.tid - 1000;
+  state.flags = (thread.leader ? CKPT_THREAD_LEADER : 0) | (thread.running ? CKPT_THREAD_RUNNING : 0) |
+                (thread.syscall_nr >= 0 ? CKPT_THREAD_IN_SYSCALL : 0);
+  state.syscall_nr = thread.syscall_nr;
+  state.sig_blocked = uint64_t(thread.tid) << 1;
+  state.sig_pending = 1u << 9;
+  state.sas_ss_sp = 0x7000000000ull + uint64_t(thread.tid) * 0x10000;
+  state.sas_ss_size = 0x4000;
+  state.rseq = 0x7100000000ull + uint64_t(thread.tid) * 0x20;
+  state.rseq_len = 32;
+  state.rseq_sig = 0x53053053;
+  state.robust_list = 0x7200000000ull + uint64_t(thread.tid);
+  state.clear_child_tid = 0x7300000000ull + uint64_t(thread.tid);
+  for (uint32_t i = 0; i < CKPT_THREAD_NR_REGS; i++) state.regs[i] = uint64_t(thread.tid) * 1000 + i;
+  for (uint32_t i = 0; i < CKPT_THREAD_NR_TLS; i++) state.tls[i] = uint64_t(thread.tid) * 10 + i;
+  state.xfeatures = 7;
+  state.xstate_size = uint32_t(thread.fpu.size());
+  return state;
 }
 
 File& Kernel::new_file(const std::string& path) {
@@ -192,8 +230,12 @@ bool Kernel::any_mm_locked() const {
 
 std::vector<std::string> Kernel::leftovers() const {
   std::vector<std::string> left;
-  for (const auto& [pid, task] : tasks_)
+  for (const auto& [pid, task] : tasks_) {
     if (task->refs) left.push_back("task " + std::to_string(pid) + ": " + std::to_string(task->refs) + " references");
+    for (const auto& thread : task->threads)
+      if (thread->refs)
+        left.push_back("thread " + std::to_string(thread->tid) + ": " + std::to_string(thread->refs) + " references");
+  }
   for (size_t i = 0; i < mms_.size(); i++) {
     const Mm& mm = *mms_[i];
     const std::string name = "mm " + std::to_string(i);

@@ -118,9 +118,15 @@ const fake::Page* expected_page(const fake::Mm& mm, const fake::Vma& vma, uint64
 Target every_kind(fake::Kernel& kernel, int32_t pid) {
   fake::Mm& mm = kernel.new_mm();
   fake::Task& task = kernel.add_task(pid, &mm);
-  task.nr_threads = 4;
+  task.nr_threads = 5;
   task.tid = pid + 3;
   task.comm = "every-kind";
+  // Threads made out of tid order; one blocked in futex(2); an io_uring
+  // worker, which has no user state.
+  task.add_thread(pid + 3).syscall_nr = 202;
+  task.add_thread(pid + 1);
+  task.add_thread(pid + 2);
+  task.add_thread(pid + 9).io_worker = true;
 
   fake::File& library = kernel.new_file("/usr/lib/x86_64-linux-gnu/libexample.so.1");
   fake::File& memfd = kernel.new_file("/memfd:shared (deleted)");
