@@ -192,6 +192,8 @@ expect_out "7f0000010000-7f0000012000 rw-s 00000000 00:00 99  shared  pages=1  /
 expect_out "7ffc00100000-7ffc00102000 r-xp 00000000 00:00 0  special  pages=0  [vdso]" "show sample"
 expect_out "task:     pid 4242, tid 4242, comm \"sample\", 2 threads, stopped" "show sample"
 expect_out "ldt:      1 entry" "show sample"
+expect_out "thread:   tid 4242 (4242 in its namespace), leader, rip 0x402092, rsp 0x7ffc01092000, fpu 832 bytes (xfeatures 0x7)" "show sample"
+expect_out "thread:   tid 4243 (4243 in its namespace), rip 0x402093, rsp 0x7ffc01093000, fpu 832 bytes" "show sample"
 expect_out "skipped unknown record type 99" "show sample"
 grep -A1 -F "[heap]" "$WORK/out" | grep -qF "skipped unknown record type 99" ||
     fail "show sample: the unknown record note is not in stream order"
@@ -212,6 +214,8 @@ expect_out '"label": "[heap]"' "show --json"
 if command -v python3 >/dev/null 2>&1; then
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["vmas"]) == 4 and d["vmas"][0]["pages"] == 5 and d["ldt"]["entries"] == ["0x00cf9a000000ffff"], d' \
         "$WORK/out" || fail "show --json is not the expected JSON"
+    python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["threads"]; assert [x["tid"] for x in t] == [4242, 4243] and t[0]["leader"] and not t[1]["leader"] and t[1]["regs"]["rip"] == "0x402093" and t[0]["xstate_size"] == 832, t' \
+        "$WORK/out" || fail "show --json: the threads are not the expected JSON"
 fi
 
 # ------------------------------------------------------- damaged images
