@@ -35,6 +35,14 @@ void ShowVisitor::on_task(const ckpt_task& task) {
        std::to_string(task.pid) + std::to_string(task.tid) + std::to_string(task.nr_threads));
 }
 
+void ShowVisitor::on_thread(const ckpt::ThreadRecord& record) {
+  require(tasks_ == 1 && mms_ == 0, "THREAD records between TASK and MM");
+  require(record.xstate.size() == record.thread.xstate_size, "the FPU area as long as xstate_size says");
+  require(record.thread.tid > 0, "positive tids");
+  threads_++;
+  note(std::to_string(record.thread.tid) + ckpt::hex(record.thread.regs[16]) + ckpt::hex(record.thread.xfeatures));
+}
+
 void ShowVisitor::on_mm(const ckpt_mm& mm) {
   mms_++;
   note(ckpt::hex(mm.start_code) + ckpt::hex(mm.end_code) + ckpt::hex(mm.start_brk) + ckpt::hex(mm.brk) +
@@ -106,8 +114,10 @@ void ShowVisitor::check_accepted(const ckpt::ImageSummary& summary, size_t input
   require(summary.head.arch != CKPT_ARCH_X86_64 || ldts_ == 1, "x86-64 images have an LDT record");
   require(summary.bytes == input_size, "nothing follows the TAIL");
   require(summary.bytes >= tail_.bytes + sizeof(ckpt_rec_hdr) + sizeof(ckpt_tail), "the TAIL ends the stream");
-  require(summary.records == heads_ + tasks_ + mms_ + vmas_ + pages_records_ + ldts_ + unknown_ + tails_,
+  require(summary.records == heads_ + tasks_ + threads_ + mms_ + vmas_ + pages_records_ + ldts_ + unknown_ + tails_,
           "every record counted once");
+  require(summary.threads == threads_, "THREAD totals agree");
+  require(summary.head.minor == 0 || threads_ >= 1, "a 1.1 image names its threads");
   require(tail_.nr_records + 1 == summary.records, "TAIL counts the records before it");
   require(summary.vmas == vmas_ && tail_.nr_vmas == vmas_, "VMA totals agree");
   require(summary.pages == pages_ && tail_.nr_pages == pages_ && pages_announced_ == pages_, "page totals agree");
