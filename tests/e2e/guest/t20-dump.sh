@@ -57,6 +57,9 @@ verify_after_moving_threads() {
 		return
 	[ "$differed" -gt 0 ] ||
 		fail "no rseq byte differed: the threads did not move ($(grep rseq "$WORK/cli.out"))" || return
+	# Every thread's registers and FPU state, against ptrace (format 1.1).
+	grep -q "^ *threads compared: *$want\$" "$WORK/cli.out" ||
+		fail "expected $want threads' registers compared: $(grep threads "$WORK/cli.out")" || return
 	echo "# verify --pid after the threads moved: $excluded rseq bytes excluded in $threads threads, $differed differed"
 }
 

@@ -103,6 +103,7 @@ void LiveComparer::note(uint64_t* counter, std::string message) {
 }
 
 void LiveComparer::on_head(const ckpt_head& head) {
+    live_image_ = head.flags & CKPT_IMAGE_LIVE;
     if (head.page_size == page_size_) return;
     page_size_mismatch_ = true;
     note(&result_.content_mismatches, "image page size " + std::to_string(head.page_size) +

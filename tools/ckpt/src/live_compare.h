@@ -33,6 +33,8 @@ struct LiveCompareResult {
     uint64_t clean_file_pages_skipped = 0;
     uint64_t dumped_not_resident = 0;   // informational: dumped but absent from pagemap
     uint64_t vma_differences = 0;
+    uint64_t threads_compared = 0;      // THREAD records checked against ptrace
+    uint64_t thread_mismatches = 0;     // registers or FPU state differ, or a thread is missing
     // Left out of the content comparison: each thread's rseq area.
     uint64_t rseq_threads = 0;          // threads with an area registered
     uint64_t rseq_bytes_excluded = 0;   // bytes of compared pages inside the areas
@@ -44,7 +46,8 @@ struct LiveCompareResult {
     std::vector<std::string> warnings;
 
     bool ok() const {
-        return content_mismatches == 0 && missing_pages == 0 && extra_clean_file_pages == 0 && vma_differences == 0;
+        return content_mismatches == 0 && missing_pages == 0 && extra_clean_file_pages == 0 &&
+               vma_differences == 0 && thread_mismatches == 0;
     }
 };
 
@@ -57,11 +60,15 @@ public:
 
     void on_head(const ckpt_head& head) override;
     void on_task(const ckpt_task& task) override;
+    void on_thread(const ThreadRecord& thread) override { threads_.push_back(thread); }
     void on_vma(const VmaRecord& vma) override;
     void on_page(uint64_t addr, const uint8_t* data, size_t page_size) override;
 
     // Runs the residency and VMA checks; call after the image read cleanly.
     LiveCompareResult finish();
+    // The image's THREAD records, for compare_threads().
+    const std::vector<ThreadRecord>& threads() const { return threads_; }
+    bool live_image() const { return live_image_; }
 
 private:
     struct ResidentPage {
@@ -86,6 +93,8 @@ private:
     bool page_size_mismatch_ = false;
     std::vector<VmaRecord> image_vmas_;   // ascending
     std::vector<uint64_t> image_pages_;   // ascending
+    std::vector<ThreadRecord> threads_;
+    bool live_image_ = false;
     std::vector<uint8_t> buf_;
     LiveCompareResult result_;
 };

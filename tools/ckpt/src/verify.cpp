@@ -14,6 +14,7 @@
 #include "live_compare.h"
 #include "rseq_areas.h"
 #include "target_stop.h"
+#include "thread_compare.h"
 
 namespace ckpt {
 namespace {
@@ -42,6 +43,8 @@ void print_live_report(pid_t pid, const LiveCompareResult& r) {
     line("clean file pages skipped:", r.clean_file_pages_skipped);
     line("dumped, not resident:", r.dumped_not_resident);
     line("VMA differences:", r.vma_differences);
+    line("threads compared:", r.threads_compared);
+    line("thread differences:", r.thread_mismatches);
     if (r.rseq_unknown_reason.empty())
         std::printf("  %-28s %llu in %llu thread%s (%llu differed)\n", "rseq bytes excluded:",
                     static_cast<unsigned long long>(r.rseq_bytes_excluded),
@@ -99,6 +102,8 @@ int run_verify(const VerifyOptions& options) {
     }
 
     LiveCompareResult result = comparer->finish();
+    // Registers are stable only in a ptrace-stop: not with --live.
+    if (!options.live) compare_threads(comparer->threads(), comparer->live_image(), *stop, &result);
     if (Status resumed = stop->resume(); !resumed) print_error(resumed.error().message);
     if (!options.quiet || !result.ok()) print_live_report(options.pid, result);
     std::fflush(stdout);

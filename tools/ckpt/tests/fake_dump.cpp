@@ -1,5 +1,8 @@
 #include "fake_dump.h"
 
+#include <elf.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +48,27 @@ uint64_t stat_field(const std::vector<std::string>& f, size_t number) {
     return number - 3 < f.size() ? std::stoull(f[number - 3]) : 0;
 }
 
+// PTRACE_GETREGSET of a thread this process traces: fills `t`'s registers
+// and returns its FPU area; without a ptrace relation, a zeroed area of the
+// sample's size.
+std::vector<uint8_t> read_thread_registers(pid_t tid, ckpt_thread* t) {
+    std::vector<uint8_t> fpu(16384);
+    iovec regs{t->regs, sizeof t->regs};
+    iovec area{fpu.data(), fpu.size()};
+    if (ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(long(NT_PRSTATUS)), &regs) != 0 ||
+        ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(long(NT_X86_XSTATE)), &area) != 0) {
+        std::memset(t->regs, 0, sizeof t->regs);
+        fpu.assign(t->xstate_size, 0);
+        return fpu;
+    }
+    fpu.resize(area.iov_len);
+    t->xstate_size = uint32_t(area.iov_len);
+    std::memcpy(&t->xfeatures, fpu.data() + 464, sizeof t->xfeatures);
+    t->syscall_nr = int64_t(t->regs[15]) >= 0 ? int32_t(t->regs[15]) : -1;
+    t->flags = (t->flags & CKPT_THREAD_LEADER) | (t->syscall_nr >= 0 ? CKPT_THREAD_IN_SYSCALL : 0);
+    return fpu;
+}
+
 }  // namespace
 
 Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& options) {
@@ -81,7 +105,24 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
     task.state = CKPT_TASK_STOPPED;
     auto comm = read_text_file("/proc/" + std::to_string(pid) + "/comm");
     if (comm) std::strncpy(task.comm, comm->substr(0, comm->find('\n')).c_str(), sizeof task.comm - 1);
-    w.task(task);
+    w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&task),
+                                                 reinterpret_cast<const uint8_t*>(&task + 1)));
+    // As the module: the leader, then the others by tid; the registers as
+    // ptrace gives them when this process traces the target (the CLI does,
+    // through the preload), else the sample values.
+    std::vector<pid_t> tids;
+    for (const ThreadState& t : *threads)
+        if (t.state != 'Z' && t.state != 'X' && !t.io_worker && t.tid != pid) tids.push_back(t.tid);
+    std::sort(tids.begin(), tids.end());
+    if (live == pid || std::any_of(threads->begin(), threads->end(), [&](const ThreadState& t) {
+            return t.tid == pid && t.state != 'Z' && t.state != 'X';
+        }))
+        tids.insert(tids.begin(), pid);
+    for (pid_t tid : tids) {
+        ckpt_thread t = sample_thread(tid, tid == pid);
+        std::vector<uint8_t> fpu = read_thread_registers(tid, &t);
+        w.thread(t, fpu);
+    }
 
     auto f = stat_fields(task_dir);
     ckpt_mm mm{};
