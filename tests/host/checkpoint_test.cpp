@@ -3,7 +3,10 @@
 // Whole dumps through ckpt_checkpoint() (src/core/checkpoint.cpp) of fake
 // targets, read back by the CLI's own image reader and compared with the
 // target page by page.
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "dump_check.h"
 #include "page_copy.h"
@@ -68,6 +71,24 @@ TEST_F(Checkpoint, WorkedExampleMatchesTheDocumentation) {
   EXPECT_EQ(pages.nr, 2u);
   EXPECT_EQ(pages.data_off, 2472u);
   EXPECT_EQ(out_.data.size(), 12384u);
+
+  // The listing under "Its bytes": every byte it shows is the image's.
+  std::ifstream doc(CKPT_IMAGE_FORMAT_DOC);
+  ASSERT_TRUE(doc) << CKPT_IMAGE_FORMAT_DOC;
+  std::string line;
+  size_t shown = 0;
+  while (std::getline(doc, line)) {
+    unsigned long long offset = 0;
+    int used = 0;
+    if (line.size() < 10 || line[8] != ':' || std::sscanf(line.c_str(), "%8llx:%n", &offset, &used) != 1) continue;
+    std::istringstream bytes(line.substr(size_t(used)));
+    unsigned value = 0;
+    for (uint64_t at = offset; bytes >> std::hex >> value; at++, shown++) {
+      ASSERT_LT(at, out_.data.size()) << line;
+      EXPECT_EQ(out_.data[at], value) << "byte " << at << " in: " << line;
+    }
+  }
+  EXPECT_GE(shown, 400u) << "the listing is in the document";
 }
 
 TEST_F(Checkpoint, HardwareAndSoftwareCrcWriteTheSameImage) {

@@ -171,7 +171,7 @@ Thread& Task::add_thread(int32_t tid) {
 ckpt_thread thread_state(const Thread& thread) {
   ckpt_thread state{};
   state.tid = thread.tid;
-  state.ns_tid = thread.tid - 1000;
+  state.ns_tid = thread.tid;
   state.flags = (thread.leader ? CKPT_THREAD_LEADER : 0) | (thread.running ? CKPT_THREAD_RUNNING : 0) |
                 (thread.syscall_nr >= 0 ? CKPT_THREAD_IN_SYSCALL : 0);
   state.syscall_nr = thread.syscall_nr;
