@@ -182,7 +182,8 @@ check_man() {
 		page=/usr/share/man/man1/ckpt.1.gz
 		warn=$(LC_ALL=C.UTF-8 MANROFFSEQ= MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z $page 2>&1 >/dev/null)
 		[ -z "$warn" ] || { echo "man warnings: $warn"; exit 1; }
-		text=$(MANWIDTH=200 man -l $page 2>/dev/null | col -b | tr -s " \n" "  " | sed "s/\xe2\x80\x90 //g; s/- /-/g")
+		# One line; words the formatter hyphenated (U+2010) joined again.
+		text=$(MANWIDTH=200 man -l $page 2>/dev/null | col -b | tr -s " \t\n" "   " | sed "s/\xe2\x80\x90 //g")
 		for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS PERMISSIONS FILES "EXIT STATUS" EXAMPLES; do
 			[[ $text == *" $s "* || $text == "$s "* ]] || { echo "no section $s"; exit 1; }
 		done
@@ -276,8 +277,10 @@ main() {
 	# lintian's own verdict: errors and warnings fail (overrides in
 	# debian/*.lintian-overrides say why each is accepted); all tags shown.
 	run lintian in_chroot 'cd /build/src/build/deb &&
-		lintian --fail-on error,warning --display-info ckpt_*.changes >lintian.txt 2>&1 || rc=$?
-		cat lintian.txt >&2; [ "${rc:-0}" = 0 ] || { grep -E "^[EW]:" lintian.txt | head -n 1; exit 1; }' || true
+		lintian --fail-on error,warning --pedantic --display-info --show-overrides ckpt_*.changes >lintian.txt 2>&1 || rc=$?
+		[ "${rc:-0}" = 0 ] || { grep -E "^[EW]:" lintian.txt | head -n 1; exit 1; }' || true
+	cp "$ROOT/build/src/build/deb/lintian.txt" "$OUT/lintian.txt" 2>/dev/null &&
+		sed 's/^/lintian: /' "$OUT/lintian.txt" >&2
 
 	# The last release's headers first, then the packages: DKMS builds the
 	# module when ckpt-dkms is installed.  Then the other releases' headers,
