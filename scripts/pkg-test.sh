@@ -6,7 +6,8 @@
 # for each new kernel, as on an upgrade); the modules carry the autoload
 # aliases, `ckpt --version` is the package's, ckpt(1) renders with every
 # option of --help, the bash completion completes them, and a purge leaves
-# nothing behind.  The DKMS-built modules are copied to
+# nothing behind; then `make dkms-install` and `make dkms-remove` do the
+# same from the checkout.  The DKMS-built modules are copied to
 # build/pkg/kmod/RELEASE/ckpt.ko, where scripts/check.sh has the e2e suite
 # run them in QEMU; the packages to build/pkg/deb/.
 #
@@ -246,6 +247,19 @@ check_purge() {
 		[ ! -e /usr/src/ckpt-$VERSION ] || { echo '/usr/src/ckpt-$VERSION left'; exit 1; }"
 }
 
+# `make dkms-install` from the checkout: DKMS builds it for every kernel
+# with headers; `make dkms-remove` takes it all away again.
+check_dkms_install() {
+	local rel
+	in_chroot "cd /build/src && make -s dkms-install" >/dev/null || { echo "make dkms-install failed"; return 1; }
+	for rel in "$@"; do check_dkms "$rel" || return 1; done
+	[ -f "$ROOT/lib/udev/rules.d/60-ckpt.rules" ] || { echo "no udev rule installed"; return 1; }
+	in_chroot "cd /build/src && make -s dkms-remove
+		[ -z \"\$(dkms status -m ckpt)\" ] || { echo \"dkms status: \$(dkms status -m ckpt)\"; exit 1; }
+		! ls /lib/modules/*/updates/dkms/ckpt.ko* 2>/dev/null || { echo 'modules left'; exit 1; }
+		[ ! -e /usr/src/ckpt-$VERSION ] && [ ! -e /lib/udev/rules.d/60-ckpt.rules ] || { echo 'files left'; exit 1; }"
+}
+
 # run NAME FUNC ARGS...: one test; the last line of FUNC's output is the
 # reason when it fails.
 run() {
@@ -306,6 +320,7 @@ main() {
 	run man check_man || true
 	run completion check_completion || true
 	run purge check_purge || true
+	run dkms-install check_dkms_install "${releases[@]}" || true
 	log "package tests took $((SECONDS - start)) s"
 }
 
