@@ -251,7 +251,8 @@ check_purge() {
 # with headers; `make dkms-remove` takes it all away again.
 check_dkms_install() {
 	local rel
-	in_chroot "cd /build/src && make -s dkms-install" >/dev/null || { echo "make dkms-install failed"; return 1; }
+	in_chroot "cd /build/src && make -s dkms-install" >"$OUT/dkms-install.log" 2>&1 ||
+		{ echo "make dkms-install failed: $(tail -n 1 "$OUT/dkms-install.log")"; return 1; }
 	for rel in "$@"; do check_dkms "$rel" || return 1; done
 	[ -f "$ROOT/lib/udev/rules.d/60-ckpt.rules" ] || { echo "no udev rule installed"; return 1; }
 	in_chroot "cd /build/src && make -s dkms-remove
