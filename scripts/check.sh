@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make check`: set everything up (host packages, Debian kernels, CLI, e2e
-# binaries), run the CLI's host tests, then for every kernel build ckpt.ko,
-# boot it in QEMU and run the guest suite.
+# binaries), run the CLI's host tests, build and install the Debian packages
+# in a chroot (scripts/pkg-test.sh: DKMS builds ckpt.ko for every kernel),
+# then for every kernel build ckpt.ko from the tree, boot the kernel in QEMU
+# with the DKMS-built ckpt.ko and run the guest suite.
 #
 # Prints one "ok - WHERE NAME" / "not ok - WHERE NAME: reason" line per test
 # (WHERE is "host" or the kernel release) and, as the very last line,
