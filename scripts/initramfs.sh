@@ -108,7 +108,7 @@ main() {
 
 	ko=${CKPT_INITRAMFS_KO:-$(kmod_dir "$rel")/ckpt.ko}
 	if [ -f "$ko" ]; then
-		cp "$ko" "$root/ckpt/kmod/"
+		cp "$ko" "$root/ckpt/kmod/ckpt.ko"
 		add_module_deps "$rel" "$root/ckpt/kmod"
 	else
 		log "warning: $ko is missing: the guest will report module tests as failed"
