@@ -322,6 +322,7 @@ main() {
 	run completion check_completion || true
 	run purge check_purge || true
 	run dkms-install check_dkms_install "${releases[@]}" || true
+	in_chroot "apt-get autoclean -q" >/dev/null 2>&1 || true	# the download cache keeps only what the mirror has
 	log "package tests took $((SECONDS - start)) s"
 }
 
