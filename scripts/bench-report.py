@@ -35,7 +35,7 @@ WORKLOADS = ["dense", "sparse", "sparse-ref", "vmas", "vmas-ref", "filecow",
              "dense-64", "dense-128", "dense-256", "dense-1024"]
 SCALING = [("dense-64", 64), ("dense-128", 128), ("dense-256", 256),
            ("dense", 512), ("dense-1024", 1024)]
-KMEM_LIMIT = 1 << 20
+KMEM_LIMIT = 256 * 1024
 VMAS = 20000
 
 
@@ -215,21 +215,21 @@ def goals(bench):
     ckpt, floor = bench.time("dense", "ckpt"), bench.floor("dense")
     if ckpt and floor:
         r = ckpt / floor
-        out.append(("dense: ckpt dump within 1.3x of the copy limit", r <= 1.3,
+        out.append(("dense: ckpt dump within 1.1x of the copy limit", r <= 1.1,
                     f"{r:.2f}x ({fmt_s(ckpt)} vs {fmt_s(floor)})"))
     for method in ("udump", "criu"):
         other = bench.time("dense", method)
         if ckpt and other:
             r = other / ckpt
-            out.append((f"dense: ckpt dump at least 2x faster than {METHOD_NAMES[method]}", r >= 2,
+            out.append((f"dense: ckpt dump at least 1.3x faster than {METHOD_NAMES[method]}", r >= 1.3,
                         f"{r:.2f}x ({fmt_s(other)} vs {fmt_s(ckpt)})"))
         elif ckpt:
-            out.append((f"dense: ckpt dump at least 2x faster than {METHOD_NAMES[method]}", None,
+            out.append((f"dense: ckpt dump at least 1.3x faster than {METHOD_NAMES[method]}", None,
                         "not measured"))
     sparse, ref = bench.time("sparse", "ckpt"), bench.time("sparse-ref", "ckpt")
     if sparse and ref:
         r = sparse / ref
-        out.append(("sparse: 64 GiB reservation within 1.5x of the 16-MiB-only target", r <= 1.5,
+        out.append(("sparse: 64 GiB reservation within 1.2x of the 16-MiB-only target", r <= 1.2,
                     f"{r:.2f}x ({fmt_s(sparse)} vs {fmt_s(ref)})"))
     many, one = bench.time("vmas", "ckpt"), bench.time("vmas-ref", "ckpt")
     page_floor = bench.floor("vmas-ref")
@@ -247,7 +247,7 @@ def goals(bench):
                     f"(alignment padding and records) at the copy limit's rate"))
     kmem = [num(r, "peak_kmem") for r in bench.rows if r.get("method") == "ckpt" and num(r, "peak_kmem")]
     if kmem:
-        out.append(("kernel memory per dump at most 1 MiB, whatever the target size", max(kmem) <= KMEM_LIMIT,
+        out.append(("kernel memory per dump at most 256 KiB, whatever the target size", max(kmem) <= KMEM_LIMIT,
                     f"largest peak {fmt_bytes(max(kmem))} over {len(kmem)} dumps of 16 MiB to 64 GiB targets"))
     points = [(mib, bench.time(w, "ckpt")) for w, mib in SCALING]
     points = [(x, y) for x, y in points if y]
@@ -365,12 +365,15 @@ def main():
     lines += [f"    {n}" for n in notes if n.startswith(("ckpt bench", "Version"))]
     lines.append("")
     lines += table(bench, summary)
-    crc = bench.runs("calibrate", "crc")
+    crc = [r for r in bench.runs("calibrate", "crc") if num(r, "table_ns")]
     if crc:
-        insn = statistics.median(num(r, "insn_ns") for r in crc)
+        insns = [num(r, "insn_ns") for r in crc if num(r, "insn_ns")]
         tab = statistics.median(num(r, "table_ns") for r in crc)
         size = num(crc[0], "bytes")
-        lines += ["", f"CRC-32C in this guest: {size / insn * 1e9 / 1e6:.0f} MB/s with the crc32 instruction, "
+        # A CPU model without SSE4.2 (qemu64) has no crc32 instruction.
+        hw = (f"{size / statistics.median(insns) * 1e9 / 1e6:.0f} MB/s with the crc32 instruction"
+              if insns else "no crc32 instruction")
+        lines += ["", f"CRC-32C in this guest: {hw}, "
                   f"{size / tab * 1e9 / 1e6:.0f} MB/s with slice-by-8 tables (median of {len(crc)})."]
     lines += ["", "Goals:"]
     for name, met, measured in goals(bench):

@@ -78,6 +78,14 @@ void ckpt_task_describe(struct ckpt_task_ref *task, struct ckpt_task_info *out);
 int ckpt_task_mm_get(struct ckpt_task_ref *task, struct ckpt_mm_ref **out);
 int ckpt_task_mm_shared(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm);
 
+/* --- threads (payload: struct ckpt_thread from the uapi header) ------- */
+struct ckpt_thread;
+int ckpt_task_next_thread(struct ckpt_task_ref *task, __s64 after,
+			  struct ckpt_task_ref **out, __s64 *key);
+__u32 ckpt_thread_fpu_size(struct ckpt_task_ref *thread);
+int ckpt_thread_describe(struct ckpt_task_ref *thread, struct ckpt_thread *out,
+			 void *fpu, __u32 fpu_cap);
+
 /* --- target mm -------------------------------------------------------- */
 void ckpt_mm_put(struct ckpt_mm_ref *mm);
 int ckpt_mm_read_lock(struct ckpt_mm_ref *mm);
@@ -91,6 +99,7 @@ enum ckpt_vma_trait {
 	CKPT_VMA_T_SHARED = 1u << 2,	/* VM_MAYSHARE */
 	CKPT_VMA_T_SPECIAL = 1u << 3,	/* VM_IO/PFNMAP/MIXEDMAP, or named */
 	CKPT_VMA_T_HUGETLB = 1u << 4,	/* is_vm_hugetlb_page() */
+	CKPT_VMA_T_SHMEM = 1u << 5,	/* its file is shmem (shmem_mapping()) */
 };
 
 struct ckpt_vma_info {
@@ -134,6 +143,11 @@ long ckpt_gup(struct ckpt_mm_ref *mm, __u64 addr, __u32 nr,
 int ckpt_page_is_anon(struct ckpt_page_ref *page);
 void ckpt_page_put(struct ckpt_page_ref *page);
 int ckpt_page_copy(struct ckpt_page_ref *page, void *dst);
+
+/* --- shared memory, by page-cache index (CKPT_VMA_T_SHMEM) ------------ */
+__u64 ckpt_shmem_next(struct ckpt_file_ref *file, __u64 index, __u64 last);
+long ckpt_shmem_get(struct ckpt_file_ref *file, __u64 index, __u32 nr,
+		    struct ckpt_page_ref **pages);
 
 /* --- files ------------------------------------------------------------ */
 int ckpt_file_get_output(__s32 fd, struct ckpt_file_ref **out);

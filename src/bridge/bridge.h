@@ -7,6 +7,7 @@
 
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 
 #include <ckpt/bridge.h>
 
@@ -22,9 +23,35 @@ static inline struct mm_struct *to_mm(struct ckpt_mm_ref *ref)
 	return (struct mm_struct *)ref;
 }
 
+static inline struct file *to_file(struct ckpt_file_ref *ref)
+{
+	return (struct file *)ref;
+}
+
 static inline struct page *to_page(struct ckpt_page_ref *ref)
 {
 	return (struct page *)ref;
+}
+
+/* Stopped, traced or frozen threads run no user code; dead ones neither. */
+static inline bool ckpt_thread_stopped(struct task_struct *t)
+{
+	return task_is_stopped_or_traced(t) || t->exit_state;
+}
+
+/*
+ * Has @t left the CPU?  A tracee that has just entered its ptrace stop has
+ * already told its tracer, and may still be on its way out of schedule()
+ * (ptrace_check_attach() waits for this with the unexported
+ * wait_task_inactive()).
+ */
+static inline bool ckpt_thread_off_cpu(struct task_struct *t)
+{
+#ifdef CONFIG_SMP
+	return !READ_ONCE(t->on_cpu);
+#else
+	return t != current;
+#endif
 }
 
 #endif /* CKPT_BRIDGE_PRIV_H */

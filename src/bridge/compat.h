@@ -8,7 +8,11 @@
 
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/shmem_fs.h>
 #include <linux/uio.h>
+#include <linux/xarray.h>
 #include <linux/version.h>
 
 /* 6.5 dropped the vmas argument of get_user_pages_remote(). */
@@ -39,6 +43,71 @@ static inline long ckpt_compat_gup_remote(struct mm_struct *mm,
 #define ckpt_file_user_path(file)	(&(file)->f_path)
 #define ckpt_file_user_inode(file)	file_inode(file)
 #endif
+
+/*
+ * The uptodate folio of a shmem file at @index, unlocked, with a reference,
+ * read in from swap if it is there; NULL for a hole or a page fallocate()
+ * reserved and nobody wrote.  Nothing is allocated for those.
+ *
+ * 6.12 exports shmem_get_folio(), whose SGP_READ mode is exactly that.
+ * 6.1 does not: a page in memory is looked up, and only a swap entry goes
+ * through shmem_read_mapping_page_gfp(), the one export that swaps in.  It
+ * would allocate a zeroed page for a hole, so a hole punched between the
+ * look-up and the swap-in comes back as a zero page that the file keeps:
+ * the contents are still right (a hole reads as zeros).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+static inline int ckpt_compat_shmem_read(struct address_space *mapping,
+					 pgoff_t index, struct folio **foliop)
+{
+	int err = shmem_get_folio(mapping->host, index, 0, foliop, SGP_READ);
+
+	if (!err && *foliop)
+		folio_unlock(*foliop);
+	return err;
+}
+#else
+static inline int ckpt_compat_shmem_read(struct address_space *mapping,
+					 pgoff_t index, struct folio **foliop)
+{
+	void *entry = xa_load(&mapping->i_pages, index);
+	struct folio *folio;
+	struct page *page;
+
+	*foliop = NULL;
+	if (xa_is_value(entry)) {
+		page = shmem_read_mapping_page_gfp(mapping, index,
+						   mapping_gfp_mask(mapping));
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		*foliop = page_folio(page);
+		return 0;
+	}
+	folio = __filemap_get_folio(mapping, index, 0, 0);
+	if (!folio)
+		return 0;
+	if (!folio_test_uptodate(folio)) {
+		folio_put(folio);
+		return 0;
+	}
+	*foliop = folio;
+	return 0;
+}
+#endif
+
+/* 6.3 made the registered length of a thread's struct rseq variable. */
+static inline u32 ckpt_compat_rseq_len(struct task_struct *t)
+{
+#ifdef CONFIG_RSEQ
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	return t->rseq ? t->rseq_len : 0;
+#else
+	return t->rseq ? 32 : 0;	/* ORIG_RSEQ_SIZE */
+#endif
+#else
+	return 0;
+#endif
+}
 
 /* 6.1 names iov_iter directions by the old READ/WRITE constants. */
 #ifndef ITER_SOURCE

@@ -22,6 +22,7 @@
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/string.h>
 #include <linux/swapops.h>
 
@@ -125,6 +126,9 @@ static u32 ckpt_vma_traits(struct vm_area_struct *vma)
 		traits |= CKPT_VMA_T_SPECIAL;
 	if (is_vm_hugetlb_page(vma))
 		traits |= CKPT_VMA_T_HUGETLB;
+	/* Shared anonymous memory, memfd, SysV shm (its f_mapping), tmpfs. */
+	if (vma->vm_file && shmem_mapping(vma->vm_file->f_mapping))
+		traits |= CKPT_VMA_T_SHMEM;
 	return traits;
 }
 

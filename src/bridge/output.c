@@ -15,11 +15,6 @@
 
 #include "bridge.h"
 
-static struct file *to_file(struct ckpt_file_ref *ref)
-{
-	return (struct file *)ref;
-}
-
 /**
  * ckpt_file_get_output() - take a reference on the caller's output fd
  * @fd: file descriptor in the calling process

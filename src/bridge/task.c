@@ -54,12 +54,6 @@ void ckpt_task_put(struct ckpt_task_ref *ref)
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_task_put);
 
-/* Stopped, traced or frozen threads run no user code; dead ones neither. */
-static bool ckpt_thread_stopped(struct task_struct *t)
-{
-	return task_is_stopped_or_traced(t) || t->exit_state;
-}
-
 /*
  * Frozen by the system freezer (TASK_FROZEN; frozen() is not exported) or
  * by the cgroup v2 freezer (->frozen).
@@ -72,21 +66,6 @@ static bool ckpt_thread_frozen(struct task_struct *t)
 	return t->frozen;
 #else
 	return false;
-#endif
-}
-
-/*
- * Has @t left the CPU?  A tracee that has just entered its ptrace stop has
- * already told its tracer, and may still be on its way out of schedule()
- * (ptrace_check_attach() waits for this with the unexported
- * wait_task_inactive()).
- */
-static bool ckpt_thread_off_cpu(struct task_struct *t)
-{
-#ifdef CONFIG_SMP
-	return !READ_ONCE(t->on_cpu);
-#else
-	return t != current;
 #endif
 }
 

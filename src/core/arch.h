@@ -11,6 +11,10 @@
 
 namespace ckpt {
 
+// The THREAD records of every thread of `task`'s group, in the image's
+// order; *written says how many.
+Status write_threads(RecordWriter& writer, ckpt_task_ref* task, MemMeter& meter, uint32_t* written);
+
 // The mm context record that follows the VMAs (x86: CKPT_REC_LDT).
 Status write_mm_context(RecordWriter& writer, ckpt_mm_ref* mm, MemMeter& meter);
 

@@ -44,11 +44,15 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   const HoldMode mode = live() ? HoldMode::kLive : HoldMode::kStopped;
   CKPT_TRY_ASSIGN(const TargetHold hold, TargetHold::take(task_.get(), mm_.get(), mode));
 
+  CKPT_TRY(write_head());
+  CKPT_TRY(write_task(hold.info(), mode));
+  // Before the page batches are allocated: the two never coexist.
+  uint32_t threads = 0;
+  CKPT_TRY(write_threads(writer_, task_.get(), meter_, &threads));
+  if (!threads) return error(kESRCH);  // every thread exited
   CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
   CKPT_TRY(copier_.init(meter_));
   for (PageBatch& batch : batches_) CKPT_TRY(batch.init(meter_));
-  CKPT_TRY(write_head());
-  CKPT_TRY(write_task(hold.info(), mode));
   CKPT_TRY(write_mm());
   CKPT_TRY(write_vmas());
   CKPT_TRY(write_mm_context(writer_, mm_.get(), meter_));
@@ -192,7 +196,11 @@ Status Checkpoint::fill(const Vma& vma, PageScanner& scanner, uint32_t limit, ui
       return kOk;
     }
     if (ret) return fail_at(vma, Status::from_return(ret));
-    const VmaRange range{vma.info.start, end, vma.kind};
+    VmaRange range{vma.info.start, end, vma.kind};
+    if (reads_page_cache(vma.kind, vma.info.traits)) {
+      range.shmem = vma.file.get();
+      range.pgoff = vma.info.pgoff;
+    }
     auto filled = scanner.fill(range, *cursor, limit);
     if (!filled.ok()) {
       if (filled.status().error() != -kEHWPOISON) return fail_at(vma, filled.status());

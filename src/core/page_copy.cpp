@@ -41,18 +41,34 @@ void PageCopier::run(void* batch) { static_cast<PageBatch*>(batch)->copy(); }
 
 void PageCopier::start(PageBatch& batch) {
   wait();
-  if (batch.chain.size() < kWorkerMinPages) {
-    batch.copy();
+  if (copy_here_only_ || here_pages_ == 0 || batch.chain.size() < kWorkerMinPages) {
+    copy_here(batch);
     return;
   }
   running_ = true;
+  pending_pages_ = batch.chain.size();
   ckpt_worker_start(worker(), &PageCopier::run, &batch);
+}
+
+void PageCopier::copy_here(PageBatch& batch) {
+  const uint64_t start = ckpt_clock_ns();
+  batch.copy();
+  here_ns_ += ckpt_clock_ns() - start;
+  here_pages_ += batch.chain.size();
 }
 
 void PageCopier::wait() {
   if (!running_) return;
+  const uint64_t start = ckpt_clock_ns();
   ckpt_worker_wait(worker());
+  const uint64_t waited = ckpt_clock_ns() - start;
   running_ = false;
+  // Slower than copying here, at the rate measured here.
+  if (waited * here_pages_ > here_ns_ * pending_pages_) slow_batches_++;
+  if (++handed_batches_ < kTrialBatches) return;
+  if (slow_batches_ >= kSlowBatchesToGiveUp) copy_here_only_ = true;
+  handed_batches_ = 0;
+  slow_batches_ = 0;
 }
 
 }  // namespace ckpt

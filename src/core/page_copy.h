@@ -9,7 +9,8 @@
 // copied: none is held across a write that a slow reader can block.
 //
 // A dump keeps two batches: one is copied on a worker while the other is
-// written, so the two cost about the larger of them, not their sum.
+// written, so the two cost about the larger of them, not their sum (when
+// handing over is cheap: PageCopier).
 //
 //   this task:  fill N+1 | wait copy N+1 ...      | write N+1 | fill N+2 ...
 //   worker:     copy+crc N+1 ..........|          | copy+crc N+2 .........
@@ -54,7 +55,16 @@ struct PageBatch {
   uint64_t lost = 0;
 };
 
-// Copies batches on a worker.
+// Copies batches on a worker, while handing them over pays.  With the
+// worker, this task spends the time it waits for the worker; without, the
+// time the copy takes here.  Waking a worker is cheap on most machines, but
+// an emulated CPU was seen to wait for a timer tick, about 4 ms, for every
+// 28-page batch that takes 0.4 ms to copy.  So the copier times both: the
+// dump's first full batch is copied here, then batches go to the worker in
+// trials of kTrialBatches; a batch for which this task waited longer than
+// copying it here would have taken is slow, and if most of a trial's
+// batches were slow the rest of the dump copies here.  (Most, not their
+// sum: one late wake-up among fast ones must not end the overlap.)
 class PageCopier {
  public:
   PageCopier() = default;
@@ -65,20 +75,33 @@ class PageCopier {
   // Allocates the work item, charged to `meter`; once per dump.
   Status init(MemMeter& meter);
 
-  // Copies `batch` on a worker; the batch must not be touched until
-  // wait() has returned.  A batch of fewer than kWorkerMinPages is copied
-  // here and now: waking a worker costs more than that (many small VMAs).
+  // Copies `batch` on the worker or here (see above; a batch of fewer than
+  // kWorkerMinPages is always copied here: many small VMAs).  The batch
+  // must not be touched until wait() has returned.
   void start(PageBatch& batch);
   static constexpr uint32_t kWorkerMinPages = 8;
+  static constexpr uint32_t kTrialBatches = 8;
+  static constexpr uint32_t kSlowBatchesToGiveUp = 6;
   // Waits for the worker if one is running.
   void wait();
 
+  // Whether batches still go to the worker, and whether one is there now.
+  bool uses_worker() const { return !copy_here_only_; }
+  bool busy() const { return running_; }
+
  private:
   static void run(void* batch);
+  void copy_here(PageBatch& batch);
   ckpt_worker* worker() const { return reinterpret_cast<ckpt_worker*>(work_.data()); }
 
   KBuffer work_;
   bool running_ = false;
+  bool copy_here_only_ = false;
+  uint64_t here_ns_ = 0;       // copying here, over the dump
+  uint64_t here_pages_ = 0;
+  uint32_t pending_pages_ = 0;   // of the batch on the worker
+  uint32_t handed_batches_ = 0;  // in this trial
+  uint32_t slow_batches_ = 0;
 };
 
 }  // namespace ckpt

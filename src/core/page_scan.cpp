@@ -5,6 +5,11 @@ namespace ckpt {
 
 Result<uint64_t> PageScanner::fill(const VmaRange& vma, uint64_t cursor, uint32_t limit) {
   migrating_ = false;
+  if (vma.shmem) return fill_from_shmem(vma, cursor, limit);
+  return fill_from_page_tables(vma, cursor, limit);
+}
+
+Result<uint64_t> PageScanner::fill_from_page_tables(const VmaRange& vma, uint64_t cursor, uint32_t limit) {
   while (cursor < vma.end && chain_->size() < limit && !migrating_) {
     // GUP only runs of entries that may hold data, inside one page table.
     __u64 run_end;
@@ -18,6 +23,38 @@ Result<uint64_t> PageScanner::fill(const VmaRange& vma, uint64_t cursor, uint32_
                       &cursor));
   }
   return min(cursor, vma.end);
+}
+
+// Shared memory: every page of the file that the VMA maps and that holds
+// data, whether the target touched it or not, in memory or on swap.  The
+// file is asked, index by index; holes are skipped without a lookup each.
+Result<uint64_t> PageScanner::fill_from_shmem(const VmaRange& vma, uint64_t cursor, uint32_t limit) {
+  const uint64_t last = vma.pgoff + (vma.end - vma.start) / kPageSize - 1;
+  auto index_of = [&](uint64_t addr) { return vma.pgoff + (addr - vma.start) / kPageSize; };
+  while (cursor < vma.end && chain_->size() < limit) {
+    const uint64_t index = ckpt_shmem_next(vma.shmem, index_of(cursor), last);
+    if (index > last) return vma.end;
+    cursor = vma.start + (index - vma.pgoff) * kPageSize;
+
+    CKPT_TRY_ASSIGN(PageArrayChain::Slots slots, chain_->reserve());
+    const uint32_t want = uint32_t(min<uint64_t>(min(slots.room, limit - chain_->size()), last + 1 - index));
+    const long got = ckpt_shmem_get(vma.shmem, index, want, slots.pages);
+    pages_scanned_ += got > 0 ? uint64_t(got) : 1;
+    if (got == -kEHWPOISON) {
+      poisoned_ = cursor;
+      ckpt_warn_vma("hardware-poisoned page", vma.start, vma.end, -kEHWPOISON);
+    }
+    if (got < 0) return Status::from_return(got);
+    if (got == 0) {  // fallocated and never written, or truncated meanwhile
+      cursor += kPageSize;
+      ckpt_cond_resched();
+      continue;
+    }
+    for (uint32_t i = 0; i < uint32_t(got); i++) slots.addrs[i] = cursor + uint64_t(i) * kPageSize;
+    chain_->commit(uint32_t(got));
+    cursor += uint64_t(got) * kPageSize;
+  }
+  return cursor;
 }
 
 // GUP up to `count` pages at `addr` straight into the chain, keep those the

@@ -17,6 +17,10 @@ struct VmaRange {
   uint64_t start;
   uint64_t end;
   VmaKind kind;
+  // Shared memory is read from its shmem file (reads_page_cache()):
+  // the file, and the page index in it that `start` maps.
+  ckpt_file_ref* shmem = nullptr;
+  uint64_t pgoff = 0;
 };
 
 // Times GUP is asked again for a page that it refused but that the page
@@ -46,6 +50,8 @@ class PageScanner {
   uint64_t poisoned_page() const { return poisoned_; }
 
  private:
+  Result<uint64_t> fill_from_page_tables(const VmaRange& vma, uint64_t cursor, uint32_t limit);
+  Result<uint64_t> fill_from_shmem(const VmaRange& vma, uint64_t cursor, uint32_t limit);
   Status take_run(const VmaRange& vma, uint64_t addr, uint32_t count, uint64_t* next);
   Status explain_refusal(const VmaRange& vma, uint64_t addr, uint64_t* next);
   Status take_swapped_cow_page(const VmaRange& vma, uint64_t addr);

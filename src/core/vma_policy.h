@@ -9,7 +9,11 @@
 //                                                 page errors, not faults
 //   file      only copy-on-write copies (anon     GUP without faults; file
 //             pages); the file's own pages stay   pages are dropped
+//   shared    every page of the shmem file in the  the file's page cache, by
+//   (shmem)   mapped range that holds data, in     index; swapped pages read
+//             memory or on swap, touched or not    in, holes never allocated
 //   shared    every page the target maps          GUP without faults
+//   (other)
 //   special   none ([vdso], [vvar], VM_IO, ...)   not scanned
 #pragma once
 
@@ -44,6 +48,13 @@ inline bool scans_pages(VmaKind kind) { return kind != VmaKind::kSpecial; }
 // Elsewhere a fault would read the file or allocate shmem.
 inline uint32_t gup_mode(VmaKind kind) {
   return kind == VmaKind::kAnon ? CKPT_GUP_FAULT : CKPT_GUP_NOFAULT;
+}
+
+// Shared memory's data is its shmem file's (MAP_SHARED|MAP_ANONYMOUS,
+// memfd, SysV shm, tmpfs): the target's page tables show only the pages it
+// touched since it was forked, and none that went to swap.
+inline bool reads_page_cache(VmaKind kind, uint32_t traits) {
+  return kind == VmaKind::kShared && (traits & CKPT_VMA_T_SHMEM);
 }
 
 // Whether a page GUP returned goes into the image.

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -36,7 +37,7 @@ void expect_vma_matches(const DecodedVma& decoded, const fake::Vma& vma, const f
   for (const DecodedPage& page : decoded.pages) addrs.push_back(page.addr);
   EXPECT_EQ(addrs, targets::expected_pages(mm, vma));
   for (const DecodedPage& page : decoded.pages) {
-    const fake::Page* held = mm.page(page.addr);
+    const fake::Page* held = targets::expected_page(mm, vma, page.addr);
     ASSERT_NE(held, nullptr) << "page " << hex(page.addr);
     EXPECT_EQ(std::memcmp(page.data.data(), held->data.data(), fake::kPageSize), 0)
         << "contents of page " << hex(page.addr);
@@ -77,6 +78,21 @@ void expect_image_matches(const DecodedImage& image, const fake::Task& task, con
   const uint32_t states[] = {0, CKPT_TASK_STOPPED, CKPT_TASK_FROZEN, CKPT_TASK_RUNNING};
   const uint32_t seen = task.untraced ? uint32_t(CKPT_QUIESCENT_NONE) : task.quiescence;
   EXPECT_EQ(image.task.state, live ? states[seen] : uint32_t(CKPT_TASK_STOPPED));
+
+  // One THREAD record per live thread, the leader first, then by tid, each
+  // exactly as the kernel described it.
+  std::vector<const fake::Thread*> threads;
+  for (const auto& thread : task.threads)
+    if (!thread->exited && !thread->io_worker) threads.push_back(thread.get());
+  std::sort(threads.begin(), threads.end(), [](const fake::Thread* a, const fake::Thread* b) {
+    return (a->leader ? 0 : a->tid) < (b->leader ? 0 : b->tid);
+  });
+  ASSERT_EQ(image.threads.size(), threads.size());
+  for (size_t i = 0; i < threads.size(); i++) {
+    const ckpt_thread want = fake::thread_state(*threads[i]);
+    EXPECT_EQ(std::memcmp(&image.threads[i].thread, &want, sizeof(want)), 0) << "THREAD record " << i;
+    EXPECT_EQ(image.threads[i].fpu, threads[i]->fpu) << "FPU state of THREAD record " << i;
+  }
 
   ckpt_mm layout = mm.layout;
   layout.map_count = uint32_t(mm.vmas().size());

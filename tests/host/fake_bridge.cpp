@@ -15,6 +15,14 @@ using fake::Pte;
 fake::Task* task_of(ckpt_task_ref* task) { return reinterpret_cast<fake::Task*>(task); }
 fake::Mm* mm_of(ckpt_mm_ref* mm) { return reinterpret_cast<fake::Mm*>(mm); }
 
+// Thread handles are fake::Thread*, task handles fake::Task*.
+fake::Thread* thread_of(ckpt_task_ref* ref) {
+  for (fake::Task* task : kernel().all_tasks())
+    for (const auto& thread : task->threads)
+      if (reinterpret_cast<ckpt_task_ref*>(thread.get()) == ref) return thread.get();
+  return nullptr;
+}
+
 void require_locked(fake::Mm* mm, const char* function) {
   if (!mm->locked) kernel().violation(std::string(function) + " called without the mmap lock");
 }
@@ -86,7 +94,51 @@ int ckpt_task_get(__s32 pid, ckpt_task_ref** out) {
   return 0;
 }
 
-void ckpt_task_put(ckpt_task_ref* task) { drop(&task_of(task)->refs, "task"); }
+void ckpt_task_put(ckpt_task_ref* task) {
+  if (fake::Thread* thread = thread_of(task))
+    drop(&thread->refs, "thread");
+  else
+    drop(&task_of(task)->refs, "task");
+}
+
+// As arch/x86/thread.c: the live threads, the leader first, then by tid.
+int ckpt_task_next_thread(ckpt_task_ref* ref, __s64 after, ckpt_task_ref** out, __s64* key) {
+  fake::Task* task = task_of(ref);
+  fake::Thread* next = nullptr;
+  int64_t next_key = INT64_MAX;
+  for (const auto& thread : task->threads) {
+    if (thread->exited || thread->io_worker) continue;
+    const int64_t k = thread->leader ? 0 : thread->tid;
+    if (k > after && k < next_key) {
+      next = thread.get();
+      next_key = k;
+    }
+  }
+  if (!next) return -ENOENT;
+  next->refs++;
+  *out = reinterpret_cast<ckpt_task_ref*>(next);
+  *key = next_key;
+  return 0;
+}
+
+__u32 ckpt_thread_fpu_size(ckpt_task_ref* ref) {
+  fake::Thread* thread = thread_of(ref);
+  if (!thread) kernel().violation("ckpt_thread_fpu_size of a task, not a thread");
+  return thread ? uint32_t(thread->fpu.size()) : 0;
+}
+
+int ckpt_thread_describe(ckpt_task_ref* ref, ckpt_thread* out, void* fpu, __u32 fpu_cap) {
+  fake::Thread* thread = thread_of(ref);
+  if (!thread || thread->refs <= 0) {
+    kernel().violation("ckpt_thread_describe of a thread the core does not hold");
+    return -EINVAL;
+  }
+  if (thread->describe_error) return thread->describe_error;
+  if (fpu_cap < thread->fpu.size()) return -EOVERFLOW;
+  *out = fake::thread_state(*thread);
+  std::memcpy(fpu, thread->fpu.data(), thread->fpu.size());
+  return 0;
+}
 
 void ckpt_task_describe(ckpt_task_ref* ref, ckpt_task_info* out) {
   fake::Task* task = task_of(ref);
@@ -285,6 +337,34 @@ long ckpt_gup(ckpt_mm_ref* ref, __u64 addr, __u32 nr, __u32 mode, ckpt_page_ref*
     if (page_addr >= vma->end) break;
     const long err = take_page(mm, *vma, page_addr, mode, &pages[taken]);
     if (err) return taken ? taken : err;
+  }
+  return taken;
+}
+
+// As src/bridge/shmem.c: the page cache's next entry inside the file.
+__u64 ckpt_shmem_next(ckpt_file_ref* ref, __u64 index, __u64 last) {
+  const fake::File* file = reinterpret_cast<fake::File*>(ref);
+  const uint64_t eof = file->size / fake::kPageSize;  // first index past the end
+  auto it = file->cache.lower_bound(index);
+  if (it == file->cache.end() || it->first > last || it->first >= eof) return last + 1;
+  return it->first;
+}
+
+long ckpt_shmem_get(ckpt_file_ref* ref, __u64 index, __u32 nr, ckpt_page_ref** pages) {
+  fake::File* file = reinterpret_cast<fake::File*>(ref);
+  long taken = 0;
+  for (; taken < long(nr); taken++) {
+    const uint64_t i = index + uint64_t(taken);
+    auto it = file->cache.find(i);
+    if (i >= file->size / fake::kPageSize || it == file->cache.end() || it->second.state == Pte::kNone) break;
+    fake::Slot& slot = it->second;
+    if (slot.state == Pte::kPoison) return taken ? taken : -EHWPOISON;
+    if (slot.state == Pte::kSwapped) {
+      slot.state = Pte::kFile;
+      file->swapins++;
+    }
+    slot.page->refs++;
+    pages[taken] = fake::handle(slot.page.get());
   }
   return taken;
 }

@@ -79,6 +79,17 @@ struct File {
   bool no_progress = false;
   // Runs after every underlying write: change the target mid-dump.
   std::function<void(File&)> on_write;
+
+  // A shmem file (what CKPT_VMA_T_SHMEM VMAs map): its page cache by page
+  // index.  kFile is a page in memory, kSwapped one on swap (reading it
+  // brings it in as kFile), kPoison a page lost to a memory error, kNone a
+  // page fallocate() reserved and nobody wrote.  No entry: a hole.
+  std::map<uint64_t, Slot> cache;
+  uint64_t size = 0;  // bytes; indexes at or past the end hold nothing
+  // Puts a page in state `state` at `index`, with the contents of
+  // pattern(as_addr, salt): the address the test will find it at.
+  Page* set_cache(uint64_t index, Pte state, uint64_t as_addr, uint8_t salt = 0);
+  uint64_t swapins = 0;  // swapped pages ckpt_shmem_get read in
 };
 
 struct Vma {
@@ -157,6 +168,23 @@ class Mm {
   std::vector<std::shared_ptr<Page>> retired_;  // replaced while the core held them
 };
 
+// One thread of a group: what ckpt_thread_describe gives for it is
+// thread_state(*this) (a pattern of its tid) and `fpu`.
+struct Thread {
+  int32_t tid = 0;
+  bool leader = false;
+  bool exited = false;     // a zombie (an exited leader): no state
+  bool io_worker = false;  // an io_uring worker: no user state
+  bool running = false;    // could run (a live dump)
+  int32_t syscall_nr = -1;
+  std::vector<uint8_t> fpu = std::vector<uint8_t>(832);
+  int describe_error = 0;  // ckpt_thread_describe fails with it
+  int refs = 0;
+};
+
+// The fixed part of the THREAD record the fake describes `thread` with.
+ckpt_thread thread_state(const Thread& thread);
+
 struct Task {
   int32_t pid = 0;
   int32_t tid = 0;
@@ -173,6 +201,10 @@ struct Task {
   bool kernel_thread = false;
   Mm* mm = nullptr;  // null: a zombie
   int refs = 0;
+  // The group's threads, in creation order; add_task() makes the leader
+  // (tid == pid).
+  std::vector<std::unique_ptr<Thread>> threads;
+  Thread& add_thread(int32_t tid);
   long describe_calls = 0;
 };
 
@@ -190,6 +222,7 @@ class Kernel {
   File& new_file(const std::string& path);     // a backing file
   File& open_output(int fd, bool writable = true);
   Task* task(int32_t pid);
+  std::vector<Task*> all_tasks() const;
   File* fd(int fd);
 
   // A broken bridge contract, for the test to report.
@@ -209,6 +242,10 @@ class Kernel {
   // Work items started and not yet waited for; and how many ever ran.
   long workers_running = 0;
   long worker_runs = 0;
+  // Added to the clock by every worker_wake_every-th wait for a work item
+  // (the first included): a slow wake-up.
+  uint64_t worker_wake_ns = 0;
+  long worker_wake_every = 1;
   // Runs every started work item now, as another CPU would while this task
   // blocks (in a write, say); waiting for them then returns at once.
   void run_started_work();

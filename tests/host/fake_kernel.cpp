@@ -87,6 +87,15 @@ void Mm::fill(uint64_t start, uint64_t pages, Pte state, uint8_t salt) {
 
 void Mm::add_page_table(uint64_t addr) { tables_.insert(addr / kPmdSize); }
 
+Page* File::set_cache(uint64_t index, Pte state, uint64_t as_addr, uint8_t salt) {
+  Slot& slot = cache[index];
+  slot.state = state;
+  slot.page = std::make_shared<Page>();
+  for (size_t i = 0; i < kPageSize; i++) slot.page->data[i] = pattern_byte(as_addr, salt, i);
+  size = std::max(size, (index + 1) * kPageSize);
+  return slot.page.get();
+}
+
 namespace {
 // A migration entry becomes its page again once enough ticks have passed.
 Pte settled(const Slot& slot) {
@@ -139,9 +148,47 @@ Task& Kernel::add_task(int32_t pid, Mm* mm) {
   task->pid = pid;
   task->tid = pid;
   task->mm = mm;
+  task->add_thread(pid).leader = true;
   Task& ref = *task;
   tasks_[pid] = std::move(task);
   return ref;
+}
+
+std::vector<Task*> Kernel::all_tasks() const {
+  std::vector<Task*> all;
+  for (const auto& [pid, task] : tasks_) all.push_back(task.get());
+  return all;
+}
+
+Thread& Task::add_thread(int32_t tid) {
+  threads.push_back(std::make_unique<Thread>());
+  Thread& thread = *threads.back();
+  thread.tid = tid;
+  for (size_t i = 0; i < thread.fpu.size(); i++) thread.fpu[i] = uint8_t(tid * 7 + i);
+  return thread;
+}
+
+ckpt_thread thread_state(const Thread& thread) {
+  ckpt_thread state{};
+  state.tid = thread.tid;
+  state.ns_tid = thread.tid - 1000;
+  state.flags = (thread.leader ? CKPT_THREAD_LEADER : 0) | (thread.running ? CKPT_THREAD_RUNNING : 0) |
+                (thread.syscall_nr >= 0 ? CKPT_THREAD_IN_SYSCALL : 0);
+  state.syscall_nr = thread.syscall_nr;
+  state.sig_blocked = uint64_t(thread.tid) << 1;
+  state.sig_pending = 1u << 9;
+  state.sas_ss_sp = 0x7000000000ull + uint64_t(thread.tid) * 0x10000;
+  state.sas_ss_size = 0x4000;
+  state.rseq = 0x7100000000ull + uint64_t(thread.tid) * 0x20;
+  state.rseq_len = 32;
+  state.rseq_sig = 0x53053053;
+  state.robust_list = 0x7200000000ull + uint64_t(thread.tid);
+  state.clear_child_tid = 0x7300000000ull + uint64_t(thread.tid);
+  for (uint32_t i = 0; i < CKPT_THREAD_NR_REGS; i++) state.regs[i] = uint64_t(thread.tid) * 1000 + i;
+  for (uint32_t i = 0; i < CKPT_THREAD_NR_TLS; i++) state.tls[i] = uint64_t(thread.tid) * 10 + i;
+  state.xfeatures = 7;
+  state.xstate_size = uint32_t(thread.fpu.size());
+  return state;
 }
 
 File& Kernel::new_file(const std::string& path) {
@@ -183,8 +230,12 @@ bool Kernel::any_mm_locked() const {
 
 std::vector<std::string> Kernel::leftovers() const {
   std::vector<std::string> left;
-  for (const auto& [pid, task] : tasks_)
+  for (const auto& [pid, task] : tasks_) {
     if (task->refs) left.push_back("task " + std::to_string(pid) + ": " + std::to_string(task->refs) + " references");
+    for (const auto& thread : task->threads)
+      if (thread->refs)
+        left.push_back("thread " + std::to_string(thread->tid) + ": " + std::to_string(thread->refs) + " references");
+  }
   for (size_t i = 0; i < mms_.size(); i++) {
     const Mm& mm = *mms_[i];
     const std::string name = "mm " + std::to_string(i);
@@ -201,8 +252,13 @@ std::vector<std::string> Kernel::leftovers() const {
     if (retired_held > mapped_held)
       left.push_back(name + ": " + std::to_string(retired_held - mapped_held) + " references to unmapped pages");
   }
-  for (const auto& file : files_)
+  for (const auto& file : files_) {
     if (file->refs) left.push_back("file " + file->path + ": " + std::to_string(file->refs) + " references");
+    for (const auto& [index, slot] : file->cache)
+      if (slot.page && slot.page->refs)
+        left.push_back("file " + file->path + ": page " + std::to_string(index) + ": " +
+                       std::to_string(slot.page->refs) + " references");
+  }
   if (workers_running) left.push_back(std::to_string(workers_running) + " work items started, never waited for");
   return left;
 }

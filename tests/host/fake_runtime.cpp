@@ -70,6 +70,8 @@ void ckpt_worker_wait(ckpt_worker* w) {
     w->fn(w->arg);  // not run early: run it now
     break;
   }
+  if (kernel().worker_wake_every && kernel().worker_runs % kernel().worker_wake_every == 0)
+    kernel().clock_ns += kernel().worker_wake_ns;
   w->started = false;
   kernel().workers_running--;
   kernel().worker_runs++;

@@ -27,12 +27,18 @@ struct DecodedVma {
   std::vector<uint32_t> pages_records;  // nr of each of its PAGES records
 };
 
+struct DecodedThread {
+  ckpt_thread thread;
+  std::vector<uint8_t> fpu;
+};
+
 struct DecodedImage {
   bool ok = false;
   std::string error;  // the reader's message when !ok
   ckpt_head head{};
   ckpt_task task{};
   ckpt_mm mm{};
+  std::vector<DecodedThread> threads;
   std::vector<DecodedVma> vmas;
   std::vector<uint64_t> ldt;
   ckpt_tail tail{};

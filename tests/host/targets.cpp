@@ -45,6 +45,13 @@ fake::Vma shared_vma(uint64_t start, uint64_t pages, fake::File* file) {
                        kVmRead | kVmWrite | kVmShared | kVmMayShare | 0x70), file, 0);
 }
 
+fake::Vma shmem_vma(uint64_t start, uint64_t pages, fake::File* file, uint64_t pgoff) {
+  fake::Vma v = shared_vma(start, pages, file);
+  v.traits |= CKPT_VMA_T_SHMEM;
+  v.pgoff = pgoff;
+  return v;
+}
+
 fake::Vma special_vma(uint64_t start, uint64_t pages, const char* name) {
   fake::Vma v = vma(start, pages, CKPT_VMA_T_SPECIAL, kVmRead | kVmExec | kVmIo);
   v.name = name;
@@ -66,10 +73,30 @@ uint32_t expected_kind(const fake::Vma& vma) {
   return CKPT_VMA_ANON;
 }
 
+// Shared memory's data is its shmem file's: every page of the mapped
+// range that holds data, whatever the page tables show.
+bool from_shmem(const fake::Vma& vma) {
+  return expected_kind(vma) == CKPT_VMA_SHARED && (vma.traits & CKPT_VMA_T_SHMEM) && vma.file;
+}
+
+const fake::Slot* shmem_slot(const fake::Vma& vma, uint64_t addr) {
+  const uint64_t index = vma.pgoff + (addr - vma.start) / kPage;
+  if (index >= vma.file->size / kPage) return nullptr;
+  auto it = vma.file->cache.find(index);
+  if (it == vma.file->cache.end()) return nullptr;
+  const fake::Pte state = it->second.state;
+  return state == fake::Pte::kFile || state == fake::Pte::kSwapped ? &it->second : nullptr;
+}
+
 std::vector<uint64_t> expected_pages(const fake::Mm& mm, const fake::Vma& vma) {
   std::vector<uint64_t> pages;
   const uint32_t kind = expected_kind(vma);
   if (kind == CKPT_VMA_SPECIAL) return pages;
+  if (from_shmem(vma)) {
+    for (uint64_t addr = vma.start; addr < vma.end; addr += kPage)
+      if (shmem_slot(vma, addr)) pages.push_back(addr);
+    return pages;
+  }
   for (auto it = mm.slots().lower_bound(vma.start); it != mm.slots().end() && it->first < vma.end; ++it) {
     const uint64_t addr = it->first;
     if (!holds_data(mm, addr)) continue;
@@ -80,12 +107,26 @@ std::vector<uint64_t> expected_pages(const fake::Mm& mm, const fake::Vma& vma) {
   return pages;
 }
 
+const fake::Page* expected_page(const fake::Mm& mm, const fake::Vma& vma, uint64_t addr) {
+  if (from_shmem(vma)) {
+    const fake::Slot* slot = shmem_slot(vma, addr);
+    return slot ? slot->page.get() : nullptr;
+  }
+  return mm.page(addr);
+}
+
 Target every_kind(fake::Kernel& kernel, int32_t pid) {
   fake::Mm& mm = kernel.new_mm();
   fake::Task& task = kernel.add_task(pid, &mm);
-  task.nr_threads = 4;
+  task.nr_threads = 5;
   task.tid = pid + 3;
   task.comm = "every-kind";
+  // Threads made out of tid order; one blocked in futex(2); an io_uring
+  // worker, which has no user state.
+  task.add_thread(pid + 3).syscall_nr = 202;
+  task.add_thread(pid + 1);
+  task.add_thread(pid + 2);
+  task.add_thread(pid + 9).io_worker = true;
 
   fake::File& library = kernel.new_file("/usr/lib/x86_64-linux-gnu/libexample.so.1");
   fake::File& memfd = kernel.new_file("/memfd:shared (deleted)");
@@ -113,10 +154,14 @@ Target every_kind(fake::Kernel& kernel, int32_t pid) {
   mm.set(reserve + (300ull << 20) + kPage, fake::Pte::kZero);
   mm.set(reserve + (1ull << 30) - kPage, fake::Pte::kAnon, 7);
 
-  // Shared memory (a memfd): more pages than one copied batch.
+  // Shared memory (a memfd): more pages than one copied batch, none of
+  // them mapped (a forked child's view), one on swap, one fallocated and
+  // never written, three past the data.
   const uint64_t shared = kBase + (2ull << 30);
-  mm.add_vma(shared_vma(shared, 40, &memfd));
-  mm.fill(shared, 37, fake::Pte::kFile, 8);
+  mm.add_vma(shmem_vma(shared, 41, &memfd, 0));
+  for (uint64_t i = 0; i < 38; i++)
+    memfd.set_cache(i, i == 5 ? fake::Pte::kNone : i == 11 ? fake::Pte::kSwapped : fake::Pte::kFile,
+                    shared + i * kPage, 8);
 
   // PROT_NONE guard with data behind it (FOLL_FORCE reads it).
   const uint64_t guard = shared + (64ull << 20);

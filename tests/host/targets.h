@@ -18,6 +18,8 @@ constexpr uint64_t kPage = fake::kPageSize;
 fake::Vma anon_vma(uint64_t start, uint64_t pages);
 fake::Vma file_vma(uint64_t start, uint64_t pages, fake::File* file, uint64_t pgoff = 0);
 fake::Vma shared_vma(uint64_t start, uint64_t pages, fake::File* file);
+// Shared memory: `file` is shmem, read by page-cache index from `pgoff`.
+fake::Vma shmem_vma(uint64_t start, uint64_t pages, fake::File* file, uint64_t pgoff = 0);
 fake::Vma special_vma(uint64_t start, uint64_t pages, const char* name);
 fake::Vma hugetlb_vma(uint64_t start, uint64_t pages, fake::File* file);
 
@@ -25,6 +27,8 @@ fake::Vma hugetlb_vma(uint64_t start, uint64_t pages, fake::File* file);
 uint32_t expected_kind(const fake::Vma& vma);
 // The addresses the image must hold for `vma`, ascending.
 std::vector<uint64_t> expected_pages(const fake::Mm& mm, const fake::Vma& vma);
+// The page whose contents the image must hold at `addr` of `vma`.
+const fake::Page* expected_page(const fake::Mm& mm, const fake::Vma& vma, uint64_t addr);
 
 struct Target {
   fake::Task* task;

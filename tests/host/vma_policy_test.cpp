@@ -52,6 +52,19 @@ TEST(VmaPolicy, OnlySpecialMappingsAreNotScanned) {
   EXPECT_FALSE(ckpt::scans_pages(VmaKind::kSpecial));
 }
 
+// Shared memory comes from its shmem file; a private mapping of a shmem
+// file keeps only its copy-on-write copies; other shared files what the
+// target maps.
+TEST(VmaPolicy, OnlySharedShmemIsReadFromItsFile) {
+  const uint32_t shared = CKPT_VMA_T_FILE | CKPT_VMA_T_SHARED;
+  EXPECT_TRUE(ckpt::reads_page_cache(ckpt::classify_vma(shared | CKPT_VMA_T_SHMEM), shared | CKPT_VMA_T_SHMEM));
+  EXPECT_FALSE(ckpt::reads_page_cache(ckpt::classify_vma(shared), shared)) << "ext4 file";
+  EXPECT_FALSE(ckpt::reads_page_cache(ckpt::classify_vma(CKPT_VMA_T_FILE | CKPT_VMA_T_SHMEM),
+                                      CKPT_VMA_T_FILE | CKPT_VMA_T_SHMEM)) << "private memfd";
+  const uint32_t special = shared | CKPT_VMA_T_SHMEM | CKPT_VMA_T_SPECIAL;
+  EXPECT_FALSE(ckpt::reads_page_cache(ckpt::classify_vma(special), special));
+}
+
 // A fault outside anonymous memory would read the file or allocate shmem.
 TEST(VmaPolicy, FaultsOnlyInAnonymousMemory) {
   EXPECT_EQ(ckpt::gup_mode(VmaKind::kAnon), uint32_t(CKPT_GUP_FAULT));

@@ -53,6 +53,9 @@
 	X(scan, file_cow_selected) \
 	X(scan, file_untouched_not_faulted) \
 	X(scan, shared_selected) \
+	X(scan, shmem_unmapped_selected) \
+	X(scan, shmem_reserved_not_data) \
+	X(scan, shmem_at_an_offset) \
 	X(scan, thp_as_small_pages) \
 	X(scan, batch_boundary) \
 	X(scan, references_released) \

@@ -344,6 +344,30 @@ void ckpt_kt_seal_grow(struct ckpt_file_ref *file)
 }
 
 /**
+ * ckpt_kt_fallocate() - reserve a range of a tmpfs file without writing it
+ * @file: a file from ckpt_kt_tmpfile()
+ * @off: first byte
+ * @len: bytes
+ *
+ * Return: 0 or a negative errno.
+ */
+int ckpt_kt_fallocate(struct ckpt_file_ref *file, u64 off, u64 len)
+{
+	return vfs_fallocate((struct file *)file, 0, off, len);
+}
+
+/**
+ * ckpt_kt_file_pages() - pages in a file's page cache
+ * @file: the file
+ *
+ * Return: the number of pages its mapping holds in memory.
+ */
+u64 ckpt_kt_file_pages(struct ckpt_file_ref *file)
+{
+	return ((struct file *)file)->f_mapping->nrpages;
+}
+
+/**
  * ckpt_kt_page_alloc() - a zeroed page the test holds one reference on
  *
  * Return: the page, or NULL.

@@ -45,6 +45,8 @@ int ckpt_kt_pwrite(struct ckpt_file_ref *file, const void *buf, size_t len,
 long ckpt_kt_pread(struct ckpt_file_ref *file, void *buf, size_t len,
 		   __u64 off);
 void ckpt_kt_seal_grow(struct ckpt_file_ref *file);
+int ckpt_kt_fallocate(struct ckpt_file_ref *file, __u64 off, __u64 len);
+__u64 ckpt_kt_file_pages(struct ckpt_file_ref *file);
 
 struct ckpt_page_ref *ckpt_kt_page_alloc(void);
 void ckpt_kt_page_get(struct ckpt_page_ref *page);

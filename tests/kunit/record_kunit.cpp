@@ -342,8 +342,19 @@ KT_CASE(record, worker_copy_equals_own) {
   PatternPages other(meter, 5);
   KT_ASSERT_TRUE(pages.ok() && other.ok());
   static_assert(PageBatch::kMaxPages >= PageCopier::kWorkerMinPages, "the batch goes to the worker");
+  PatternPages warm(meter, 1);
+  KT_ASSERT_TRUE(warm.ok());
   PageCopier copier;
   KT_ASSERT_OK(copier.init(meter));
+  // A small batch is copied here, which times copying here: the copier
+  // hands batches to the worker only after that.
+  PageBatch first(meter);
+  KT_ASSERT_OK(first.init(meter));
+  KT_ASSERT_TRUE(warm.add_to(first.chain));
+  copier.start(first);
+  KT_EXPECT_TRUE(!copier.busy());
+  first.chain.release();
+
   PageBatch batch(meter);
   KT_ASSERT_OK(batch.init(meter));
   KT_ASSERT_TRUE(pages.add_to(batch.chain));
@@ -354,6 +365,7 @@ KT_CASE(record, worker_copy_equals_own) {
   RecordWriter a(planned.get(), meter), b(direct.get(), meter);
   batch.plan = RecordWriter::plan_pages(batch.chain, a.offset(), &batch.crc);
   copier.start(batch);
+  KT_EXPECT_TRUE(copier.busy());
   auto busy = KBuffer::allocate(meter, 5 * kPageSize);
   KT_ASSERT_OK(busy.status());
   Crc32c own;

@@ -42,13 +42,14 @@ class ScanResult {
   uint32_t count_ = 0;
 };
 
-Status scan(uint64_t start, uint64_t end, VmaKind kind, ScanResult* result, uint32_t limit = 2048) {
+Status scan(uint64_t start, uint64_t end, VmaKind kind, ScanResult* result, uint32_t limit = 2048,
+            ckpt_file_ref* shmem = nullptr, uint64_t pgoff = 0) {
   MmRef mm(ckpt_kt_mm());
   if (!mm) return error(kESRCH);
   MemMeter meter;
   PageArrayChain chain(meter, 4);
   PageScanner scanner(mm.get(), chain, &result->scanned);
-  const VmaRange range{start, end, kind};
+  const VmaRange range{start, end, kind, shmem, pgoff};
   for (uint64_t cursor = start; cursor < end;) {
     {
       MmapReadGuard lock(mm.get());
@@ -259,6 +260,65 @@ KT_CASE(scan, shared_selected) {
   KT_ASSERT_OK(scan(start, start + 6 * kPageSize, VmaKind::kShared, &result));
   KT_ASSERT_EQ(result.count(), 3u);
   for (uint32_t i = 0; i < 3; i++) KT_EXPECT_EQ(result[i], start + touched[i] * kPageSize);
+}
+
+// Shared memory by page-cache index: pages written into the file and never
+// touched through the mapping are selected, and the lookups fault nothing
+// into the test's page tables.
+KT_CASE(scan, shmem_unmapped_selected) {
+  FileRef file(ckpt_kt_tmpfile(8 * kPageSize));
+  KT_ASSERT_TRUE(file);
+  const uint64_t start = ckpt_kt_mmap(test, file.get(), 8 * kPageSize, kProtRead | kProtWrite, CKPT_KT_SHARED, 0);
+  KT_ASSERT_NE(start, 0u);
+  const uint32_t written[] = {0, 2, 3, 6};
+  uint8_t byte = 0x5a;
+  for (uint32_t i : written) KT_ASSERT_EQ(ckpt_kt_pwrite(file.get(), &byte, 1, i * kPageSize), 0);
+  const uint64_t cached = ckpt_kt_file_pages(file.get());
+  ScanResult result;
+  KT_ASSERT_TRUE(result.init());
+  KT_ASSERT_OK(scan(start, start + 8 * kPageSize, VmaKind::kShared, &result, 2048, file.get(), 0));
+  KT_ASSERT_EQ(result.count(), 4u);
+  for (uint32_t i = 0; i < 4; i++) KT_EXPECT_EQ(result[i], start + written[i] * kPageSize);
+  KT_EXPECT_EQ(ckpt_kt_file_pages(file.get()), cached);
+  KT_EXPECT_TRUE(!populated(start, start + 8 * kPageSize));
+}
+
+// fallocate() reserves pages nobody wrote: they, the holes and the part of
+// the mapping past the end of the file hold no data and stay unallocated.
+KT_CASE(scan, shmem_reserved_not_data) {
+  FileRef file(ckpt_kt_tmpfile(6 * kPageSize));
+  KT_ASSERT_TRUE(file);
+  const uint64_t start = ckpt_kt_mmap(test, file.get(), 10 * kPageSize, kProtRead | kProtWrite, CKPT_KT_SHARED, 0);
+  KT_ASSERT_NE(start, 0u);
+  uint8_t byte = 0xa5;
+  KT_ASSERT_EQ(ckpt_kt_pwrite(file.get(), &byte, 1, 1 * kPageSize), 0);
+  KT_ASSERT_EQ(ckpt_kt_fallocate(file.get(), 3 * kPageSize, 2 * kPageSize), 0);
+  const uint64_t cached = ckpt_kt_file_pages(file.get());
+  KT_EXPECT_EQ(cached, 3u);
+  ScanResult result;
+  KT_ASSERT_TRUE(result.init());
+  KT_ASSERT_OK(scan(start, start + 10 * kPageSize, VmaKind::kShared, &result, 2048, file.get(), 0));
+  KT_ASSERT_EQ(result.count(), 1u);
+  KT_EXPECT_EQ(result[0], start + kPageSize);
+  KT_EXPECT_EQ(ckpt_kt_file_pages(file.get()), cached);
+}
+
+// A mapping from page 3 of the file: its page i is the file's page 3 + i.
+KT_CASE(scan, shmem_at_an_offset) {
+  FileRef file(ckpt_kt_tmpfile(12 * kPageSize));
+  KT_ASSERT_TRUE(file);
+  const uint64_t start = ckpt_kt_mmap(test, file.get(), 4 * kPageSize, kProtRead | kProtWrite, CKPT_KT_SHARED, 0);
+  KT_ASSERT_NE(start, 0u);
+  const uint32_t written[] = {1, 3, 5, 6, 9};
+  uint8_t byte = 0x3c;
+  for (uint32_t i : written) KT_ASSERT_EQ(ckpt_kt_pwrite(file.get(), &byte, 1, i * kPageSize), 0);
+  ScanResult result;
+  KT_ASSERT_TRUE(result.init());
+  KT_ASSERT_OK(scan(start, start + 4 * kPageSize, VmaKind::kShared, &result, 2, file.get(), 3));
+  KT_ASSERT_EQ(result.count(), 3u);
+  KT_EXPECT_EQ(result[0], start);
+  KT_EXPECT_EQ(result[1], start + 2 * kPageSize);
+  KT_EXPECT_EQ(result[2], start + 3 * kPageSize);
 }
 
 KT_CASE(scan, thp_as_small_pages) {

@@ -97,7 +97,7 @@ struct ckpt_checkpoint_args {
 
 #define CKPT_IMAGE_MAGIC	"CKPTIMG\0"	/* 8 bytes, first in HEAD */
 #define CKPT_FORMAT_MAJOR	1	/* incompatible changes */
-#define CKPT_FORMAT_MINOR	0	/* fields appended, types added */
+#define CKPT_FORMAT_MINOR	1	/* fields appended, types added */
 
 enum ckpt_rec_type {
 	CKPT_REC_HEAD	= 1,
@@ -107,6 +107,7 @@ enum ckpt_rec_type {
 	CKPT_REC_PAGES	= 5,
 	CKPT_REC_LDT	= 6,
 	CKPT_REC_TAIL	= 7,
+	CKPT_REC_THREAD	= 8,	/* format 1.1 */
 };
 
 /**
@@ -182,6 +183,65 @@ struct ckpt_task {
 	char  comm[16];
 };
 
+/* Thread flags, in struct ckpt_thread.flags. */
+#define CKPT_THREAD_LEADER	(1U << 0)	/* the thread-group leader */
+#define CKPT_THREAD_IN_SYSCALL	(1U << 1)	/* stopped in a system call */
+#define CKPT_THREAD_RUNNING	(1U << 2)	/* live: could run, state may be torn */
+
+#define CKPT_THREAD_NR_REGS	27	/* struct user_regs_struct, x86-64 */
+#define CKPT_THREAD_NR_TLS	3	/* GDT TLS slots (set_thread_area) */
+
+/**
+ * struct ckpt_thread - payload of CKPT_REC_THREAD, then @xstate_size bytes
+ * @tid:	thread id in the caller's pid namespace.
+ * @ns_tid:	thread id in the thread's own pid namespace.
+ * @flags:	CKPT_THREAD_*.
+ * @syscall_nr:	the system call the thread is stopped in, or -1.
+ * @sig_blocked: blocked signals, bit n-1 for signal n.
+ * @sig_pending: signals pending for this thread alone, same bits.
+ * @sas_ss_sp:	alternate signal stack (sigaltstack(2)): base,
+ * @sas_ss_size: size,
+ * @sas_ss_flags: and flags (SS_AUTODISARM); all zero if none.
+ * @rseq_len:	length of the registered struct rseq, 0 if none.
+ * @rseq:	address of the registered struct rseq, 0 if none.
+ * @rseq_sig:	the signature it was registered with.
+ * @reserved:	zero.
+ * @robust_list: head of the robust futex list (set_robust_list(2)), or 0.
+ * @clear_child_tid: the address set_tid_address(2) gave, or 0.
+ * @regs:	the general registers as ptrace's NT_PRSTATUS gives them
+ *		(struct user_regs_struct: r15 ... gs, incl. orig_ax, fs_base,
+ *		gs_base).
+ * @tls:	the thread's GDT TLS descriptors, raw, as for the LDT.
+ * @xfeatures:	the XSAVE features the area below holds (XCR0's user bits).
+ * @xstate_size: bytes of XSAVE area after this struct.
+ * @reserved2:	zero.
+ *
+ * Followed by the FPU/SSE/AVX state as ptrace's NT_X86_XSTATE gives it
+ * (the user ABI XSAVE layout, @xfeatures also in bytes 464..471).
+ */
+struct ckpt_thread {
+	__s32 tid;
+	__s32 ns_tid;
+	__u32 flags;
+	__s32 syscall_nr;
+	__u64 sig_blocked;
+	__u64 sig_pending;
+	__u64 sas_ss_sp;
+	__u64 sas_ss_size;
+	__u32 sas_ss_flags;
+	__u32 rseq_len;
+	__u64 rseq;
+	__u32 rseq_sig;
+	__u32 reserved;
+	__u64 robust_list;
+	__u64 clear_child_tid;
+	__u64 regs[CKPT_THREAD_NR_REGS];
+	__u64 tls[CKPT_THREAD_NR_TLS];
+	__u64 xfeatures;
+	__u32 xstate_size;
+	__u32 reserved2;
+};
+
 /**
  * struct ckpt_mm - payload of CKPT_REC_MM: the mm_struct's layout
  *
@@ -224,8 +284,10 @@ enum ckpt_vma_kind {
  * and memfds carry the kernel's " (deleted)" suffix), or for a special
  * mapping its name ("[vdso]").  Which pages follow: for ANON every page
  * that holds data (present or swapped out; holes and the zero page are
- * skipped); for FILE only the pages copied on write; for SHARED every page
- * mapped by the target; for SPECIAL none.
+ * skipped); for FILE only the pages copied on write; for SHARED shared
+ * memory (shmem, memfd, SysV) every page of the mapped range of the object
+ * that holds data, and for SHARED mappings of other files every page mapped
+ * by the target; for SPECIAL none.
  */
 struct ckpt_vma {
 	__u64 start;

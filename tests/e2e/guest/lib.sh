@@ -243,3 +243,26 @@ with_stopped() {
 	kill -CONT "$ws_pid"
 	return $ws_rc
 }
+
+# load_extra NAME: insmod NAME, after what it needs, from the stock
+# kernel's modules the initramfs carries (/ckpt/kmod/extra.order).
+load_extra() {
+	local m dir=/ckpt/kmod/extra
+	[ -f "$dir.order" ] && grep -qx "$1.ko" "$dir.order" || return 1
+	while read -r m; do
+		grep -q "^${m%.ko} " /proc/modules || insmod "$dir/$m" || return 1
+		[ "$m" = "$1.ko" ] && return 0
+	done <"$dir.order"
+	return 1
+}
+
+# Swap on a 64 MiB zram device (set up once; swapoff and on again).
+swap_on() {
+	[ -e /sys/class/zram-control ] || load_extra zram || return 1
+	[ -b /dev/zram0 ] || return 1
+	if [ "$(cat /sys/block/zram0/disksize)" = 0 ]; then
+		echo lzo >/sys/block/zram0/comp_algorithm 2>/dev/null
+		echo 64M >/sys/block/zram0/disksize || return 1
+	fi
+	mkswap /dev/zram0 >/dev/null && swapon /dev/zram0
+}

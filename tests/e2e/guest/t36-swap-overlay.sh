@@ -2,26 +2,6 @@
 # untested), and file mappings on overlayfs are named as /proc/PID/maps
 # names them (review #15).
 
-# load_extra NAME: insmod NAME, after what it needs, from the stock
-# kernel's modules the initramfs carries (/ckpt/kmod/extra.order).
-load_extra() {
-	local m dir=/ckpt/kmod/extra
-	[ -f "$dir.order" ] && grep -qx "$1.ko" "$dir.order" || return 1
-	while read -r m; do
-		grep -q "^${m%.ko} " /proc/modules || insmod "$dir/$m" || return 1
-		[ "$m" = "$1.ko" ] && return 0
-	done <"$dir.order"
-	return 1
-}
-
-# Swap on a 64 MiB zram device.
-swap_on() {
-	[ -e /sys/class/zram-control ] || load_extra zram || return 1
-	[ -b /dev/zram0 ] || return 1
-	echo lzo >/sys/block/zram0/comp_algorithm 2>/dev/null
-	echo 64M >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0
-}
-
 # The pages were on swap when the dump began (pagemap said so: the test
 # really took the swap path), and every one is in the image, patterned.
 test_swapped_pages() {

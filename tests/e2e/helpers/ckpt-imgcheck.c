@@ -207,10 +207,14 @@ struct image {
 	int vdso, vvar, vdso_pages, vvar_pages;
 	long special_with_pages;
 	long anon_foreign;	/* ANON pages all --anon-foreign bytes */
+	long threads, leaders;	/* THREAD records, and those flagged LEADER */
+	int32_t first_tid, last_tid;
+	long threads_in_order;	/* 0 once a tid is out of order */
+	long threads_with_state;	/* with rip, rsp and an FPU area */
 	char error[512];
 };
 
-static struct image img;
+static struct image img = { .threads_in_order = 1 };
 
 #define BAD(...) do { snprintf(img.error, sizeof(img.error), __VA_ARGS__); return -1; } while (0)
 
@@ -339,6 +343,37 @@ static int fixed_record(const struct ckpt_rec_hdr *h, void *buf, size_t size, ui
 	return read_payload(buf, size, crc);
 }
 
+/* Format 1.1: one per thread after TASK, the leader first, then by tid. */
+static int thread_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
+{
+	static unsigned char fpu[65536];
+	struct ckpt_thread t;
+
+	if (!img.have_task || img.vmas)
+		BAD("THREAD record out of place");
+	if (fixed_record(h, &t, sizeof(t), crc))
+		return -1;
+	if (t.xstate_size > sizeof(fpu) || h->len != sizeof(t) + t.xstate_size)
+		BAD("THREAD len %llu, xstate_size %u", (unsigned long long)h->len, t.xstate_size);
+	if (read_payload(fpu, t.xstate_size, crc))
+		return -1;
+	if (t.flags & CKPT_THREAD_LEADER)
+		img.leaders++;
+	/* The leader first; after it, ascending tids. */
+	if (img.threads == 0)
+		img.first_tid = t.tid;
+	if ((img.threads == 0) != !!(t.flags & CKPT_THREAD_LEADER) ||
+	    (img.threads >= 2 && t.tid <= img.last_tid))
+		img.threads_in_order = 0;
+	img.last_tid = t.tid;
+	/* rip and rsp are user addresses; XSAVE's legacy area is there. */
+	if (t.regs[16] && t.regs[19] && t.regs[16] < (1ull << 47) &&
+	    t.regs[19] < (1ull << 47) && t.xstate_size >= 512)
+		img.threads_with_state++;
+	img.threads++;
+	return 0;
+}
+
 /* Reads the rest of a record (fields this reader does not know). */
 static int skip_rest(uint64_t left, uint32_t *crc)
 {
@@ -397,6 +432,9 @@ static int read_image(void)
 			r = fixed_record(&h, &img.task, sizeof(img.task), &crc) ||
 			    skip_rest(h.len - sizeof(img.task), &crc);
 			img.have_task = 1;
+			break;
+		case CKPT_REC_THREAD:
+			r = thread_record(&h, &crc);
 			break;
 		case CKPT_REC_VMA:
 			r = vma_record(&h, &crc);
@@ -506,6 +544,15 @@ static void check_all(const char *want_state, long want_tid, const char *release
 	if (man.threads >= 0)
 		result(img.task.nr_threads == man.threads, "threads",
 		       "image has %u threads, target %ld", img.task.nr_threads, man.threads);
+	if (man.threads >= 0 && img.head.minor >= 1)
+		result(img.threads == man.threads && img.leaders == 1 &&
+		       img.first_tid == img.task.pid && img.threads_in_order &&
+		       img.threads_with_state == img.threads, "thread-records",
+		       "%ld THREAD records (target %ld threads), %ld leaders, first tid %d "
+		       "(pid %d), %s, %ld with registers and FPU state",
+		       img.threads, man.threads, img.leaders, img.first_tid, img.task.pid,
+		       img.threads_in_order ? "in order" : "out of order",
+		       img.threads_with_state);
 	if (want_state)
 		result(!strcmp(state_name(img.task.state), want_state), "state",
 		       "image state %s, expected %s", state_name(img.task.state), want_state);

@@ -22,6 +22,18 @@
  *   ckpt-hold MANIFEST swapped        256 patterned pages pushed out to
  *                                     swap with MADV_PAGEOUT; "@swapped N"
  *                                     says how many pagemap shows on swap
+ *   ckpt-hold MANIFEST shmem          the target is a child forked after
+ *                                     its parent wrote shared memory that
+ *                                     the child never touches: 1,024
+ *                                     patterned pages of a 1,280-page
+ *                                     MAP_SHARED|MAP_ANONYMOUS region (the
+ *                                     last 512 of them pushed to swap with
+ *                                     MADV_PAGEOUT), a memfd of 64 pages
+ *                                     written with pwrite() and 8 only
+ *                                     fallocated, and 32 pages of SysV
+ *                                     shm; "@shmem_swapped N" says how
+ *                                     many pages mincore() shows out of
+ *                                     memory (0 without swap)
  *
  * Each writes its manifest (format in ../lib/e2e.h) when ready.
  */
@@ -29,8 +41,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/userfaultfd.h>
@@ -231,10 +247,78 @@ static __attribute__((noreturn)) void swapped(void)
 		pause();
 }
 
+/* Pages of [p, p + pages * PAGE) that mincore() shows out of memory. */
+static long pages_out(char *p, size_t pages)
+{
+	unsigned char vec[1280];
+	long n = 0;
+
+	if (pages > sizeof(vec) || mincore(p, pages * PAGE, vec))
+		e2e_die("mincore");
+	for (size_t i = 0; i < pages; i++)
+		n += !(vec[i] & 1);
+	return n;
+}
+
+static __attribute__((noreturn)) void shmem(void)
+{
+	const size_t anon_pages = 1280, anon_data = 1024, fd_pages = 72, fd_data = 64, sysv_pages = 32;
+	char *anon = map(NULL, anon_pages * PAGE, MAP_SHARED | MAP_ANONYMOUS, -1);
+	int fd = memfd_create("ckpt-hold", 0), id;
+	char page[PAGE], *mem, *sysv;
+	long swapped;
+	pid_t child;
+
+	for (size_t i = 0; i < anon_data; i++)
+		e2e_fill_page(anon + i * PAGE, E2E_SEED);
+	if (madvise(anon + (anon_data - 512) * PAGE, 512 * PAGE, MADV_PAGEOUT))
+		e2e_die("madvise PAGEOUT");
+	swapped = pages_out(anon, anon_data);
+
+	if (fd < 0 || ftruncate(fd, fd_pages * PAGE))
+		e2e_die("memfd");
+	mem = map(NULL, fd_pages * PAGE, MAP_SHARED, fd);
+	for (size_t i = 0; i < fd_data; i++) {
+		e2e_fill_page_as(page, (uintptr_t)mem + i * PAGE, E2E_SEED);
+		if (pwrite(fd, page, PAGE, i * PAGE) != PAGE)
+			e2e_die("pwrite memfd");
+	}
+	if (fallocate(fd, 0, fd_data * PAGE, (fd_pages - fd_data) * PAGE))
+		e2e_die("fallocate memfd");
+
+	id = shmget(IPC_PRIVATE, sysv_pages * PAGE, IPC_CREAT | 0600);
+	sysv = id < 0 ? (char *)-1 : shmat(id, NULL, 0);
+	if (sysv == (char *)-1)
+		e2e_die("SysV shm");
+	shmctl(id, IPC_RMID, NULL);	/* gone when the last process detaches */
+	for (size_t i = 0; i < sysv_pages; i++)
+		e2e_fill_page(sysv + i * PAGE, E2E_SEED);
+
+	child = fork();
+	if (child < 0)
+		e2e_die("fork");
+	if (child) {
+		waitpid(child, NULL, 0);
+		exit(0);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	manifest_open(&m, manifest_path);
+	manifest_fact(&m, "pid %d", (int)getpid());
+	manifest_fact(&m, "shmem_swapped %ld", swapped);
+	manifest_region(&m, "shared-anon", (uintptr_t)anon, (uintptr_t)anon + anon_pages * PAGE,
+			anon_data, anon_data);
+	manifest_region(&m, "memfd", (uintptr_t)mem, (uintptr_t)mem + fd_pages * PAGE, fd_data, fd_data);
+	manifest_region(&m, "sysv", (uintptr_t)sysv, (uintptr_t)sysv + sysv_pages * PAGE,
+			sysv_pages, sysv_pages);
+	manifest_close(&m);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s MANIFEST leaderless|hugezero|thp|uffdwp|swapped|flip FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s MANIFEST leaderless|hugezero|thp|uffdwp|swapped|shmem|flip FILE\n", argv[0]);
 		return 1;
 	}
 	manifest_path = argv[1];
@@ -250,6 +334,8 @@ int main(int argc, char **argv)
 		thp();
 	if (!strcmp(argv[2], "uffdwp"))
 		uffdwp();
+	if (!strcmp(argv[2], "shmem"))
+		shmem();
 	fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[2]);
 	return 1;
 }

@@ -12,12 +12,13 @@ std::string record_type_name(uint32_t type) {
     case CKPT_REC_VMA: return "VMA";
     case CKPT_REC_PAGES: return "PAGES";
     case CKPT_REC_LDT: return "LDT";
+    case CKPT_REC_THREAD: return "THREAD";
     case CKPT_REC_TAIL: return "TAIL";
     }
     return "type " + std::to_string(type);
 }
 
-bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_TAIL; }
+bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_THREAD; }
 
 std::string vma_kind_name(uint32_t kind) {
     switch (kind) {

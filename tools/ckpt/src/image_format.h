@@ -29,6 +29,7 @@ constexpr uint32_t kMinPageSize = 4096;
 constexpr uint32_t kMaxPageSize = 65536;
 constexpr uint32_t kLdtEntrySize = 8;     // x86 segment descriptor
 constexpr uint32_t kLdtMaxEntries = 8192; // LDT_ENTRIES
+constexpr uint32_t kMaxXstateSize = 65536; // far above any XSAVE area today
 
 // vm_flags bits (include/linux/mm.h); stable for decades.
 constexpr uint64_t kVmRead = 0x1;

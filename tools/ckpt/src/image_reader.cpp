@@ -112,6 +112,7 @@ struct ImageReader::Impl {
     uint64_t last_page = 0;
     uint64_t prev_vma_end = 0;
     bool have_ldt = false;
+    int64_t last_thread_key = -1;  // the leader is 0, the others their tid
     uint32_t chain_crc = kCrc32cInit;
     std::vector<uint8_t> page_buf;
 
@@ -119,6 +120,7 @@ struct ImageReader::Impl {
     Status dispatch(const Record& rec);
     Status handle_head(const Record& rec);
     Status handle_task(const Record& rec);
+    Status handle_thread(const Record& rec);
     Status handle_mm(const Record& rec);
     Status handle_vma(const Record& rec);
     Status handle_pages(const Record& rec);
@@ -203,6 +205,7 @@ Status ImageReader::Impl::dispatch(const Record& rec) {
     switch (rec.hdr.type) {
     case CKPT_REC_HEAD: return handle_head(rec);
     case CKPT_REC_TASK: return handle_task(rec);
+    case CKPT_REC_THREAD: return handle_thread(rec);
     case CKPT_REC_MM: return handle_mm(rec);
     case CKPT_REC_VMA: return handle_vma(rec);
     case CKPT_REC_PAGES: return handle_pages(rec);
@@ -240,11 +243,13 @@ std::optional<Error> ImageReader::Impl::check_crc_and_header(const Record& rec, 
 }
 
 std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) const {
-    static const char* const expected_by_phase[] = {"HEAD", "TASK", "MM", "VMA, PAGES, LDT or TAIL", "TAIL"};
+    static const char* const expected_by_phase[] = {"HEAD", "TASK", "THREAD or MM", "VMA, PAGES, LDT or TAIL",
+                                                    "TAIL"};
     bool ok = false;
     switch (rec.hdr.type) {
     case CKPT_REC_TASK: ok = phase == Phase::Task; break;
-    case CKPT_REC_MM: ok = phase == Phase::Mm; break;
+    case CKPT_REC_MM:
+    case CKPT_REC_THREAD: ok = phase == Phase::Mm; break;
     case CKPT_REC_VMA:
     case CKPT_REC_LDT: ok = phase == Phase::Vmas; break;
     case CKPT_REC_PAGES: ok = phase == Phase::Vmas && have_vma; break;
@@ -315,11 +320,46 @@ Status ImageReader::Impl::handle_task(const Record& rec) {
     return ok_status();
 }
 
+// Format 1.1: one per thread between TASK and MM, the leader first, then
+// by ascending tid.
+Status ImageReader::Impl::handle_thread(const Record& rec) {
+    auto p = read_payload(rec, sizeof(ckpt_thread) + kMaxXstateSize);
+    if (!p) return p.error();
+    if (auto e = check_crc_and_header(rec, p->crc)) return *e;
+    if (auto e = check_phase(rec)) return format_error(*e);
+    if (rec.hdr.len < sizeof(ckpt_thread))
+        return format_error(where(rec) + " too short: len " + std::to_string(rec.hdr.len) + ", need " +
+                            std::to_string(sizeof(ckpt_thread)));
+    ThreadRecord tr;
+    tr.offset = rec.offset;
+    std::memcpy(&tr.thread, p->bytes.data(), sizeof tr.thread);
+    const ckpt_thread& t = tr.thread;
+    if (t.xstate_size > kMaxXstateSize || rec.hdr.len != sizeof(ckpt_thread) + t.xstate_size)
+        return format_error(where(rec) + ": len " + std::to_string(rec.hdr.len) + " is not " +
+                            std::to_string(sizeof(ckpt_thread)) + " + xstate_size " + std::to_string(t.xstate_size));
+    if (t.tid <= 0) return format_error("bad tid " + std::to_string(t.tid) + " in " + where(rec));
+    const uint32_t known = CKPT_THREAD_LEADER | CKPT_THREAD_IN_SYSCALL | CKPT_THREAD_RUNNING;
+    if (strict_reserved && ((t.flags & ~known) || t.reserved || t.reserved2))
+        return format_error("nonzero reserved field or unknown flags " + hex(t.flags) + " in " + where(rec));
+    const int64_t key = (t.flags & CKPT_THREAD_LEADER) ? 0 : t.tid;
+    if (key <= last_thread_key)
+        return format_error(where(rec) + " (tid " + std::to_string(t.tid) +
+                            ") out of order: the leader comes first, then ascending tids");
+    last_thread_key = key;
+    tr.xstate.assign(p->bytes.begin() + sizeof(ckpt_thread), p->bytes.end());
+    summary.threads++;
+    visitor->on_thread(tr);
+    return ok_status();
+}
+
 Status ImageReader::Impl::handle_mm(const Record& rec) {
     auto p = read_payload(rec, sizeof(ckpt_mm));
     if (!p) return p.error();
     if (auto e = check_crc_and_header(rec, p->crc)) return *e;
     if (auto e = check_phase(rec)) return format_error(*e);
+    if (summary.head.minor >= 1 && summary.threads == 0)
+        return format_error("no THREAD record before " + where(rec) + " (format 1." +
+                            std::to_string(summary.head.minor) + " has one per thread)");
     if (rec.hdr.len < sizeof(ckpt_mm))
         return format_error(where(rec) + " too short: len " + std::to_string(rec.hdr.len) + ", need " +
                             std::to_string(sizeof(ckpt_mm)));

@@ -30,6 +30,12 @@ struct PagesRecord {
     std::vector<uint64_t> addrs;
 };
 
+struct ThreadRecord {
+    uint64_t offset = 0;
+    ckpt_thread thread{};
+    std::vector<uint8_t> xstate;  // thread.xstate_size bytes of FPU state
+};
+
 struct LdtRecord {
     uint64_t offset = 0;
     ckpt_ldt ldt{};
@@ -40,6 +46,7 @@ struct ImageSummary {
     ckpt_head head{};
     ckpt_tail tail{};
     uint64_t records = 0;  // including HEAD and TAIL
+    uint64_t threads = 0;  // THREAD records (format 1.1)
     uint64_t vmas = 0;
     uint64_t pages = 0;
     uint64_t bytes = 0;    // whole stream, TAIL included
@@ -53,6 +60,7 @@ public:
     virtual ~ImageVisitor() = default;
     virtual void on_head(const ckpt_head&) {}
     virtual void on_task(const ckpt_task&) {}
+    virtual void on_thread(const ThreadRecord&) {}
     virtual void on_mm(const ckpt_mm&) {}
     virtual void on_vma(const VmaRecord&) {}
     virtual void on_pages(const PagesRecord&) {}

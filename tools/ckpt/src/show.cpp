@@ -27,6 +27,20 @@ struct UnknownRecord {
     uint64_t len;
 };
 
+// struct user_regs_struct, in order (NT_PRSTATUS on x86-64).
+constexpr const char* kRegNames[CKPT_THREAD_NR_REGS] = {
+    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
+    "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
+constexpr int kRegRip = 16, kRegRsp = 19;
+
+std::string thread_flags_string(const ckpt_thread& t) {
+    std::string s;
+    if (t.flags & CKPT_THREAD_LEADER) s += ", leader";
+    if (t.flags & CKPT_THREAD_IN_SYSCALL) s += ", in syscall " + std::to_string(t.syscall_nr);
+    if (t.flags & CKPT_THREAD_RUNNING) s += ", running (state may be torn)";
+    return s;
+}
+
 std::string head_flags_string(uint32_t flags) {
     std::string s = hex(flags);
     if (flags & CKPT_IMAGE_LIVE) s += " (live)";
@@ -70,6 +84,17 @@ public:
         std::printf("task:     pid %d, tid %d, comm \"%s\", %u thread%s, %s\n", t.pid, t.tid,
                     fixed_cstring(t.comm, sizeof t.comm).c_str(), t.nr_threads, t.nr_threads == 1 ? "" : "s",
                     task_state_name(t.state).c_str());
+    }
+
+    void on_thread(const ThreadRecord& r) override {
+        const ckpt_thread& t = r.thread;
+        if (options_.json) {
+            threads_.push_back(t);
+            return;
+        }
+        std::printf("thread:   tid %d (%d in its namespace)%s, rip %s, rsp %s, fpu %u bytes (xfeatures %s)\n",
+                    t.tid, t.ns_tid, thread_flags_string(t).c_str(), hex(t.regs[kRegRip]).c_str(),
+                    hex(t.regs[kRegRsp]).c_str(), t.xstate_size, hex(t.xfeatures).c_str());
     }
 
     void on_mm(const ckpt_mm& m) override {
@@ -162,6 +187,7 @@ private:
     std::optional<ckpt_head> head_;
     std::optional<ckpt_task> task_;
     std::optional<ckpt_mm> mm_;
+    std::vector<ckpt_thread> threads_;  // JSON mode only
     std::optional<VmaInfo> current_;
     std::vector<VmaInfo> vmas_;  // JSON mode only
     std::optional<LdtRecord> ldt_;
@@ -199,6 +225,41 @@ std::string ShowVisitor::json() const {
         w.field("threads", t.nr_threads);
         w.field("state", task_state_name(t.state));
         w.end_object();
+    }
+    if (!threads_.empty()) {
+        w.key("threads");
+        w.begin_array();
+        for (const ckpt_thread& t : threads_) {
+            w.begin_object();
+            w.field("tid", t.tid);
+            w.field("ns_tid", t.ns_tid);
+            w.field("leader", (t.flags & CKPT_THREAD_LEADER) != 0);
+            w.field("in_syscall", (t.flags & CKPT_THREAD_IN_SYSCALL) != 0);
+            w.field("syscall_nr", t.syscall_nr);
+            w.field("running", (t.flags & CKPT_THREAD_RUNNING) != 0);
+            w.key("regs");
+            w.begin_object();
+            for (int i = 0; i < CKPT_THREAD_NR_REGS; i++) w.field(kRegNames[i], hex(t.regs[i]));
+            w.end_object();
+            w.field("sig_blocked", hex(t.sig_blocked));
+            w.field("sig_pending", hex(t.sig_pending));
+            w.field("sas_ss_sp", hex(t.sas_ss_sp));
+            w.field("sas_ss_size", t.sas_ss_size);
+            w.field("sas_ss_flags", t.sas_ss_flags);
+            w.field("rseq", hex(t.rseq));
+            w.field("rseq_len", t.rseq_len);
+            w.field("rseq_sig", hex(t.rseq_sig));
+            w.field("robust_list", hex(t.robust_list));
+            w.field("clear_child_tid", hex(t.clear_child_tid));
+            w.key("tls");
+            w.begin_array();
+            for (uint64_t d : t.tls) w.value(hex(d));
+            w.end_array();
+            w.field("xfeatures", hex(t.xfeatures));
+            w.field("xstate_size", t.xstate_size);
+            w.end_object();
+        }
+        w.end_array();
     }
     if (mm_) {
         const ckpt_mm& m = *mm_;

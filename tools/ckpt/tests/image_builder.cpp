@@ -61,7 +61,34 @@ uint64_t ImageWriter::head(const ckpt_head& head, const RecordTweaks& tweaks) {
 }
 
 uint64_t ImageWriter::task(const ckpt_task& task, const RecordTweaks& tweaks) {
-    return record(CKPT_REC_TASK, as_bytes(task), tweaks);
+    const uint64_t offset = record(CKPT_REC_TASK, as_bytes(task), tweaks);
+    // As the module: a THREAD record per thread, the leader first.
+    for (uint32_t i = 0; i < task.nr_threads; i++) thread(sample_thread(task.pid + int32_t(i), i == 0));
+    return offset;
+}
+
+uint64_t ImageWriter::thread(const ckpt_thread& t, const std::vector<uint8_t>& xstate, const RecordTweaks& tweaks) {
+    std::vector<uint8_t> payload(sizeof t + xstate.size());
+    std::memcpy(payload.data(), &t, sizeof t);
+    if (!xstate.empty()) std::memcpy(payload.data() + sizeof t, xstate.data(), xstate.size());
+    return record(CKPT_REC_THREAD, payload, tweaks);
+}
+
+uint64_t ImageWriter::thread(const ckpt_thread& t, const RecordTweaks& tweaks) {
+    return thread(t, std::vector<uint8_t>(t.xstate_size, 0x42), tweaks);
+}
+
+ckpt_thread sample_thread(int32_t tid, bool leader) {
+    ckpt_thread t{};
+    t.tid = tid;
+    t.ns_tid = tid;
+    t.flags = leader ? CKPT_THREAD_LEADER : 0;
+    t.syscall_nr = -1;
+    t.regs[16] = 0x401000 + uint64_t(tid);  // rip
+    t.regs[19] = 0x7ffc00000000 + uint64_t(tid) * 0x1000;  // rsp
+    t.xfeatures = 7;
+    t.xstate_size = 832;
+    return t;
 }
 
 uint64_t ImageWriter::mm(const ckpt_mm& mm, const RecordTweaks& tweaks) {

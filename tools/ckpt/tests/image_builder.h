@@ -42,7 +42,11 @@ public:
     // Each returns the stream offset of the record it wrote.
     uint64_t record(uint32_t type, const std::vector<uint8_t>& payload, const RecordTweaks& tweaks = {});
     uint64_t head(const ckpt_head& head, const RecordTweaks& tweaks = {});
+    // TASK, then a THREAD record (sample_thread) for each of its threads.
     uint64_t task(const ckpt_task& task, const RecordTweaks& tweaks = {});
+    // A THREAD record with `xstate` (or t.xstate_size bytes of 0x42).
+    uint64_t thread(const ckpt_thread& t, const std::vector<uint8_t>& xstate, const RecordTweaks& tweaks = {});
+    uint64_t thread(const ckpt_thread& t, const RecordTweaks& tweaks = {});
     uint64_t mm(const ckpt_mm& mm, const RecordTweaks& tweaks = {});
     uint64_t vma(const ckpt_vma& vma, const std::string& name, const RecordTweaks& tweaks = {});
     // contents: one page_size buffer per address.
@@ -67,6 +71,9 @@ private:
     uint64_t pages_ = 0;
     uint32_t chain_state_;
 };
+
+// A thread as the module describes one, with an 832-byte XSAVE area.
+ckpt_thread sample_thread(int32_t tid, bool leader);
 
 // Deterministic page contents derived from the address.
 std::vector<uint8_t> pattern_page(uint64_t addr, uint32_t page_size);

@@ -26,7 +26,9 @@ struct Collector : ImageVisitor {
     std::vector<uint64_t> page_addrs;
     std::vector<std::vector<uint8_t>> page_data;
     std::vector<uint32_t> unknown_types;
+    std::vector<ThreadRecord> threads;
     void on_head(const ckpt_head&) override { heads++; }
+    void on_thread(const ThreadRecord& t) override { threads.push_back(t); }
     void on_task(const ckpt_task&) override { tasks++; }
     void on_mm(const ckpt_mm&) override { mms++; }
     void on_vma(const VmaRecord& v) override { vmas.push_back(v); }
@@ -184,6 +186,10 @@ TEST(ImageReader, NewerMinorMayGrowRecordsAndUseReservedFields) {
     std::vector<uint8_t> task(sizeof t + 8, 0x33);
     std::memcpy(task.data(), &t, sizeof t);
     w.record(CKPT_REC_TASK, task, RecordTweaks{.flags = 4});
+    ckpt_thread thread = test::sample_thread(5, true);
+    thread.reserved = 3;
+    thread.flags |= 1u << 20;
+    w.thread(thread);
     ckpt_mm mm{};
     mm.reserved = 9;
     w.mm(mm);
@@ -286,6 +292,7 @@ TEST(ImageReader, WrongMajor) {
     ImageWriter w;
     ckpt_head h = ImageWriter::default_head();
     h.major = 2;
+    h.minor = 0;
     w.head(h);
     EXPECT_EQ(outcome(w.bytes()), "unsupported image format version 2.0 (this ckpt reads major version 1)");
 }
@@ -398,28 +405,132 @@ TEST(ImageReader, DocumentationExample) {
     t.pid = t.tid = 1;
     t.nr_threads = 1;
     t.state = CKPT_TASK_STOPPED;
-    EXPECT_EQ(w.task(t), 128u);
-    EXPECT_EQ(w.mm(ckpt_mm{}), 184u);
+    EXPECT_EQ(w.task(t), 128u);  // and its THREAD record at 184, 1176 bytes
+    EXPECT_EQ(w.mm(ckpt_mm{}), 1384u);
     ckpt_vma v{};
     v.start = 0x7f0000000000;
     v.end = 0x7f0000003000;
     v.kind = CKPT_VMA_ANON;
-    EXPECT_EQ(w.vma(v, ""), 312u);
+    EXPECT_EQ(w.vma(v, ""), 1512u);
     EXPECT_EQ(w.pages({0x7f0000000000, 0x7f0000002000},
                       {test::pattern_page(1, 4096), test::pattern_page(2, 4096)}),
-              400u);
+              1600u);
     ckpt_pages p;
-    std::memcpy(&p, w.bytes().data() + 400 + 24, sizeof p);
-    EXPECT_EQ(p.data_off, 3672u);
+    std::memcpy(&p, w.bytes().data() + 1600 + 24, sizeof p);
+    EXPECT_EQ(p.data_off, 2472u);
     EXPECT_EQ(w.ldt({}), 12288u);
     EXPECT_EQ(w.tail(), 12320u);
     EXPECT_EQ(w.bytes().size(), 12384u);
     Collector c;
     auto r = read_bytes(w.bytes(), &c);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r->tail.nr_records, 6u);
+    EXPECT_EQ(r->tail.nr_records, 7u);
     EXPECT_EQ(r->tail.bytes, 12320u);
     EXPECT_EQ(c.page_data[1], test::pattern_page(2, 4096));
+}
+
+// ------------------------------------------------------------ THREAD (1.1)
+
+// A writer of HEAD and TASK (of one thread per tid) whose THREAD records
+// the test writes.
+ImageWriter threads_image(uint32_t nr_threads) {
+    ImageWriter w;
+    w.head(ImageWriter::default_head());
+    ckpt_task t{};
+    t.pid = t.tid = 10;
+    t.nr_threads = nr_threads;
+    t.state = CKPT_TASK_STOPPED;
+    w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&t), reinterpret_cast<uint8_t*>(&t + 1)));
+    return w;
+}
+
+std::string finish(ImageWriter& w) {
+    w.mm(ckpt_mm{});
+    w.ldt({});
+    w.tail();
+    return outcome(w.bytes());
+}
+
+TEST(ImageReader, ThreadRecordsLeaderFirstThenByTid) {
+    ImageWriter w = threads_image(3);
+    std::vector<uint8_t> fpu(832);
+    for (size_t i = 0; i < fpu.size(); i++) fpu[i] = uint8_t(i);
+    w.thread(test::sample_thread(10, true), fpu);
+    w.thread(test::sample_thread(12, false));
+    w.thread(test::sample_thread(15, false));
+    w.mm(ckpt_mm{});
+    w.ldt({});
+    w.tail();
+    Collector c;
+    auto r = read_bytes(w.bytes(), &c);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->threads, 3u);
+    ASSERT_EQ(c.threads.size(), 3u);
+    EXPECT_EQ(c.threads[0].thread.tid, 10);
+    EXPECT_EQ(c.threads[0].xstate, fpu);
+    EXPECT_EQ(c.threads[2].thread.tid, 15);
+    EXPECT_EQ(c.threads[1].thread.regs[16], 0x401000u + 12);
+}
+
+TEST(ImageReader, ThreadRecordsOutOfOrder) {
+    {
+        ImageWriter w = threads_image(2);
+        w.thread(test::sample_thread(12, false));
+        const uint64_t off = w.thread(test::sample_thread(10, true));
+        EXPECT_EQ(finish(w), at("THREAD", off) + " (tid 10) out of order: the leader comes first, then ascending tids");
+    }
+    {
+        ImageWriter w = threads_image(2);
+        w.thread(test::sample_thread(10, true));
+        w.thread(test::sample_thread(14, false));
+        const uint64_t off = w.thread(test::sample_thread(14, false));
+        EXPECT_EQ(finish(w), at("THREAD", off) + " (tid 14) out of order: the leader comes first, then ascending tids");
+    }
+    {
+        // After MM.
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        w.mm(ckpt_mm{});
+        const uint64_t off = w.thread(test::sample_thread(11, false));
+        EXPECT_EQ(outcome(w.bytes()), "unexpected " + at("THREAD", off) + ": expected VMA, PAGES, LDT or TAIL");
+    }
+}
+
+TEST(ImageReader, ThreadRecordDamage) {
+    {
+        // The FPU area is shorter than xstate_size says.
+        ImageWriter w = threads_image(1);
+        const uint64_t off = w.thread(test::sample_thread(10, true), std::vector<uint8_t>(800));
+        EXPECT_EQ(finish(w), at("THREAD", off) + ": len 1144 is not 344 + xstate_size 832");
+    }
+    {
+        ckpt_thread t = test::sample_thread(10, true);
+        t.reserved2 = 1;
+        ImageWriter w = threads_image(1);
+        const uint64_t off = w.thread(t);
+        EXPECT_EQ(finish(w), "nonzero reserved field or unknown flags 0x1 in " + at("THREAD", off));
+    }
+    {
+        // Format 1.1 images name every thread: at least one THREAD record.
+        ImageWriter w = threads_image(1);
+        w.mm(ckpt_mm{});
+        w.ldt({});
+        w.tail();
+        EXPECT_EQ(outcome(w.bytes()).rfind("no THREAD record before MM", 0), 0u) << outcome(w.bytes());
+    }
+}
+
+TEST(ImageReader, FormatOneZeroHasNoThreads) {
+    ImageWriter w;
+    ckpt_head h = ImageWriter::default_head();
+    h.minor = 0;
+    w.head(h);
+    ckpt_task t{};
+    t.pid = t.tid = 1;
+    t.nr_threads = 1;
+    t.state = CKPT_TASK_STOPPED;
+    w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&t), reinterpret_cast<uint8_t*>(&t + 1)));
+    EXPECT_EQ(finish(w), "OK");
 }
 
 // -------------------------------------------------------------------- order
@@ -440,7 +551,7 @@ TEST(ImageReader, RecordOrder) {
         w.head(ImageWriter::default_head());
         w.task(t);
         uint64_t off = w.pages({0x1000}, {test::pattern_page(0, 4096)});
-        EXPECT_EQ(outcome(w.bytes()), "unexpected " + at("PAGES", off) + ": expected MM");
+        EXPECT_EQ(outcome(w.bytes()), "unexpected " + at("PAGES", off) + ": expected THREAD or MM");
     }
     {
         ImageWriter w;

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// THREAD records (format 1.1): one per live thread, the leader first, then
+// by tid, each as the kernel describes it (arch/x86/thread_records.cpp).
+#include "dump_check.h"
+#include "fixture.h"
+#include "image_decode.h"
+#include "targets.h"
+
+namespace {
+
+using host_test::decode_image;
+using host_test::run_dump;
+
+class Threads : public FakeKernelTest {
+ protected:
+  fake::File& out_ = kernel().open_output(3);
+};
+
+TEST_F(Threads, LeaderFirstThenByTid) {
+  const auto target = targets::every_kind(kernel());
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, *target.task, *target.mm);
+  ASSERT_EQ(image.threads.size(), 4u) << "the io_uring worker has no record";
+  const int32_t tids[] = {100, 101, 102, 103};
+  for (size_t i = 0; i < 4; i++) EXPECT_EQ(image.threads[i].thread.tid, tids[i]);
+  EXPECT_TRUE(image.threads[0].thread.flags & CKPT_THREAD_LEADER);
+  EXPECT_EQ(image.threads[3].thread.syscall_nr, 202);
+  EXPECT_TRUE(image.threads[3].thread.flags & CKPT_THREAD_IN_SYSCALL);
+}
+
+// pthread_exit() in main: the zombie leader has no state to record.
+TEST_F(Threads, ExitedLeaderIsLeftOut) {
+  const auto target = targets::dense_anon(kernel(), 4);
+  target.task->threads[0]->exited = true;
+  target.task->add_thread(107);
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, *target.task, *target.mm);
+  ASSERT_EQ(image.threads.size(), 1u);
+  EXPECT_EQ(image.threads[0].thread.tid, 107);
+  EXPECT_FALSE(image.threads[0].thread.flags & CKPT_THREAD_LEADER);
+}
+
+TEST_F(Threads, UnreadableThreadFailsTheDump) {
+  const auto target = targets::every_kind(kernel());
+  target.task->threads[2]->describe_error = -EIO;
+  EXPECT_EQ(run_dump(100, 3).ret, -EIO);
+}
+
+// 2,000 threads, each with the largest XSAVE area x86 has today (AMX,
+// 11 KiB): one FPU buffer serves them all.
+TEST_F(Threads, ThousandsOfThreadsKeepMemoryBounded) {
+  const auto one = targets::dense_anon(kernel(), 4);
+  one.task->threads[0]->fpu.resize(11008);
+  const auto single = run_dump(100, 3);
+  ASSERT_EQ(single.ret, 0);
+
+  const auto many = targets::dense_anon(kernel(), 4, 200);
+  many.task->threads[0]->fpu.resize(11008);
+  for (int32_t tid = 201; tid < 2200; tid++) many.task->add_thread(tid).fpu.resize(11008);
+  fake::File& out = kernel().open_output(4);
+  const auto dump = run_dump(200, 4);
+  ASSERT_EQ(dump.ret, 0);
+  const auto image = decode_image(out.data);
+  host_test::expect_image_matches(image, *many.task, *many.mm);
+  EXPECT_EQ(image.threads.size(), 2000u);
+  EXPECT_EQ(dump.args.peak_kmem, single.args.peak_kmem);
+  EXPECT_LE(dump.args.peak_kmem, 256u * 1024);
+}
+
+}  // namespace
