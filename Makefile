@@ -62,8 +62,11 @@ UDEV_RULES = $(DESTDIR)/lib/udev/rules.d
 udev-rule:
 	install -D -m 0644 udev/60-ckpt.rules $(UDEV_RULES)/60-ckpt.rules
 
-# Every kernel with headers, as the package's postinst does.
-dkms-install: dkms-source udev-rule
+# Every kernel with headers, as the package's postinst does; again after a
+# change (DKMS forgets the old build first).
+dkms-install:
+	-dkms remove ckpt/$(VERSION) --all >/dev/null 2>&1
+	$(MAKE) dkms-source udev-rule
 	dkms add ckpt/$(VERSION)
 	for k in /lib/modules/*/build; do \
 		[ -e "$$k/Makefile" ] || continue; \
