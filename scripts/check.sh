@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make check`: set everything up (host packages, Debian kernels, CLI, e2e
-# binaries), run the CLI's host tests, then for every kernel build ckpt.ko,
-# boot it in QEMU and run the guest suite.
+# binaries), run the CLI's host tests, build and install the Debian packages
+# in a chroot (scripts/pkg-test.sh: DKMS builds ckpt.ko for every kernel),
+# then for every kernel build ckpt.ko from the tree, boot the kernel in QEMU
+# with the DKMS-built ckpt.ko and run the guest suite.
 #
 # Prints one "ok - WHERE NAME" / "not ok - WHERE NAME: reason" line per test
 # (WHERE is "host" or the kernel release) and, as the very last line,
@@ -85,11 +87,34 @@ host_tests() {
 	rm -f "$out"
 }
 
+# The ckpt.ko the guest suite runs on a stock kernel: the one DKMS built in
+# scripts/pkg-test.sh's chroot, so that the installed package's module is
+# the one tested (pkg/dkms-module fails when there is none, and the suite
+# then runs the tree's build).  The KUnit kernels run the tree's build.
+dkms_module() {
+	printf '%s/pkg/kmod/%s/ckpt.ko\n' "$CKPT_BUILD" "$1"
+}
+
 # Build, boot and test one kernel; the guest's lines get the release added.
 kernel_tests() {
-	local rel=$1 logf rc=0
+	local rel=$1 logf rc=0 ko
 	step "$rel module/build" "$SCRIPTS/build-module.sh" "$rel" || true
-	step "$rel initramfs" "$SCRIPTS/initramfs.sh" "$rel" || return 0
+	ko=
+	case "$rel" in
+	kunit-*) ;;
+	*)
+		ko=$(dkms_module "$rel")
+		[ -f "$ko" ] || { failed "$rel pkg/dkms-module" "no DKMS-built $ko: the suite runs the tree's build"; ko=; }
+		;;
+	esac
+	CKPT_INITRAMFS_KO=$ko step "$rel initramfs" "$SCRIPTS/initramfs.sh" "$rel" || return 0
+	if [ -n "$ko" ]; then
+		if cmp -s "$ko" "$CKPT_BUILD/initramfs/$rel.root/ckpt/kmod/ckpt.ko"; then
+			pass "$rel pkg/dkms-module"
+		else
+			failed "$rel pkg/dkms-module" "the initramfs does not hold $ko"
+		fi
+	fi
 	log "booting $rel in QEMU (suite running)"
 	"$SCRIPTS/qemu.sh" "$rel" test || rc=$?
 	logf=$(log_path "$rel" test)
@@ -166,6 +191,7 @@ main() {
 	step "host cli/build" "$SCRIPTS/build-cli.sh" && host_tests
 	tap_script "host core" "$SCRIPTS/host-tests.sh"
 	tap_script "host fuzz" "$SCRIPTS/fuzz.sh" "${CKPT_FUZZ_SECONDS:-60}"
+	tap_script "host pkg" "$SCRIPTS/pkg-test.sh" $releases
 	for rel in $releases; do
 		step "$rel module/build-clang++" clangxx_build "$rel" || true
 		kernel_tests "$rel"

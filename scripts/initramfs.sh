@@ -4,7 +4,8 @@
 # the benchmark's programs, zstd, the guest scripts, and with
 # CKPT_INITRAMFS_CRIU=1 CRIU. Prints the path of the gzip'ed newc cpio.
 # A missing ckpt.ko or CLI is a warning: the guest suite then reports the
-# tests that need them as failed.
+# tests that need them as failed.  CKPT_INITRAMFS_KO=PATH takes that ckpt.ko
+# instead of scripts/build-module.sh's (make check: the DKMS-built one).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -105,9 +106,9 @@ main() {
 	install -m 0755 "$CKPT_ROOT"/tests/e2e/guest/*.sh "$CKPT_ROOT"/tests/bench/guest/*.sh \
 		"$root/ckpt/guest/"
 
-	ko="$(kmod_dir "$rel")/ckpt.ko"
+	ko=${CKPT_INITRAMFS_KO:-$(kmod_dir "$rel")/ckpt.ko}
 	if [ -f "$ko" ]; then
-		cp "$ko" "$root/ckpt/kmod/"
+		cp "$ko" "$root/ckpt/kmod/ckpt.ko"
 		add_module_deps "$rel" "$root/ckpt/kmod"
 	else
 		log "warning: $ko is missing: the guest will report module tests as failed"

@@ -102,8 +102,21 @@ static const struct file_operations ckpt_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * A static minor lets depmod list /dev/ckpt in modules.devname, so that the
+ * node exists from boot (kmod static-nodes) and its first open loads the
+ * module (misc_open() asks for char-major-10-MINOR).  A dynamic minor
+ * cannot be known before the module is loaded.  Documentation/admin-guide/
+ * devices.txt reserves misc minors 243-254 for local use; no in-tree driver
+ * takes one (include/linux/miscdevice.h ends at RFKILL_MINOR, 242), and the
+ * kernel's dynamic minors are 0-127 and above 255, so they never collide
+ * with it.  Another out-of-tree module with the same local minor would make
+ * misc_register() fail with -EBUSY, which the load reports.
+ */
+#define CKPT_MISC_MINOR 249
+
 static struct miscdevice ckpt_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
+	.minor = CKPT_MISC_MINOR,
 	.name = CKPT_DEVICE_NAME,
 	.fops = &ckpt_fops,
 	.mode = 0600,
@@ -135,3 +148,5 @@ module_exit(ckpt_exit);
 MODULE_DESCRIPTION("Checkpoint the memory of a running process");
 MODULE_AUTHOR("The ckpt developers");
 MODULE_LICENSE("GPL");
+MODULE_ALIAS_MISCDEV(CKPT_MISC_MINOR);
+MODULE_ALIAS("devname:" CKPT_DEVICE_NAME);

@@ -38,7 +38,7 @@ public:
         if (fd >= 0) return Device(fd);
         const int err = errno;
         if (err == ENOENT || err == ENODEV || err == ENXIO)
-            return io_error(std::string(kDevicePath) + ": no such device: load the module with `insmod ckpt.ko`");
+            return io_error(std::string(kDevicePath) + ": no such device: load the module with `modprobe ckpt` (or `insmod ckpt.ko`)");
         if (err == EACCES || err == EPERM)
             return io_error(std::string(kDevicePath) + ": " + std::strerror(err) +
                             ": run as root or with CAP_CHECKPOINT_RESTORE");

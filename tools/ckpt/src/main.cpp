@@ -12,128 +12,10 @@
 
 #include "commands.h"
 #include "format_util.h"
+#include "help_text.h"
 
 namespace ckpt {
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
-
-constexpr const char* kMainHelp = R"(Usage: ckpt [--version] [--help] COMMAND [ARGS]
-
-Checkpoint the memory of a running process through /dev/ckpt (ckpt.ko).
-
-Commands:
-  dump     write a process's memory image to a file or stdout
-  show     print what an image contains
-  verify   check an image's structure and checksums, optionally against the
-           live process
-  help     show the help of a command
-
-Exit status:
-  0  success
-  1  usage error
-  2  a problem was found: the image is invalid or does not match the process,
-     or the dumped file does not have the size the module reported
-  3  system error: open, ioctl or I/O failure, missing permissions, missing
-     module, a target that cannot be traced or does not stop
-
-Run 'ckpt help COMMAND' for the options of a command.
-)";
-
-constexpr const char* kDumpHelp = R"(Usage: ckpt dump --pid PID -o FILE|- [options]
-
-Holds the process the way CRIU does: attaches to every thread with ptrace
-(PTRACE_SEIZE), interrupts each (PTRACE_INTERRUPT) and waits until every
-thread is in a ptrace-stop, has /dev/ckpt write the process's memory image,
-then detaches and the process runs on.  A process that was stopped before
-(SIGSTOP, state T) stays stopped, one frozen by the cgroup v2 freezer stays
-frozen, and a signal sent to it meanwhile is delivered after the dump.  The
-image is written to a temporary file next to FILE (.FILE.ckpt-XXXXXX, mode
-0600) that replaces FILE only when the dump succeeded: a failed,
-interrupted or killed dump leaves the process as it was (the kernel
-detaches ptrace when ckpt exits), removes the temporary file and leaves an
-existing FILE unchanged.
-
-Options:
-  -p, --pid PID           process to checkpoint
-  -o, --output FILE|-     image file, or - for stdout (not a terminal); a
-                          FILE that is not a regular file (/dev/null, a
-                          FIFO) is written directly
-      --live              do not stop the process; the image may be torn.
-                          Its threads are still traced during the dump (the
-                          module requires it), and each is interrupted for
-                          an instant at the end: ptrace cannot detach a
-                          running thread
-      --leave-stopped     after a successful dump, leave the process in a
-                          job-control stop (state T, as after SIGSTOP);
-                          SIGCONT resumes it
-      --stop-timeout SEC  how long to wait for every thread to stop
-                          (default 10); ckpt lets go of it on timeout
-  -q, --quiet             no progress line and no summary
-      --stats FILE        after a successful dump, write its figures to
-                          FILE as one JSON object: bytes, vmas, pages,
-                          pages_scanned, peak_kmem (bytes), ioctl_ns,
-                          downtime_ns (0 when the process was not stopped
-                          by this dump)
-  -h, --help              show this help
-
-Needs root, or CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) and the right to
-ptrace the process: its user, or CAP_SYS_PTRACE, and a Yama ptrace_scope
-that allows it.  The module checks that ckpt itself traces every thread, so
-a process that a debugger or strace is tracing cannot be dumped until that
-tracer detaches.  Exit status: see 'ckpt --help'.
-)";
-
-constexpr const char* kShowHelp = R"(Usage: ckpt show [--json] [--pages] FILE|-
-
-Prints an image: header, task, memory layout, one /proc/PID/maps-style line
-per VMA with its kind and dumped page count, the LDT and the tail totals.
-The image is streamed (a pipe works, nothing is held in memory) and fully
-validated; an invalid image exits with status 2 after printing what came
-before the damage.
-
-Options:
-      --json    print one JSON object instead (addresses and flag words are
-                hex strings, counts are numbers); nothing is printed for an
-                invalid image
-      --pages   also list the address of every dumped page per VMA
-  -h, --help    show this help
-
-Exit status: see 'ckpt --help'.
-)";
-
-constexpr const char* kVerifyHelp = R"(Usage: ckpt verify [options] FILE|-
-
-Checks the whole image: record order, alignment, zero padding, page
-placement, every CRC-32C, and the TAIL totals and CRC chain.  Prints
-"OK: ..." and exits 0 only if the image is fully valid.
-
-With --pid, also holds the process in ptrace-stops like 'ckpt dump' does
-(and lets it go the same way) and compares:
-every dumped page with /proc/PID/mem; every resident or swapped page (from
-/proc/PID/pagemap) with the image, allowing for clean file pages and zero
-pages, which the module skips; and the image's VMAs with the process's.
-The process may have run since the dump if it changed no memory itself
-(e.g. it slept): the comparison is exact except for each thread's rseq
-area (struct rseq in its TLS, registered by glibc 2.35+), which the kernel
-rewrites whenever the thread resumes on another CPU.  verify asks the
-kernel where those areas are (PTRACE_GET_RSEQ_CONFIGURATION on the threads
-it holds, Linux 5.13+), leaves exactly their bytes out and counts them in
-the report ("rseq bytes excluded").  Where that is not possible (older
-kernel, --live) nothing is left out and the report says why.
-
-Options:
-  -p, --pid PID           also compare with this running process
-      --live              neither stop nor trace the process for the
-                          comparison (nor look up its rseq areas)
-      --stop-timeout SEC  how long to wait for it to stop (default 10)
-  -q, --quiet             print nothing on success
-  -h, --help              show this help
-
---pid needs the right to ptrace the process (see 'ckpt help dump'), and
-no other tracer attached to it unless --live.  Exit status: see
-'ckpt --help'.
-)";
 
 int print_help(const char* text) {
     std::fputs(text, stdout);
@@ -141,9 +23,8 @@ int print_help(const char* text) {
 }
 
 const char* help_for(const std::string& command) {
-    if (command == "dump") return kDumpHelp;
-    if (command == "show") return kShowHelp;
-    if (command == "verify") return kVerifyHelp;
+    for (const auto& page : kCommandHelp)
+        if (command == page.command) return page.text;
     return nullptr;
 }
 

@@ -243,7 +243,7 @@ expect_err "No such file or directory" "verify missing file"
 if [ ! -e /dev/ckpt ]; then
     run "$CKPT" dump --pid $$ -o "$WORK/dump.img"
     expect_status 3 "dump without the module"
-    expect_err '/dev/ckpt: no such device: load the module with `insmod ckpt.ko`' "dump without the module"
+    expect_err '/dev/ckpt: no such device: load the module with `modprobe ckpt` (or `insmod ckpt.ko`)' "dump without the module"
     [ -e "$WORK/dump.img" ] && fail "dump without the module left a file"
 fi
 

@@ -1,0 +1,180 @@
+// The tool's help texts: the one source of `ckpt --help`, `ckpt help
+// COMMAND`, the manual page ckpt(1) and the bash completion, which
+// ckpt-gendoc (gendoc.cpp) renders from them at build time.
+//
+// Shape, which gendoc relies on: the first line is "Usage: ..."; a section
+// starts with an unindented line "Name:" after a blank line; in a section,
+// "  ITEM   description" lines (two spaces in, two or more after the item)
+// with deeper-indented continuation lines are a list, unindented lines are
+// prose; "Examples:" holds one command per line.
+#pragma once
+
+#ifndef CKPT_VERSION
+#define CKPT_VERSION "unknown"
+#endif
+
+namespace ckpt {
+
+inline constexpr const char* kVersion = CKPT_VERSION;
+
+inline constexpr const char* kMainHelp = R"(Usage: ckpt [--version] [--help] COMMAND [ARGS]
+
+Checkpoint the memory of a running process through /dev/ckpt (ckpt.ko).
+Run 'ckpt help COMMAND' for the options of a command.
+
+Commands:
+  dump     write a process's memory image to a file or stdout
+  show     print what an image contains
+  verify   check an image's structure and checksums, optionally against the
+           live process
+  help     show the help of a command
+
+Options:
+  -h, --help      show this help
+  -V, --version   print the version
+
+Permissions:
+A dump reads all of a process's memory, so the module asks for two things.
+The caller has CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN (root has both),
+unless the module was loaded with allow_tracers=1.  And the caller is the
+ptrace tracer of every thread of the process: 'ckpt dump' attaches itself,
+and the kernel checked then that it may (the same user or CAP_SYS_PTRACE,
+a dumpable process, Yama's ptrace_scope, the LSMs).  A process that a
+debugger or strace traces cannot be dumped until that tracer detaches.
+/dev/ckpt is root's, mode 0600; the udev rule 60-ckpt.rules sets its owner
+and mode (copy it to /etc/udev/rules.d/ to give a group access).  show and
+verify without --pid need only read access to the image.
+
+Files:
+  /dev/ckpt       the module's device.  With the module installed (ckpt-dkms)
+                  the node exists from boot and its first open loads the
+                  module; 'modprobe ckpt' loads it explicitly
+  /usr/include/linux/ckpt.h
+                  the ioctl CKPT_IOC_CHECKPOINT and the image format, for
+                  programs that drive the module directly
+
+Exit status:
+  0  success
+  1  usage error
+  2  a problem was found: the image is invalid or does not match the process,
+     or the dumped file does not have the size the module reported
+  3  system error: open, ioctl or I/O failure, missing permissions, missing
+     module, a target that cannot be traced or does not stop
+
+Examples:
+  sudo ckpt dump --pid 1234 -o app.ckpt
+  ckpt show app.ckpt
+  ckpt verify app.ckpt
+  sudo ckpt verify app.ckpt --pid 1234
+  sudo ckpt dump --pid 1234 -o - | zstd > app.ckpt.zst
+  zstd -dc app.ckpt.zst | ckpt show --json -
+)";
+
+inline constexpr const char* kDumpHelp = R"(Usage: ckpt dump --pid PID -o FILE|- [options]
+
+Holds the process the way CRIU does: attaches to every thread with ptrace
+(PTRACE_SEIZE), interrupts each (PTRACE_INTERRUPT) and waits until every
+thread is in a ptrace-stop, has /dev/ckpt write the process's memory image,
+then detaches and the process runs on.  A process that was stopped before
+(SIGSTOP, state T) stays stopped, one frozen by the cgroup v2 freezer stays
+frozen, and a signal sent to it meanwhile is delivered after the dump.  The
+image is written to a temporary file next to FILE (.FILE.ckpt-XXXXXX, mode
+0600) that replaces FILE only when the dump succeeded: a failed,
+interrupted or killed dump leaves the process as it was (the kernel
+detaches ptrace when ckpt exits), removes the temporary file and leaves an
+existing FILE unchanged.
+
+Options:
+  -p, --pid PID           process to checkpoint
+  -o, --output FILE|-     image file, or - for stdout (not a terminal); a
+                          FILE that is not a regular file (/dev/null, a
+                          FIFO) is written directly
+      --live              do not stop the process; the image may be torn.
+                          Its threads are still traced during the dump (the
+                          module requires it), and each is interrupted for
+                          an instant at the end: ptrace cannot detach a
+                          running thread
+      --leave-stopped     after a successful dump, leave the process in a
+                          job-control stop (state T, as after SIGSTOP);
+                          SIGCONT resumes it
+      --stop-timeout SEC  how long to wait for every thread to stop
+                          (default 10); ckpt lets go of it on timeout
+  -q, --quiet             no progress line and no summary
+      --stats FILE        after a successful dump, write its figures to
+                          FILE as one JSON object: bytes, vmas, pages,
+                          pages_scanned, peak_kmem (bytes), ioctl_ns,
+                          downtime_ns (0 when the process was not stopped
+                          by this dump)
+  -h, --help              show this help
+
+Needs root, or CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) and the right to
+ptrace the process: its user, or CAP_SYS_PTRACE, and a Yama ptrace_scope
+that allows it.  The module checks that ckpt itself traces every thread, so
+a process that a debugger or strace is tracing cannot be dumped until that
+tracer detaches.  Exit status: see 'ckpt --help'.
+)";
+
+inline constexpr const char* kShowHelp = R"(Usage: ckpt show [--json] [--pages] FILE|-
+
+Prints an image: header, task, memory layout, one /proc/PID/maps-style line
+per VMA with its kind and dumped page count, the LDT and the tail totals.
+The image is streamed (a pipe works, nothing is held in memory) and fully
+validated; an invalid image exits with status 2 after printing what came
+before the damage.
+
+Options:
+      --json    print one JSON object instead (addresses and flag words are
+                hex strings, counts are numbers); nothing is printed for an
+                invalid image
+      --pages   also list the address of every dumped page per VMA
+  -h, --help    show this help
+
+Exit status: see 'ckpt --help'.
+)";
+
+inline constexpr const char* kVerifyHelp = R"(Usage: ckpt verify [options] FILE|-
+
+Checks the whole image: record order, alignment, zero padding, page
+placement, every CRC-32C, and the TAIL totals and CRC chain.  Prints
+"OK: ..." and exits 0 only if the image is fully valid.
+
+With --pid, also holds the process in ptrace-stops like 'ckpt dump' does
+(and lets it go the same way) and compares:
+every dumped page with /proc/PID/mem; every resident or swapped page (from
+/proc/PID/pagemap) with the image, allowing for clean file pages and zero
+pages, which the module skips; and the image's VMAs with the process's.
+The process may have run since the dump if it changed no memory itself
+(e.g. it slept): the comparison is exact except for each thread's rseq
+area (struct rseq in its TLS, registered by glibc 2.35+), which the kernel
+rewrites whenever the thread resumes on another CPU.  verify asks the
+kernel where those areas are (PTRACE_GET_RSEQ_CONFIGURATION on the threads
+it holds, Linux 5.13+), leaves exactly their bytes out and counts them in
+the report ("rseq bytes excluded").  Where that is not possible (older
+kernel, --live) nothing is left out and the report says why.
+
+Options:
+  -p, --pid PID           also compare with this running process
+      --live              neither stop nor trace the process for the
+                          comparison (nor look up its rseq areas)
+      --stop-timeout SEC  how long to wait for it to stop (default 10)
+  -q, --quiet             print nothing on success
+  -h, --help              show this help
+
+--pid needs the right to ptrace the process (see 'ckpt help dump'), and
+no other tracer attached to it unless --live.  Exit status: see
+'ckpt --help'.
+)";
+
+struct CommandHelp {
+    const char* command;
+    const char* text;
+};
+
+// In the order of kMainHelp's command list.
+inline constexpr CommandHelp kCommandHelp[] = {
+    {"dump", kDumpHelp},
+    {"show", kShowHelp},
+    {"verify", kVerifyHelp},
+};
+
+}  // namespace ckpt
