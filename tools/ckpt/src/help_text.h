@@ -142,7 +142,9 @@ With --pid, also holds the process in ptrace-stops like 'ckpt dump' does
 (and lets it go the same way) and compares:
 every dumped page with /proc/PID/mem; every resident or swapped page (from
 /proc/PID/pagemap) with the image, allowing for clean file pages and zero
-pages, which the module skips; and the image's VMAs with the process's.
+pages, which the module skips; the image's VMAs with the process's; and
+(format 1.1, not with --live) every thread's registers and FPU/SSE/AVX
+state with what PTRACE_GETREGSET reads, and the threads themselves.
 The process may have run since the dump if it changed no memory itself
 (e.g. it slept): the comparison is exact except for each thread's rseq
 area (struct rseq in its TLS, registered by glibc 2.35+), which the kernel
