@@ -20,6 +20,13 @@ std::string record_type_name(uint32_t type) {
 
 bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_THREAD; }
 
+const char* thread_register_name(int i) {
+    static constexpr const char* kNames[CKPT_THREAD_NR_REGS] = {
+        "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
+        "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
+    return i >= 0 && i < CKPT_THREAD_NR_REGS ? kNames[i] : "?";
+}
+
 std::string vma_kind_name(uint32_t kind) {
     switch (kind) {
     case CKPT_VMA_ANON: return "anon";

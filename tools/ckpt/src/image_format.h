@@ -49,6 +49,9 @@ inline uint64_t pad_to_record_align(uint64_t len) { return (kRecordAlign - len %
 // "PAGES", or "type 42" for types this version does not know.
 std::string record_type_name(uint32_t type);
 bool is_known_record_type(uint32_t type);
+// A THREAD record's register i as struct user_regs_struct names it ("rip").
+const char* thread_register_name(int i);
+constexpr int kRegRip = 16, kRegRsp = 19, kRegOrigRax = 15;
 // "anon", "file", "shared", "special", or "kind N".
 std::string vma_kind_name(uint32_t kind);
 // "stopped", "frozen", "running", or "state N".

@@ -27,12 +27,6 @@ struct UnknownRecord {
     uint64_t len;
 };
 
-// struct user_regs_struct, in order (NT_PRSTATUS on x86-64).
-constexpr const char* kRegNames[CKPT_THREAD_NR_REGS] = {
-    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
-    "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
-constexpr int kRegRip = 16, kRegRsp = 19;
-
 std::string thread_flags_string(const ckpt_thread& t) {
     std::string s;
     if (t.flags & CKPT_THREAD_LEADER) s += ", leader";
@@ -239,7 +233,7 @@ std::string ShowVisitor::json() const {
             w.field("running", (t.flags & CKPT_THREAD_RUNNING) != 0);
             w.key("regs");
             w.begin_object();
-            for (int i = 0; i < CKPT_THREAD_NR_REGS; i++) w.field(kRegNames[i], hex(t.regs[i]));
+            for (int i = 0; i < CKPT_THREAD_NR_REGS; i++) w.field(thread_register_name(i), hex(t.regs[i]));
             w.end_object();
             w.field("sig_blocked", hex(t.sig_blocked));
             w.field("sig_pending", hex(t.sig_pending));

@@ -10,13 +10,10 @@
 #include <string>
 
 #include "format_util.h"
+#include "image_format.h"
 
 namespace ckpt {
 namespace {
-
-constexpr const char* kRegNames[CKPT_THREAD_NR_REGS] = {
-    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
-    "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs"};
 
 // PTRACE_GETREGSET into `buf`; the bytes the kernel gave, or -errno.
 long get_regset(pid_t tid, int note, void* buf, size_t len) {
@@ -44,7 +41,7 @@ void compare_one(const ThreadRecord& record, LiveCompareResult* result) {
     for (int i = 0; i < CKPT_THREAD_NR_REGS; i++) {
         if (regs[i] == t.regs[i]) continue;
         same = false;
-        problem(result, who + ": " + kRegNames[i] + " is " + hex(regs[i]) + ", the image has " + hex(t.regs[i]));
+        problem(result, who + ": " + thread_register_name(i) + " is " + hex(regs[i]) + ", the image has " + hex(t.regs[i]));
     }
     // The FPU area: same size on the same machine; compared when it is.
     std::vector<uint8_t> fpu(t.xstate_size);
