@@ -108,6 +108,8 @@ enum ckpt_rec_type {
 	CKPT_REC_LDT	= 6,
 	CKPT_REC_TAIL	= 7,
 	CKPT_REC_THREAD	= 8,	/* format 1.1 */
+	CKPT_REC_PROCESS = 9,	/* format 1.1 */
+	CKPT_REC_FILE	= 10,	/* format 1.1 */
 };
 
 /**
@@ -240,6 +242,151 @@ struct ckpt_thread {
 	__u64 xfeatures;
 	__u32 xstate_size;
 	__u32 reserved2;
+};
+
+/**
+ * struct ckpt_sigaction - one signal's disposition, as sigaction(2) sets it
+ * @handler:	SIG_DFL 0, SIG_IGN 1, or the handler's address.
+ * @flags:	SA_* flags (x86-64 values: SA_RESTORER 0x04000000, ...).
+ * @restorer:	the sa_restorer address the C library gave, or 0.
+ * @mask:	signals blocked while the handler runs, bit n-1 for signal n.
+ */
+struct ckpt_sigaction {
+	__u64 handler;
+	__u64 flags;
+	__u64 restorer;
+	__u64 mask;
+};
+
+#define CKPT_NR_SIGNALS		64
+#define CKPT_NR_RLIMITS		16	/* RLIMIT_CPU .. RLIMIT_RTTIME */
+#define CKPT_NR_IDS		4	/* real, effective, saved, filesystem */
+
+/* Process flags, in struct ckpt_process.flags. */
+#define CKPT_PROCESS_NO_NEW_PRIVS	(1U << 0)	/* prctl(PR_SET_NO_NEW_PRIVS) */
+#define CKPT_PROCESS_CHILD_SUBREAPER	(1U << 1)	/* PR_SET_CHILD_SUBREAPER */
+#define CKPT_PROCESS_EXE_TOO_LONG	(1U << 2)	/* path longer than 4095 */
+#define CKPT_PROCESS_CWD_TOO_LONG	(1U << 3)
+#define CKPT_PROCESS_ROOT_TOO_LONG	(1U << 4)
+
+/**
+ * struct ckpt_process - payload of CKPT_REC_PROCESS, then variable data
+ * @pid:	thread-group id in the caller's pid namespace (as TASK's).
+ * @ns_pid:	thread-group id in the process's own pid namespace.
+ * @ppid:	the parent's thread-group id in the caller's pid namespace,
+ *		0 if the parent is not in it.
+ * @pgid:	process group id, same namespace, 0 if not in it.
+ * @sid:	session id, same namespace, 0 if not in it.
+ * @flags:	CKPT_PROCESS_*.
+ * @umask:	the file mode creation mask.
+ * @personality: personality(2)'s value.
+ * @uid:	real, effective, saved and filesystem uid, in the caller's
+ *		user namespace (65534 where one has no mapping there).
+ * @gid:	the same four gids.
+ * @cap_inheritable: capability sets, bit n for capability n.
+ * @cap_permitted: ...
+ * @cap_effective: ...
+ * @cap_bset:	the bounding set.
+ * @cap_ambient: the ambient set.
+ * @securebits:	the SECBIT_* flags.
+ * @dumpable:	prctl(PR_GET_DUMPABLE): 0, 1 or 2 (suid_dumpable).
+ * @sig_pending: signals pending for the whole process, bit n-1 for n.
+ * @exit_signal: the leader's exit signal (SIGCHLD for a normal process).
+ * @pdeath_signal: the leader's parent-death signal (PR_SET_PDEATHSIG), 0.
+ * @rlim:	the resource limits, soft then hard, RLIMIT_* order;
+ *		RLIM_INFINITY is all ones.
+ * @action:	the dispositions of signals 1..64, signal n at index n-1.
+ * @nr_auxv:	64-bit words of saved auxiliary vector that follow (pairs,
+ *		the AT_NULL pair included).
+ * @nr_groups:	supplementary gids that follow, 4 bytes each.
+ * @exe_len:	bytes of executable path that follow, NUL included; 0 none.
+ * @cwd_len:	bytes of working-directory path, NUL included; 0 none.
+ * @root_len:	bytes of root-directory path, NUL included; 0 none.
+ * @reserved:	zero.
+ *
+ * Followed by __u64 auxv[nr_auxv], __u32 groups[nr_groups], then the
+ * three paths, each as readlink(2) on /proc/PID/{exe,cwd,root} gives it.
+ */
+struct ckpt_process {
+	__s32 pid;
+	__s32 ns_pid;
+	__s32 ppid;
+	__s32 pgid;
+	__s32 sid;
+	__u32 flags;
+	__u32 umask;
+	__u32 personality;
+	__u32 uid[CKPT_NR_IDS];
+	__u32 gid[CKPT_NR_IDS];
+	__u64 cap_inheritable;
+	__u64 cap_permitted;
+	__u64 cap_effective;
+	__u64 cap_bset;
+	__u64 cap_ambient;
+	__u32 securebits;
+	__u32 dumpable;
+	__u64 sig_pending;
+	__u32 exit_signal;
+	__u32 pdeath_signal;
+	__u64 rlim[CKPT_NR_RLIMITS][2];
+	struct ckpt_sigaction action[CKPT_NR_SIGNALS];
+	__u32 nr_auxv;
+	__u32 nr_groups;
+	__u32 exe_len;
+	__u32 cwd_len;
+	__u32 root_len;
+	__u32 reserved;
+};
+
+/* What an open file is, in struct ckpt_file.kind. */
+enum ckpt_file_kind {
+	CKPT_FILE_REGULAR	= 1,
+	CKPT_FILE_DIRECTORY	= 2,
+	CKPT_FILE_FIFO		= 3,	/* pipes and named FIFOs */
+	CKPT_FILE_SOCKET	= 4,
+	CKPT_FILE_CHAR		= 5,	/* character device */
+	CKPT_FILE_BLOCK		= 6,	/* block device */
+	CKPT_FILE_SYMLINK	= 7,	/* an O_PATH descriptor of a link */
+	CKPT_FILE_ANON		= 8,	/* anon_inode: eventfd, epoll, timerfd... */
+};
+
+/* Descriptor flags, in struct ckpt_file.fd_flags. */
+#define CKPT_FILE_CLOEXEC	(1U << 0)	/* FD_CLOEXEC */
+#define CKPT_FILE_PATH_TOO_LONG	(1U << 1)	/* path longer than 4095 */
+
+/**
+ * struct ckpt_file - payload of CKPT_REC_FILE, then @path_len bytes of path
+ * @fd:		the descriptor number.
+ * @fd_flags:	CKPT_FILE_CLOEXEC and CKPT_FILE_PATH_TOO_LONG.
+ * @f_flags:	the open file's flags as fcntl(F_GETFL) reports them
+ *		(O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, ...; x86-64 values).
+ * @kind:	enum ckpt_file_kind.
+ * @pos:	the file offset.
+ * @dev:	device of the inode's superblock (new_encode_dev()).
+ * @ino:	inode number.
+ * @size:	the inode's size in bytes.
+ * @mode:	the inode's mode (S_IF* type and permission bits).
+ * @rdev:	for device files the device they open (new_encode_dev()), or 0.
+ * @path_len:	bytes of path that follow, NUL included; 0 if none.
+ * @reserved:	zero.
+ *
+ * The path is what readlink(2) on /proc/PID/fd/N gives: a file's path
+ * (with " (deleted)" once unlinked), or "pipe:[ino]", "socket:[ino]",
+ * "anon_inode:[eventfd]" and the like.
+ */
+struct ckpt_file {
+	__u32 fd;
+	__u32 fd_flags;
+	__u32 f_flags;
+	__u32 kind;
+	__u64 pos;
+	__u64 dev;
+	__u64 ino;
+	__u64 size;
+	__u32 mode;
+	__u32 rdev;
+	__u32 path_len;
+	__u32 reserved;
 };
 
 /**
