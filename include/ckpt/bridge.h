@@ -86,6 +86,26 @@ __u32 ckpt_thread_fpu_size(struct ckpt_task_ref *thread);
 int ckpt_thread_describe(struct ckpt_task_ref *thread, struct ckpt_thread *out,
 			 void *fpu, __u32 fpu_cap);
 
+/* --- the process (payloads: struct ckpt_process, struct ckpt_file) ---- */
+struct ckpt_process;
+struct ckpt_file;
+enum ckpt_process_path_kind {
+	CKPT_PATH_EXE = 0,
+	CKPT_PATH_CWD = 1,
+	CKPT_PATH_ROOT = 2,
+};
+
+void ckpt_process_describe(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm,
+			   struct ckpt_process *out);
+int ckpt_process_groups(struct ckpt_task_ref *task, __u32 *buf, __u32 capacity);
+int ckpt_mm_saved_auxv(struct ckpt_mm_ref *mm, __u64 *buf, __u32 capacity);
+int ckpt_process_path(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm,
+		      int which, char *buf, __u32 size);
+int ckpt_task_next_file(struct ckpt_task_ref *task, __u32 from,
+			struct ckpt_file_ref **out, __u32 *fd, __u32 *fd_flags);
+int ckpt_file_describe(struct ckpt_file_ref *file, struct ckpt_file *out,
+		       char *path, __u32 size);
+
 /* --- target mm -------------------------------------------------------- */
 void ckpt_mm_put(struct ckpt_mm_ref *mm);
 int ckpt_mm_read_lock(struct ckpt_mm_ref *mm);

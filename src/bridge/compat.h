@@ -6,10 +6,14 @@
 #ifndef CKPT_COMPAT_H
 #define CKPT_COMPAT_H
 
+#include <linux/capability.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
 #include <linux/uio.h>
 #include <linux/xarray.h>
@@ -107,6 +111,74 @@ static inline u32 ckpt_compat_rseq_len(struct task_struct *t)
 #else
 	return 0;
 #endif
+}
+
+/* 6.3 made kernel_cap_t one 64-bit word. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+static inline u64 ckpt_compat_cap(kernel_cap_t cap)
+{
+	return cap.val;
+}
+#else
+static inline u64 ckpt_compat_cap(kernel_cap_t cap)
+{
+	return (u64)cap.cap[1] << 32 | cap.cap[0];
+}
+#endif
+
+/*
+ * get_mm_exe_file() is not exported.  6.7 made files SLAB_TYPESAFE_BY_RCU,
+ * with get_file_rcu() rechecking the pointer after taking the reference.
+ */
+static inline struct file *ckpt_compat_mm_exe_file(struct mm_struct *mm)
+{
+	struct file *file;
+
+	rcu_read_lock();
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	file = get_file_rcu(&mm->exe_file);
+#else
+	file = rcu_dereference(mm->exe_file);
+	if (file && !get_file_rcu(file))
+		file = NULL;
+#endif
+	rcu_read_unlock();
+	return file;
+}
+
+/*
+ * The open file at the lowest descriptor >= *fd of @t's table, with a
+ * reference, and whether that descriptor is close-on-exec.  6.7 made the
+ * lookup take the reference (task_lookup_next_fdget_rcu()).
+ */
+static inline struct file *ckpt_compat_next_file(struct task_struct *t,
+						 unsigned int *fd,
+						 bool *cloexec)
+{
+	struct file *file;
+
+	rcu_read_lock();
+	for (;;) {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+		file = task_lookup_next_fdget_rcu(t, fd);
+#else
+		file = task_lookup_next_fd_rcu(t, fd);
+		if (file && !get_file_rcu(file)) {
+			/* closed meanwhile: it is gone from the table */
+			(*fd)++;
+			continue;
+		}
+#endif
+		break;
+	}
+	if (file) {
+		task_lock(t);
+		*cloexec = t->files &&
+			   test_bit(*fd, files_fdtable(t->files)->close_on_exec);
+		task_unlock(t);
+	}
+	rcu_read_unlock();
+	return file;
 }
 
 /* 6.1 names iov_iter directions by the old READ/WRITE constants. */
