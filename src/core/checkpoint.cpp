@@ -9,6 +9,7 @@
 
 #include "arch.h"
 #include "page_scan.h"
+#include "process_records.h"
 #include "target_hold.h"
 
 namespace ckpt {
@@ -47,9 +48,11 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   CKPT_TRY(write_head());
   CKPT_TRY(write_task(hold.info(), mode));
   // Before the page batches are allocated: the two never coexist.
+  CKPT_TRY(write_process(writer_, task_.get(), mm_.get(), meter_));
   uint32_t threads = 0;
   CKPT_TRY(write_threads(writer_, task_.get(), meter_, &threads));
   if (!threads) return error(kESRCH);  // every thread exited
+  CKPT_TRY(write_files(writer_, task_.get(), meter_));
   CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
   CKPT_TRY(copier_.init(meter_));
   for (PageBatch& batch : batches_) CKPT_TRY(batch.init(meter_));

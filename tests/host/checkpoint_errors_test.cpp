@@ -229,11 +229,12 @@ TEST_F(CheckpointErrors, AllocationFailureAtEverySite) {
       sites++;
       ASSERT_LT(nth, 1000) << "allocations without end";
     }
-    // The dump object, the FPU buffer for the THREAD records, the path
-    // buffer, the copy worker, the two batches' copies and page arrays
-    // (three allocations each), the writer's staging buffer and the LDT
-    // buffer: once per dump, live or not.
-    EXPECT_EQ(sites, 14);
+    // The dump object, the PROCESS record's fixed part, path and group
+    // buffers, the FPU buffer for the THREAD records, the FILE records' path
+    // buffer, the VMA name buffer, the copy worker, the two batches' copies
+    // and page arrays (three allocations each), the writer's staging buffer
+    // and the LDT buffer: once per dump, live or not.
+    EXPECT_EQ(sites, 18);
   }
 }
 

@@ -59,18 +59,18 @@ TEST_F(Checkpoint, WorkedExampleMatchesTheDocumentation) {
   std::string error;
   const auto frames = host_test::split_frames(out_.data, &error);
   ASSERT_EQ(error, "");
-  const uint64_t offsets[] = {0, 128, 184, 1384, 1512, 1600, 12288, 12320};
-  const uint64_t lengths[] = {104, 32, 1176, 104, 64, 10664, 8, 40};
-  ASSERT_EQ(frames.size(), 8u);
-  for (size_t i = 0; i < 8; i++) {
+  const uint64_t offsets[] = {0, 128, 184, 2720, 3920, 4024, 4152, 4240, 16384, 16416};
+  const uint64_t lengths[] = {104, 32, 2505, 1176, 76, 104, 64, 12120, 8, 40};
+  ASSERT_EQ(frames.size(), 10u);
+  for (size_t i = 0; i < 10; i++) {
     EXPECT_EQ(frames[i].offset, offsets[i]) << "record " << i;
     EXPECT_EQ(frames[i].hdr.len, lengths[i]) << "record " << i;
   }
   ckpt_pages pages;
-  std::memcpy(&pages, frames[5].payload, sizeof(pages));
+  std::memcpy(&pages, frames[7].payload, sizeof(pages));
   EXPECT_EQ(pages.nr, 2u);
-  EXPECT_EQ(pages.data_off, 2472u);
-  EXPECT_EQ(out_.data.size(), 12384u);
+  EXPECT_EQ(pages.data_off, 3928u);
+  EXPECT_EQ(out_.data.size(), 16480u);
 
   // The listing under "Its bytes": every byte it shows is the image's.
   std::ifstream doc(CKPT_IMAGE_FORMAT_DOC);
@@ -282,7 +282,7 @@ TEST_F(Checkpoint, EmptyAddressSpace) {
   ASSERT_EQ(run_dump(100, 3).ret, 0);
   const auto image = decode_image(out_.data);
   host_test::expect_image_matches(image, task, mm);
-  EXPECT_EQ(image.records, 6u) << "HEAD, TASK, THREAD, MM, LDT, TAIL";
+  EXPECT_EQ(image.records, 7u) << "HEAD, TASK, PROCESS, THREAD, MM, LDT, TAIL";
 }
 
 // Two batches (their page arrays and copies), the path buffer, the staging

@@ -79,6 +79,42 @@ void expect_image_matches(const DecodedImage& image, const fake::Task& task, con
   const uint32_t seen = task.untraced ? uint32_t(CKPT_QUIESCENT_NONE) : task.quiescence;
   EXPECT_EQ(image.task.state, live ? states[seen] : uint32_t(CKPT_TASK_STOPPED));
 
+  // The PROCESS record: the fixed part as the kernel described it, with
+  // the lengths of the auxv, groups and paths that follow it.
+  EXPECT_EQ(image.processes, 1u);
+  ckpt_process process = fake::process_state(task);
+  process.nr_auxv = uint32_t(task.auxv.size());
+  process.nr_groups = uint32_t(task.groups.size());
+  const auto path_len = [](const std::string& path) { return uint32_t(path.size() <= 4095 && !path.empty() ? path.size() + 1 : 0); };
+  process.exe_len = path_len(task.exe);
+  process.cwd_len = path_len(task.cwd);
+  process.root_len = path_len(task.root);
+  process.flags |= (task.exe.size() > 4095 ? CKPT_PROCESS_EXE_TOO_LONG : 0) |
+                   (task.cwd.size() > 4095 ? CKPT_PROCESS_CWD_TOO_LONG : 0) |
+                   (task.root.size() > 4095 ? CKPT_PROCESS_ROOT_TOO_LONG : 0);
+  EXPECT_EQ(std::memcmp(&image.process, &process, sizeof(process)), 0) << "PROCESS record";
+  EXPECT_EQ(image.auxv, task.auxv);
+  EXPECT_EQ(image.groups, task.groups);
+  EXPECT_EQ(image.exe, process.exe_len ? task.exe : "");
+  EXPECT_EQ(image.cwd, process.cwd_len ? task.cwd : "");
+  EXPECT_EQ(image.root, process.root_len ? task.root : "");
+
+  // One FILE record per open descriptor, ascending.
+  ASSERT_EQ(image.files.size(), task.fds.size());
+  size_t i_file = 0;
+  for (const auto& [fd, open] : task.fds) {
+    const DecodedFile& got = image.files[i_file++];
+    const bool too_long = open.file->path.size() > 4095;
+    EXPECT_EQ(got.file.fd, fd);
+    EXPECT_EQ(got.file.fd_flags,
+              (open.cloexec ? CKPT_FILE_CLOEXEC : 0u) | (too_long ? CKPT_FILE_PATH_TOO_LONG : 0u)) << "fd " << fd;
+    EXPECT_EQ(got.file.kind, open.file->kind) << "fd " << fd;
+    EXPECT_EQ(got.file.f_flags, open.file->f_flags) << "fd " << fd;
+    EXPECT_EQ(got.file.pos, open.file->pos) << "fd " << fd;
+    EXPECT_EQ(got.file.ino, open.file->ino) << "fd " << fd;
+    EXPECT_EQ(got.path, too_long ? "" : open.file->path) << "fd " << fd;
+  }
+
   // One THREAD record per live thread, the leader first, then by tid, each
   // exactly as the kernel described it.
   std::vector<const fake::Thread*> threads;

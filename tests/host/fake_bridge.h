@@ -90,6 +90,12 @@ struct File {
   // pattern(as_addr, salt): the address the test will find it at.
   Page* set_cache(uint64_t index, Pte state, uint64_t as_addr, uint8_t salt = 0);
   uint64_t swapins = 0;  // swapped pages ckpt_shmem_get read in
+
+  // As an open descriptor's file: what ckpt_file_describe reports.
+  uint32_t kind = CKPT_FILE_REGULAR;
+  uint32_t f_flags = 02;  // O_RDWR
+  uint64_t pos = 0;
+  uint64_t ino = 0;
 };
 
 struct Vma {
@@ -205,8 +211,27 @@ struct Task {
   // (tid == pid).
   std::vector<std::unique_ptr<Thread>> threads;
   Thread& add_thread(int32_t tid);
+
+  // The PROCESS record: process_state(*this), then these.  A path longer
+  // than the bridge's buffer is -ENAMETOOLONG, as d_path() gives.
+  std::vector<uint32_t> groups = {4, 24, 27};
+  std::vector<uint64_t> auxv = {6, 4096, 0, 0};  // AT_PAGESZ 4096, AT_NULL
+  std::string exe = "/usr/bin/target", cwd = "/home/user", root = "/";
+  // Runs first in every ckpt_process_groups: the groups change mid-dump.
+  std::function<void(Task&)> on_groups;
+  long groups_calls = 0;
+  // The descriptor table.
+  struct Fd {
+    File* file;
+    bool cloexec;
+  };
+  std::map<uint32_t, Fd> fds;
   long describe_calls = 0;
 };
+
+// The fixed part of the PROCESS record the fake describes `task` with (a
+// pattern of its pid), before the lengths of what follows are filled in.
+ckpt_process process_state(const Task& task);
 
 struct Warning {
   std::string what;

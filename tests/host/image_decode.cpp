@@ -13,7 +13,17 @@ class Collector final : public ckpt::ImageVisitor {
 
   void on_head(const ckpt_head& head) override { image_.head = head; }
   void on_task(const ckpt_task& task) override { image_.task = task; }
+  void on_process(const ckpt::ProcessRecord& r) override {
+    image_.processes++;
+    image_.process = r.process;
+    image_.auxv = r.auxv;
+    image_.groups = r.groups;
+    image_.exe = r.exe;
+    image_.cwd = r.cwd;
+    image_.root = r.root;
+  }
   void on_thread(const ckpt::ThreadRecord& r) override { image_.threads.push_back({r.thread, r.xstate}); }
+  void on_file(const ckpt::FileRecord& r) override { image_.files.push_back({r.file, r.path}); }
   void on_mm(const ckpt_mm& mm) override { image_.mm = mm; }
   void on_vma(const ckpt::VmaRecord& record) override { image_.vmas.push_back({record.vma, record.name, {}, {}}); }
   void on_pages(const ckpt::PagesRecord& record) override { image_.vmas.back().pages_records.push_back(record.pages.nr); }

@@ -32,13 +32,24 @@ struct DecodedThread {
   std::vector<uint8_t> fpu;
 };
 
+struct DecodedFile {
+  ckpt_file file;
+  std::string path;
+};
+
 struct DecodedImage {
   bool ok = false;
   std::string error;  // the reader's message when !ok
   ckpt_head head{};
   ckpt_task task{};
   ckpt_mm mm{};
+  uint64_t processes = 0;  // PROCESS records
+  ckpt_process process{};
+  std::vector<uint64_t> auxv;
+  std::vector<uint32_t> groups;
+  std::string exe, cwd, root;
   std::vector<DecodedThread> threads;
+  std::vector<DecodedFile> files;
   std::vector<DecodedVma> vmas;
   std::vector<uint64_t> ldt;
   ckpt_tail tail{};

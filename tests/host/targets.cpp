@@ -201,6 +201,14 @@ Target worked_example(fake::Kernel& kernel, int32_t pid) {
   fake::Mm& mm = kernel.new_mm();
   fake::Task& task = kernel.add_task(pid, &mm);
   task.comm = "example";
+  task.groups = {};
+  task.exe = "/bin/example";
+  task.cwd = "/";
+  fake::File& out = kernel.new_file("pipe:[4242]");
+  out.kind = CKPT_FILE_FIFO;
+  out.f_flags = 01;  // O_WRONLY
+  out.ino = 4242;
+  task.fds[1] = {&out, false};
   mm.add_vma(anon_vma(kBase, 3));
   mm.set(kBase, fake::Pte::kAnon);
   mm.set(kBase + 2 * kPage, fake::Pte::kAnon);

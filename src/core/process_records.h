@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// What the threads of the target share (format 1.1): the PROCESS record,
+// then one FILE record per open descriptor.  Both describe the group
+// through its first live thread, the leader unless it has exited.
+#pragma once
+
+#include <ckpt/bridge.h>
+
+#include "kbuffer.h"
+#include "record_writer.h"
+#include "result.h"
+
+namespace ckpt {
+
+Status write_process(RecordWriter& writer, ckpt_task_ref* task, ckpt_mm_ref* mm, MemMeter& meter);
+
+Status write_files(RecordWriter& writer, ckpt_task_ref* task, MemMeter& meter);
+
+}  // namespace ckpt
