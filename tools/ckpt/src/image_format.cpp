@@ -13,12 +13,14 @@ std::string record_type_name(uint32_t type) {
     case CKPT_REC_PAGES: return "PAGES";
     case CKPT_REC_LDT: return "LDT";
     case CKPT_REC_THREAD: return "THREAD";
+    case CKPT_REC_PROCESS: return "PROCESS";
+    case CKPT_REC_FILE: return "FILE";
     case CKPT_REC_TAIL: return "TAIL";
     }
     return "type " + std::to_string(type);
 }
 
-bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_THREAD; }
+bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_FILE; }
 
 const char* thread_register_name(int i) {
     static constexpr const char* kNames[CKPT_THREAD_NR_REGS] = {
@@ -70,6 +72,31 @@ std::string dev_string(uint32_t major, uint32_t minor) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%02x:%02x", major, minor);
     return buf;
+}
+
+std::string file_kind_name(uint32_t kind) {
+    static constexpr const char* kNames[] = {"", "regular", "directory", "fifo", "socket", "char", "block", "symlink",
+                                             "anon"};
+    if (kind >= CKPT_FILE_REGULAR && kind <= CKPT_FILE_ANON) return kNames[kind];
+    return "kind " + std::to_string(kind);
+}
+
+std::string signal_name(int sig) {
+    static constexpr const char* kNames[] = {
+        "",        "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP", "SIGABRT",  "SIGBUS",
+        "SIGFPE",  "SIGKILL", "SIGUSR1",   "SIGSEGV", "SIGUSR2",   "SIGPIPE", "SIGALRM",  "SIGTERM",
+        "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",  "SIGURG",
+        "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",   "SIGPWR",   "SIGSYS"};
+    if (sig >= 1 && sig <= 31) return kNames[sig];
+    if (sig >= 32 && sig <= 64) return "SIGRT" + std::to_string(sig - 32);
+    return "signal " + std::to_string(sig);
+}
+
+const char* rlimit_name(int resource) {
+    static constexpr const char* kNames[CKPT_NR_RLIMITS] = {
+        "cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile",
+        "memlock", "as", "locks", "sigpending", "msgqueue", "nice", "rtprio", "rttime"};
+    return resource >= 0 && resource < CKPT_NR_RLIMITS ? kNames[resource] : "?";
 }
 
 }  // namespace ckpt

@@ -19,6 +19,8 @@ static_assert(sizeof(ckpt_vma) == 64);
 static_assert(sizeof(ckpt_pages) == 16);
 static_assert(sizeof(ckpt_ldt) == 8);
 static_assert(sizeof(ckpt_tail) == 40);
+static_assert(sizeof(ckpt_process) == 2456);
+static_assert(sizeof(ckpt_file) == 64);
 static_assert(sizeof(ckpt_checkpoint_args) == CKPT_CHECKPOINT_ARGS_SIZE_VER0);
 
 constexpr uint64_t kRecordAlign = 8;
@@ -30,6 +32,8 @@ constexpr uint32_t kMaxPageSize = 65536;
 constexpr uint32_t kLdtEntrySize = 8;     // x86 segment descriptor
 constexpr uint32_t kLdtMaxEntries = 8192; // LDT_ENTRIES
 constexpr uint32_t kMaxXstateSize = 65536; // far above any XSAVE area today
+constexpr uint32_t kMaxAuxvWords = 1024;    // AT_VECTOR_SIZE is 50 or 52 on x86-64
+constexpr uint32_t kMaxGroups = 65536;      // NGROUPS_MAX
 
 // vm_flags bits (include/linux/mm.h); stable for decades.
 constexpr uint64_t kVmRead = 0x1;
@@ -56,6 +60,12 @@ constexpr int kRegRip = 16, kRegRsp = 19, kRegOrigRax = 15;
 std::string vma_kind_name(uint32_t kind);
 // "stopped", "frozen", "running", or "state N".
 std::string task_state_name(uint32_t state);
+// "regular", "fifo", "anon", ..., or "kind N".
+std::string file_kind_name(uint32_t kind);
+// "SIGUSR1" for 10, "SIGRT5" for 39; signals are 1..64.
+std::string signal_name(int sig);
+// "nofile" for RLIMIT_NOFILE (7), as prlimit(1) names them.
+const char* rlimit_name(int resource);
 // "x86_64" or "arch N".
 std::string arch_name(uint32_t arch);
 // "rw-p" as in /proc/PID/maps.

@@ -73,8 +73,9 @@ private:
     uint64_t offset_ = 0;
 };
 
-// Where the reader is in HEAD TASK MM (VMA PAGES*)* LDT TAIL.
-enum class Phase { Head, Task, Mm, Vmas, AfterLdt };
+// Where the reader is in HEAD TASK [PROCESS THREAD+ FILE*] MM (VMA PAGES*)*
+// LDT TAIL; BeforeMm covers everything between TASK and MM.
+enum class Phase { Head, Task, BeforeMm, Vmas, AfterLdt };
 
 struct Record {
     uint64_t offset = 0;
@@ -113,6 +114,8 @@ struct ImageReader::Impl {
     uint64_t prev_vma_end = 0;
     bool have_ldt = false;
     int64_t last_thread_key = -1;  // the leader is 0, the others their tid
+    int64_t last_fd = -1;
+    int32_t task_pid = 0;
     uint32_t chain_crc = kCrc32cInit;
     std::vector<uint8_t> page_buf;
 
@@ -120,7 +123,9 @@ struct ImageReader::Impl {
     Status dispatch(const Record& rec);
     Status handle_head(const Record& rec);
     Status handle_task(const Record& rec);
+    Status handle_process(const Record& rec);
     Status handle_thread(const Record& rec);
+    Status handle_file(const Record& rec);
     Status handle_mm(const Record& rec);
     Status handle_vma(const Record& rec);
     Status handle_pages(const Record& rec);
@@ -205,7 +210,9 @@ Status ImageReader::Impl::dispatch(const Record& rec) {
     switch (rec.hdr.type) {
     case CKPT_REC_HEAD: return handle_head(rec);
     case CKPT_REC_TASK: return handle_task(rec);
+    case CKPT_REC_PROCESS: return handle_process(rec);
     case CKPT_REC_THREAD: return handle_thread(rec);
+    case CKPT_REC_FILE: return handle_file(rec);
     case CKPT_REC_MM: return handle_mm(rec);
     case CKPT_REC_VMA: return handle_vma(rec);
     case CKPT_REC_PAGES: return handle_pages(rec);
@@ -243,13 +250,17 @@ std::optional<Error> ImageReader::Impl::check_crc_and_header(const Record& rec, 
 }
 
 std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) const {
-    static const char* const expected_by_phase[] = {"HEAD", "TASK", "THREAD or MM", "VMA, PAGES, LDT or TAIL",
-                                                    "TAIL"};
+    static const char* const expected_by_phase[] = {"HEAD", "TASK", "", "VMA, PAGES, LDT or TAIL", "TAIL"};
+    // Between TASK and MM: PROCESS, then THREADs, then FILEs (format 1.1).
+    const bool before_mm = phase == Phase::BeforeMm;
+    const bool threads_next = before_mm && summary.files == 0;
     bool ok = false;
     switch (rec.hdr.type) {
     case CKPT_REC_TASK: ok = phase == Phase::Task; break;
-    case CKPT_REC_MM:
-    case CKPT_REC_THREAD: ok = phase == Phase::Mm; break;
+    case CKPT_REC_PROCESS: ok = threads_next && summary.threads == 0 && summary.processes == 0; break;
+    case CKPT_REC_THREAD: ok = threads_next; break;
+    case CKPT_REC_FILE: ok = before_mm && summary.threads > 0; break;
+    case CKPT_REC_MM: ok = before_mm; break;
     case CKPT_REC_VMA:
     case CKPT_REC_LDT: ok = phase == Phase::Vmas; break;
     case CKPT_REC_PAGES: ok = phase == Phase::Vmas && have_vma; break;
@@ -259,7 +270,14 @@ std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) con
     if (ok) return std::nullopt;
     if (rec.hdr.type == CKPT_REC_PAGES && phase == Phase::Vmas)
         return where(rec) + " does not follow a VMA record";
-    return "unexpected " + where(rec) + ": expected " + expected_by_phase[int(phase)];
+    std::string expected = expected_by_phase[int(phase)];
+    if (before_mm) {
+        if (summary.files) expected = "FILE or MM";
+        else if (summary.threads) expected = "THREAD, FILE or MM";
+        else if (summary.processes) expected = "THREAD";
+        else expected = "PROCESS, THREAD or MM";
+    }
+    return "unexpected " + where(rec) + ": expected " + expected;
 }
 
 Status ImageReader::Impl::handle_head(const Record& rec) {
@@ -315,7 +333,8 @@ Status ImageReader::Impl::handle_task(const Record& rec) {
         return format_error("unknown task state " + std::to_string(task.state) + " in " + where(rec));
     if (std::memchr(task.comm, 0, sizeof task.comm) == nullptr)
         return format_error("comm in " + where(rec) + " is not NUL-terminated");
-    phase = Phase::Mm;
+    phase = Phase::BeforeMm;
+    task_pid = task.pid;
     visitor->on_task(task);
     return ok_status();
 }
@@ -327,6 +346,9 @@ Status ImageReader::Impl::handle_thread(const Record& rec) {
     if (!p) return p.error();
     if (auto e = check_crc_and_header(rec, p->crc)) return *e;
     if (auto e = check_phase(rec)) return format_error(*e);
+    if (summary.head.minor >= 1 && summary.processes == 0)
+        return format_error("no PROCESS record before " + where(rec) + " (format 1." +
+                            std::to_string(summary.head.minor) + " has one after TASK)");
     if (rec.hdr.len < sizeof(ckpt_thread))
         return format_error(where(rec) + " too short: len " + std::to_string(rec.hdr.len) + ", need " +
                             std::to_string(sizeof(ckpt_thread)));
@@ -352,11 +374,112 @@ Status ImageReader::Impl::handle_thread(const Record& rec) {
     return ok_status();
 }
 
+namespace {
+
+// A path of `len` bytes at `*at` in `bytes`, NUL included (0: none).
+std::optional<std::string> take_path(const std::vector<uint8_t>& bytes, size_t* at, uint32_t len) {
+    if (len == 0) return std::string();
+    const char* p = reinterpret_cast<const char*>(bytes.data() + *at);
+    *at += len;
+    if (p[len - 1] != '\0' || std::memchr(p, 0, len - 1) != nullptr) return std::nullopt;
+    return std::string(p, len - 1);
+}
+
+}  // namespace
+
+// Format 1.1: one, right after TASK.
+Status ImageReader::Impl::handle_process(const Record& rec) {
+    constexpr size_t kMaxLen = sizeof(ckpt_process) + 8 * kMaxAuxvWords + 4 * kMaxGroups + 3 * kMaxNameLen;
+    auto p = read_payload(rec, kMaxLen);
+    if (!p) return p.error();
+    if (auto e = check_crc_and_header(rec, p->crc)) return *e;
+    if (auto e = check_phase(rec)) return format_error(*e);
+    if (rec.hdr.len < sizeof(ckpt_process))
+        return format_error(where(rec) + " too short: len " + std::to_string(rec.hdr.len) + ", need " +
+                            std::to_string(sizeof(ckpt_process)));
+    ProcessRecord pr;
+    pr.offset = rec.offset;
+    std::memcpy(&pr.process, p->bytes.data(), sizeof pr.process);
+    const ckpt_process& proc = pr.process;
+    if (proc.nr_auxv > kMaxAuxvWords || proc.nr_groups > kMaxGroups || proc.exe_len > kMaxNameLen ||
+        proc.cwd_len > kMaxNameLen || proc.root_len > kMaxNameLen)
+        return format_error(where(rec) + ": nr_auxv " + std::to_string(proc.nr_auxv) + ", nr_groups " +
+                            std::to_string(proc.nr_groups) + " or a path length over its limit");
+    const uint64_t want = sizeof(ckpt_process) + 8ull * proc.nr_auxv + 4ull * proc.nr_groups + proc.exe_len +
+                          proc.cwd_len + proc.root_len;
+    if (rec.hdr.len != want)
+        return format_error(where(rec) + ": len " + std::to_string(rec.hdr.len) + " is not " + std::to_string(want) +
+                            " (2456 + 8 * nr_auxv + 4 * nr_groups + the path lengths)");
+    if (proc.pid != task_pid)
+        return format_error("pid " + std::to_string(proc.pid) + " in " + where(rec) + " is not TASK's " +
+                            std::to_string(task_pid));
+    const uint32_t known = CKPT_PROCESS_NO_NEW_PRIVS | CKPT_PROCESS_CHILD_SUBREAPER | CKPT_PROCESS_EXE_TOO_LONG |
+                           CKPT_PROCESS_CWD_TOO_LONG | CKPT_PROCESS_ROOT_TOO_LONG;
+    if (strict_reserved && ((proc.flags & ~known) || proc.reserved))
+        return format_error("nonzero reserved field or unknown flags " + hex(proc.flags) + " in " + where(rec));
+    size_t at = sizeof(ckpt_process);
+    pr.auxv.resize(proc.nr_auxv);
+    std::memcpy(pr.auxv.data(), p->bytes.data() + at, 8 * pr.auxv.size());
+    at += 8 * pr.auxv.size();
+    if (pr.auxv.size() < 2 || pr.auxv.size() % 2 || pr.auxv[pr.auxv.size() - 2] != 0)
+        return format_error("auxiliary vector in " + where(rec) + " is not type/value pairs ending with AT_NULL");
+    pr.groups.resize(proc.nr_groups);
+    std::memcpy(pr.groups.data(), p->bytes.data() + at, 4 * pr.groups.size());
+    at += 4 * pr.groups.size();
+    auto exe = take_path(p->bytes, &at, proc.exe_len);
+    auto cwd = take_path(p->bytes, &at, proc.cwd_len);
+    auto root = take_path(p->bytes, &at, proc.root_len);
+    if (!exe || !cwd || !root)
+        return format_error("a path in " + where(rec) + " does not end with its only NUL");
+    pr.exe = std::move(*exe);
+    pr.cwd = std::move(*cwd);
+    pr.root = std::move(*root);
+    summary.processes++;
+    visitor->on_process(pr);
+    return ok_status();
+}
+
+// Format 1.1: one per open descriptor after the THREADs, by ascending fd.
+Status ImageReader::Impl::handle_file(const Record& rec) {
+    auto p = read_payload(rec, sizeof(ckpt_file) + kMaxNameLen);
+    if (!p) return p.error();
+    if (auto e = check_crc_and_header(rec, p->crc)) return *e;
+    if (auto e = check_phase(rec)) return format_error(*e);
+    if (rec.hdr.len < sizeof(ckpt_file))
+        return format_error(where(rec) + " too short: len " + std::to_string(rec.hdr.len) + ", need " +
+                            std::to_string(sizeof(ckpt_file)));
+    FileRecord fr;
+    fr.offset = rec.offset;
+    std::memcpy(&fr.file, p->bytes.data(), sizeof fr.file);
+    const ckpt_file& f = fr.file;
+    if (f.path_len > kMaxNameLen || rec.hdr.len != sizeof(ckpt_file) + f.path_len)
+        return format_error(where(rec) + ": len " + std::to_string(rec.hdr.len) + " is not " +
+                            std::to_string(sizeof(ckpt_file)) + " + path_len " + std::to_string(f.path_len));
+    if (int64_t(f.fd) <= last_fd)
+        return format_error(where(rec) + " (fd " + std::to_string(f.fd) + ") out of order: descriptors ascend");
+    last_fd = f.fd;
+    const uint32_t known = CKPT_FILE_CLOEXEC | CKPT_FILE_PATH_TOO_LONG;
+    if (strict_reserved && ((f.fd_flags & ~known) || f.reserved || f.kind < CKPT_FILE_REGULAR ||
+                            f.kind > CKPT_FILE_ANON))
+        return format_error("nonzero reserved field, unknown flags " + hex(f.fd_flags) + " or unknown kind " +
+                            std::to_string(f.kind) + " in " + where(rec));
+    size_t at = sizeof(ckpt_file);
+    auto path = take_path(p->bytes, &at, f.path_len);
+    if (!path) return format_error("the path in " + where(rec) + " does not end with its only NUL");
+    fr.path = std::move(*path);
+    summary.files++;
+    visitor->on_file(fr);
+    return ok_status();
+}
+
 Status ImageReader::Impl::handle_mm(const Record& rec) {
     auto p = read_payload(rec, sizeof(ckpt_mm));
     if (!p) return p.error();
     if (auto e = check_crc_and_header(rec, p->crc)) return *e;
     if (auto e = check_phase(rec)) return format_error(*e);
+    if (summary.head.minor >= 1 && summary.processes == 0)
+        return format_error("no PROCESS record before " + where(rec) + " (format 1." +
+                            std::to_string(summary.head.minor) + " has one after TASK)");
     if (summary.head.minor >= 1 && summary.threads == 0)
         return format_error("no THREAD record before " + where(rec) + " (format 1." +
                             std::to_string(summary.head.minor) + " has one per thread)");

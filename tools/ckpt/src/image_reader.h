@@ -36,6 +36,20 @@ struct ThreadRecord {
     std::vector<uint8_t> xstate;  // thread.xstate_size bytes of FPU state
 };
 
+struct ProcessRecord {
+    uint64_t offset = 0;
+    ckpt_process process{};
+    std::vector<uint64_t> auxv;    // process.nr_auxv words
+    std::vector<uint32_t> groups;
+    std::string exe, cwd, root;    // without the NUL; empty if none
+};
+
+struct FileRecord {
+    uint64_t offset = 0;
+    ckpt_file file{};
+    std::string path;  // without the NUL
+};
+
 struct LdtRecord {
     uint64_t offset = 0;
     ckpt_ldt ldt{};
@@ -47,6 +61,8 @@ struct ImageSummary {
     ckpt_tail tail{};
     uint64_t records = 0;  // including HEAD and TAIL
     uint64_t threads = 0;  // THREAD records (format 1.1)
+    uint64_t processes = 0;  // PROCESS records (format 1.1: one)
+    uint64_t files = 0;    // FILE records (format 1.1)
     uint64_t vmas = 0;
     uint64_t pages = 0;
     uint64_t bytes = 0;    // whole stream, TAIL included
@@ -60,7 +76,9 @@ public:
     virtual ~ImageVisitor() = default;
     virtual void on_head(const ckpt_head&) {}
     virtual void on_task(const ckpt_task&) {}
+    virtual void on_process(const ProcessRecord&) {}
     virtual void on_thread(const ThreadRecord&) {}
+    virtual void on_file(const FileRecord&) {}
     virtual void on_mm(const ckpt_mm&) {}
     virtual void on_vma(const VmaRecord&) {}
     virtual void on_pages(const PagesRecord&) {}

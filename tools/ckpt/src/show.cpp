@@ -11,6 +11,7 @@
 #include "image_input.h"
 #include "image_reader.h"
 #include "json.h"
+#include "show_process.h"
 
 namespace ckpt {
 namespace {
@@ -78,6 +79,20 @@ public:
         std::printf("task:     pid %d, tid %d, comm \"%s\", %u thread%s, %s\n", t.pid, t.tid,
                     fixed_cstring(t.comm, sizeof t.comm).c_str(), t.nr_threads, t.nr_threads == 1 ? "" : "s",
                     task_state_name(t.state).c_str());
+    }
+
+    void on_process(const ProcessRecord& r) override {
+        if (options_.json)
+            process_ = r;
+        else
+            print_process(r);
+    }
+
+    void on_file(const FileRecord& r) override {
+        if (options_.json)
+            files_.push_back(r);
+        else
+            print_file(r);
     }
 
     void on_thread(const ThreadRecord& r) override {
@@ -182,6 +197,8 @@ private:
     std::optional<ckpt_task> task_;
     std::optional<ckpt_mm> mm_;
     std::vector<ckpt_thread> threads_;  // JSON mode only
+    std::optional<ProcessRecord> process_;  // JSON mode only
+    std::vector<FileRecord> files_;         // JSON mode only
     std::optional<VmaInfo> current_;
     std::vector<VmaInfo> vmas_;  // JSON mode only
     std::optional<LdtRecord> ldt_;
@@ -220,6 +237,10 @@ std::string ShowVisitor::json() const {
         w.field("state", task_state_name(t.state));
         w.end_object();
     }
+    if (process_) {
+        w.key("process");
+        write_process_json(w, *process_);
+    }
     if (!threads_.empty()) {
         w.key("threads");
         w.begin_array();
@@ -253,6 +274,13 @@ std::string ShowVisitor::json() const {
             w.field("xstate_size", t.xstate_size);
             w.end_object();
         }
+        w.end_array();
+    }
+    if (process_) {
+        // Every descriptor: an empty array says the process had none.
+        w.key("files");
+        w.begin_array();
+        for (const FileRecord& f : files_) write_file_json(w, f);
         w.end_array();
     }
     if (mm_) {

@@ -179,10 +179,10 @@ SIZE=$(stat -c %s "$WORK/sample.img")
 
 run "$CKPT" verify "$WORK/sample.img"
 expect_status 0 "verify sample"
-expect_out "OK: 16 records, 4 VMAs, 7 pages, $SIZE bytes" "verify sample"
+expect_out "OK: 17 records, 4 VMAs, 7 pages, $SIZE bytes" "verify sample"
 run bash -c "cat '$WORK/sample.img' | '$CKPT' verify -"
 expect_status 0 "verify sample from a pipe"
-expect_out "OK: 16 records" "verify sample from a pipe"
+expect_out "OK: 17 records" "verify sample from a pipe"
 
 run "$CKPT" show "$WORK/sample.img"
 expect_status 0 "show sample"

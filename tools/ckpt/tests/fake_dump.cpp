@@ -107,6 +107,7 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
     if (comm) std::strncpy(task.comm, comm->substr(0, comm->find('\n')).c_str(), sizeof task.comm - 1);
     w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&task),
                                                  reinterpret_cast<const uint8_t*>(&task + 1)));
+    w.process(sample_process(pid));
     // As the module: the leader, then the others by tid; the registers as
     // ptrace gives them when this process traces the target (the CLI does,
     // through the preload), else the sample values.

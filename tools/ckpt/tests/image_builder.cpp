@@ -62,9 +62,71 @@ uint64_t ImageWriter::head(const ckpt_head& head, const RecordTweaks& tweaks) {
 
 uint64_t ImageWriter::task(const ckpt_task& task, const RecordTweaks& tweaks) {
     const uint64_t offset = record(CKPT_REC_TASK, as_bytes(task), tweaks);
-    // As the module: a THREAD record per thread, the leader first.
+    // As the module: PROCESS, then a THREAD record per thread, the leader first.
+    process(sample_process(task.pid));
     for (uint32_t i = 0; i < task.nr_threads; i++) thread(sample_thread(task.pid + int32_t(i), i == 0));
     return offset;
+}
+
+namespace {
+
+// resize + memcpy rather than insert: GCC 12 -Wstringop-overflow misfires on it.
+void append(std::vector<uint8_t>& out, const void* data, size_t len) {
+    if (len == 0) return;
+    const size_t at = out.size();
+    out.resize(at + len);
+    std::memcpy(out.data() + at, data, len);
+}
+
+uint32_t path_len(const std::string& path) { return path.empty() ? 0 : uint32_t(path.size() + 1); }
+
+}  // namespace
+
+uint64_t ImageWriter::process(const SampleProcess& p, const RecordTweaks& tweaks) {
+    ckpt_process fixed = p.fixed;
+    fixed.nr_auxv = uint32_t(p.auxv.size());
+    fixed.nr_groups = uint32_t(p.groups.size());
+    fixed.exe_len = path_len(p.exe);
+    fixed.cwd_len = path_len(p.cwd);
+    fixed.root_len = path_len(p.root);
+    std::vector<uint8_t> payload;
+    append(payload, &fixed, sizeof fixed);
+    append(payload, p.auxv.data(), p.auxv.size() * 8);
+    append(payload, p.groups.data(), p.groups.size() * 4);
+    for (const std::string* path : {&p.exe, &p.cwd, &p.root})
+        if (!path->empty()) append(payload, path->c_str(), path->size() + 1);
+    return record(CKPT_REC_PROCESS, payload, tweaks);
+}
+
+uint64_t ImageWriter::file(const ckpt_file& f, const std::string& path, const RecordTweaks& tweaks) {
+    ckpt_file fixed = f;
+    fixed.path_len = path_len(path);
+    std::vector<uint8_t> payload;
+    append(payload, &fixed, sizeof fixed);
+    if (!path.empty()) append(payload, path.c_str(), path.size() + 1);
+    return record(CKPT_REC_FILE, payload, tweaks);
+}
+
+SampleProcess sample_process(int32_t pid) {
+    // Strings constructed, not assigned: GCC 12 -Wrestrict misfires on it.
+    SampleProcess p{{}, {6, 4096, 0, 0}, {4, 24}, "/usr/bin/target", "/home/user", "/"};  // AT_PAGESZ, AT_NULL
+    p.fixed.pid = pid;
+    p.fixed.ns_pid = pid;
+    p.fixed.ppid = 1;
+    p.fixed.pgid = pid;
+    p.fixed.sid = pid;
+    p.fixed.umask = 022;
+    p.fixed.cap_bset = (1ull << 41) - 1;
+    p.fixed.dumpable = 1;
+    p.fixed.exit_signal = 17;
+    for (auto& limit : p.fixed.rlim) limit[0] = limit[1] = ~0ull;
+    p.fixed.rlim[7][0] = 1024;  // RLIMIT_NOFILE
+    p.fixed.rlim[7][1] = 4096;
+    p.fixed.action[9].handler = 0x401230;  // SIGUSR1
+    p.fixed.action[9].flags = 0x14000004;  // SA_RESTORER | SA_RESTART | SA_SIGINFO
+    p.fixed.action[9].restorer = 0x7f0000001000;
+    p.fixed.action[12].handler = 1;        // SIGPIPE ignored
+    return p;
 }
 
 uint64_t ImageWriter::thread(const ckpt_thread& t, const std::vector<uint8_t>& xstate, const RecordTweaks& tweaks) {

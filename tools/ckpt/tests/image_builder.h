@@ -35,6 +35,15 @@ struct TailTweaks {
     uint32_t reserved = 0;
 };
 
+// A PROCESS record's parts: the fixed part (its lengths are filled in from
+// the rest), the auxiliary vector, the groups and the three paths.
+struct SampleProcess {
+    ckpt_process fixed{};
+    std::vector<uint64_t> auxv;
+    std::vector<uint32_t> groups;
+    std::string exe, cwd, root;
+};
+
 class ImageWriter {
 public:
     explicit ImageWriter(uint32_t page_size = 4096);
@@ -42,8 +51,11 @@ public:
     // Each returns the stream offset of the record it wrote.
     uint64_t record(uint32_t type, const std::vector<uint8_t>& payload, const RecordTweaks& tweaks = {});
     uint64_t head(const ckpt_head& head, const RecordTweaks& tweaks = {});
-    // TASK, then a THREAD record (sample_thread) for each of its threads.
+    // TASK, then a PROCESS record (sample_process) and a THREAD record
+    // (sample_thread) for each of its threads.
     uint64_t task(const ckpt_task& task, const RecordTweaks& tweaks = {});
+    uint64_t process(const SampleProcess& p, const RecordTweaks& tweaks = {});
+    uint64_t file(const ckpt_file& f, const std::string& path, const RecordTweaks& tweaks = {});
     // A THREAD record with `xstate` (or t.xstate_size bytes of 0x42).
     uint64_t thread(const ckpt_thread& t, const std::vector<uint8_t>& xstate, const RecordTweaks& tweaks = {});
     uint64_t thread(const ckpt_thread& t, const RecordTweaks& tweaks = {});
@@ -71,6 +83,10 @@ private:
     uint64_t pages_ = 0;
     uint32_t chain_state_;
 };
+
+// A process as the module describes one: ids, limits, a signal handler,
+// an auxiliary vector, groups and paths.
+SampleProcess sample_process(int32_t pid);
 
 // A thread as the module describes one, with an 832-byte XSAVE area.
 ckpt_thread sample_thread(int32_t tid, bool leader);

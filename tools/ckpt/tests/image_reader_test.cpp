@@ -27,7 +27,11 @@ struct Collector : ImageVisitor {
     std::vector<std::vector<uint8_t>> page_data;
     std::vector<uint32_t> unknown_types;
     std::vector<ThreadRecord> threads;
+    std::vector<ProcessRecord> processes;
+    std::vector<FileRecord> files;
     void on_head(const ckpt_head&) override { heads++; }
+    void on_process(const ProcessRecord& p) override { processes.push_back(p); }
+    void on_file(const FileRecord& f) override { files.push_back(f); }
     void on_thread(const ThreadRecord& t) override { threads.push_back(t); }
     void on_task(const ckpt_task&) override { tasks++; }
     void on_mm(const ckpt_mm&) override { mms++; }
@@ -186,10 +190,19 @@ TEST(ImageReader, NewerMinorMayGrowRecordsAndUseReservedFields) {
     std::vector<uint8_t> task(sizeof t + 8, 0x33);
     std::memcpy(task.data(), &t, sizeof t);
     w.record(CKPT_REC_TASK, task, RecordTweaks{.flags = 4});
+    test::SampleProcess process = test::sample_process(5);
+    process.fixed.reserved = 2;
+    process.fixed.flags |= 1u << 30;
+    w.process(process);
     ckpt_thread thread = test::sample_thread(5, true);
     thread.reserved = 3;
     thread.flags |= 1u << 20;
     w.thread(thread);
+    ckpt_file file{};
+    file.kind = 99;
+    file.fd_flags = 1u << 7;
+    file.reserved = 1;
+    w.file(file, "/x");
     ckpt_mm mm{};
     mm.reserved = 9;
     w.mm(mm);
@@ -405,27 +418,40 @@ TEST(ImageReader, DocumentationExample) {
     t.pid = t.tid = 1;
     t.nr_threads = 1;
     t.state = CKPT_TASK_STOPPED;
-    EXPECT_EQ(w.task(t), 128u);  // and its THREAD record at 184, 1176 bytes
-    EXPECT_EQ(w.mm(ckpt_mm{}), 1384u);
+    EXPECT_EQ(w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&t),
+                                                           reinterpret_cast<uint8_t*>(&t + 1))),
+              128u);
+    test::SampleProcess process = test::sample_process(1);
+    process.groups.clear();
+    process.exe = "/bin/example";
+    process.cwd = "/";
+    EXPECT_EQ(w.process(process), 184u);  // 2505 bytes
+    EXPECT_EQ(w.thread(test::sample_thread(1, true)), 2720u);
+    ckpt_file pipe{};
+    pipe.fd = 1;
+    pipe.kind = CKPT_FILE_FIFO;
+    pipe.f_flags = 1;
+    EXPECT_EQ(w.file(pipe, "pipe:[4242]"), 3920u);
+    EXPECT_EQ(w.mm(ckpt_mm{}), 4024u);
     ckpt_vma v{};
     v.start = 0x7f0000000000;
     v.end = 0x7f0000003000;
     v.kind = CKPT_VMA_ANON;
-    EXPECT_EQ(w.vma(v, ""), 1512u);
+    EXPECT_EQ(w.vma(v, ""), 4152u);
     EXPECT_EQ(w.pages({0x7f0000000000, 0x7f0000002000},
                       {test::pattern_page(1, 4096), test::pattern_page(2, 4096)}),
-              1600u);
+              4240u);
     ckpt_pages p;
-    std::memcpy(&p, w.bytes().data() + 1600 + 24, sizeof p);
-    EXPECT_EQ(p.data_off, 2472u);
-    EXPECT_EQ(w.ldt({}), 12288u);
-    EXPECT_EQ(w.tail(), 12320u);
-    EXPECT_EQ(w.bytes().size(), 12384u);
+    std::memcpy(&p, w.bytes().data() + 4240 + 24, sizeof p);
+    EXPECT_EQ(p.data_off, 3928u);
+    EXPECT_EQ(w.ldt({}), 16384u);
+    EXPECT_EQ(w.tail(), 16416u);
+    EXPECT_EQ(w.bytes().size(), 16480u);
     Collector c;
     auto r = read_bytes(w.bytes(), &c);
     ASSERT_TRUE(r) << r.error().message;
-    EXPECT_EQ(r->tail.nr_records, 7u);
-    EXPECT_EQ(r->tail.bytes, 12320u);
+    EXPECT_EQ(r->tail.nr_records, 9u);
+    EXPECT_EQ(r->tail.bytes, 16416u);
     EXPECT_EQ(c.page_data[1], test::pattern_page(2, 4096));
 }
 
@@ -441,6 +467,7 @@ ImageWriter threads_image(uint32_t nr_threads) {
     t.nr_threads = nr_threads;
     t.state = CKPT_TASK_STOPPED;
     w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&t), reinterpret_cast<uint8_t*>(&t + 1)));
+    w.process(test::sample_process(10));
     return w;
 }
 
@@ -520,6 +547,137 @@ TEST(ImageReader, ThreadRecordDamage) {
     }
 }
 
+// ------------------------------------------------------ PROCESS, FILE (1.1)
+
+TEST(ImageReader, ProcessAndFileRecordsRoundTrip) {
+    ImageWriter w = threads_image(1);  // PROCESS: sample_process(10)
+    w.thread(test::sample_thread(10, true));
+    ckpt_file f{};
+    f.fd = 0;
+    f.kind = CKPT_FILE_CHAR;
+    w.file(f, "/dev/null");
+    f.fd = 7;
+    f.kind = CKPT_FILE_ANON;
+    f.fd_flags = CKPT_FILE_CLOEXEC;
+    w.file(f, "anon_inode:[eventfd]");
+    f.fd = 8;
+    f.fd_flags = CKPT_FILE_PATH_TOO_LONG;
+    w.file(f, "");
+    w.mm(ckpt_mm{});
+    w.ldt({});
+    w.tail();
+    Collector c;
+    auto r = read_bytes(w.bytes(), &c);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->files, 3u);
+    ASSERT_EQ(c.processes.size(), 1u);
+    const test::SampleProcess want = test::sample_process(10);
+    EXPECT_EQ(c.processes[0].auxv, want.auxv);
+    EXPECT_EQ(c.processes[0].groups, want.groups);
+    EXPECT_EQ(c.processes[0].exe, want.exe);
+    EXPECT_EQ(c.processes[0].cwd, want.cwd);
+    EXPECT_EQ(c.processes[0].root, want.root);
+    EXPECT_EQ(c.processes[0].process.action[9].handler, 0x401230u);
+    ASSERT_EQ(c.files.size(), 3u);
+    EXPECT_EQ(c.files[1].path, "anon_inode:[eventfd]");
+    EXPECT_EQ(c.files[2].path, "");
+}
+
+TEST(ImageReader, ProcessAndFileOrder) {
+    {
+        // 1.1: PROCESS comes before the THREADs.
+        ImageWriter w = threads_image(1);
+        const uint64_t off = w.process(test::sample_process(10));
+        EXPECT_EQ(finish(w), "unexpected " + at("PROCESS", off) + ": expected THREAD");
+    }
+    {
+        ImageWriter w;
+        w.head(ImageWriter::default_head());
+        ckpt_task t{};
+        t.pid = t.tid = 10;
+        t.nr_threads = 1;
+        t.state = CKPT_TASK_STOPPED;
+        w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&t), reinterpret_cast<uint8_t*>(&t + 1)));
+        w.thread(test::sample_thread(10, true));
+        EXPECT_EQ(finish(w), "no PROCESS record before " + at("THREAD", 128 + 56) + " (format 1.1 has one after TASK)");
+    }
+    {
+        // FILEs come after the THREADs, by ascending fd.
+        ImageWriter w = threads_image(2);
+        w.thread(test::sample_thread(10, true));
+        ckpt_file f{};
+        f.kind = CKPT_FILE_REGULAR;
+        f.fd = 3;
+        w.file(f, "/a");
+        const uint64_t off = w.thread(test::sample_thread(11, false));
+        EXPECT_EQ(finish(w), "unexpected " + at("THREAD", off) + ": expected FILE or MM");
+    }
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        ckpt_file f{};
+        f.kind = CKPT_FILE_REGULAR;
+        f.fd = 3;
+        w.file(f, "/a");
+        const uint64_t off = w.file(f, "/b");
+        EXPECT_EQ(finish(w), at("FILE", off) + " (fd 3) out of order: descriptors ascend");
+    }
+}
+
+TEST(ImageReader, ProcessAndFileDamage) {
+    {
+        test::SampleProcess p = test::sample_process(11);  // TASK says 10
+        ImageWriter x;
+        x.head(ImageWriter::default_head());
+        ckpt_task t{};
+        t.pid = t.tid = 10;
+        t.nr_threads = 1;
+        t.state = CKPT_TASK_STOPPED;
+        x.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&t), reinterpret_cast<uint8_t*>(&t + 1)));
+        const uint64_t off = x.process(p);
+        x.thread(test::sample_thread(10, true));
+        EXPECT_EQ(finish(x), "pid 11 in " + at("PROCESS", off) + " is not TASK's 10");
+    }
+    {
+        // A path with its NUL missing: the length covers one byte less.
+        ImageWriter w;
+        w.head(ImageWriter::default_head());
+        ckpt_task t{};
+        t.pid = t.tid = 10;
+        t.nr_threads = 1;
+        t.state = CKPT_TASK_STOPPED;
+        w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&t), reinterpret_cast<uint8_t*>(&t + 1)));
+        test::SampleProcess p = test::sample_process(10);
+        p.auxv = {6, 4096};  // no AT_NULL
+        const uint64_t off = w.process(p);
+        w.thread(test::sample_thread(10, true));
+        EXPECT_EQ(finish(w), "auxiliary vector in " + at("PROCESS", off) +
+                                 " is not type/value pairs ending with AT_NULL");
+    }
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        ckpt_file f{};
+        f.kind = CKPT_FILE_REGULAR;
+        f.path_len = 3;
+        std::vector<uint8_t> payload(sizeof f + 3);
+        std::memcpy(payload.data(), &f, sizeof f);
+        std::memcpy(payload.data() + sizeof f, "a\0b", 3);
+        const uint64_t off = w.record(CKPT_REC_FILE, payload);
+        EXPECT_EQ(finish(w), "the path in " + at("FILE", off) + " does not end with its only NUL");
+    }
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        ckpt_file f{};
+        f.kind = CKPT_FILE_REGULAR;
+        f.path_len = 4;  // but no path bytes follow
+        const uint64_t off = w.record(CKPT_REC_FILE, std::vector<uint8_t>(reinterpret_cast<uint8_t*>(&f),
+                                                                          reinterpret_cast<uint8_t*>(&f + 1)));
+        EXPECT_EQ(finish(w), at("FILE", off) + ": len 64 is not 64 + path_len 4");
+    }
+}
+
 TEST(ImageReader, FormatOneZeroHasNoThreads) {
     ImageWriter w;
     ckpt_head h = ImageWriter::default_head();
@@ -551,7 +709,7 @@ TEST(ImageReader, RecordOrder) {
         w.head(ImageWriter::default_head());
         w.task(t);
         uint64_t off = w.pages({0x1000}, {test::pattern_page(0, 4096)});
-        EXPECT_EQ(outcome(w.bytes()), "unexpected " + at("PAGES", off) + ": expected THREAD or MM");
+        EXPECT_EQ(outcome(w.bytes()), "unexpected " + at("PAGES", off) + ": expected THREAD, FILE or MM");
     }
     {
         ImageWriter w;
