@@ -12,6 +12,12 @@ std::string hex(uint64_t value) {
     return buf;
 }
 
+std::string octal(uint64_t value, int width) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%0*llo", width, static_cast<unsigned long long>(value));
+    return buf;
+}
+
 std::string human_bytes(uint64_t bytes) {
     static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double v = double(bytes);

@@ -9,6 +9,7 @@
 namespace ckpt {
 
 std::string hex(uint64_t value);                   // "0x7f1c2a000000"
+std::string octal(uint64_t value, int width = 1);  // "0022" for (022, 4)
 std::string human_bytes(uint64_t bytes);           // "12.3 MiB"
 std::string seconds_string(double seconds);        // "0.123 s"
 std::string utc_time_string(uint64_t time_ns);     // "2024-05-01T12:34:56.123456789Z"

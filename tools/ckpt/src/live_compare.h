@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct LiveCompareResult {
     uint64_t vma_differences = 0;
     uint64_t threads_compared = 0;      // THREAD records checked against ptrace
     uint64_t thread_mismatches = 0;     // registers or FPU state differ, or a thread is missing
+    bool process_compared = false;      // PROCESS and FILE records checked against /proc
+    uint64_t process_differences = 0;   // fields of either that differ from /proc
     // Left out of the content comparison: each thread's rseq area.
     uint64_t rseq_threads = 0;          // threads with an area registered
     uint64_t rseq_bytes_excluded = 0;   // bytes of compared pages inside the areas
@@ -47,7 +50,7 @@ struct LiveCompareResult {
 
     bool ok() const {
         return content_mismatches == 0 && missing_pages == 0 && extra_clean_file_pages == 0 &&
-               vma_differences == 0 && thread_mismatches == 0;
+               vma_differences == 0 && thread_mismatches == 0 && process_differences == 0;
     }
 };
 
@@ -60,7 +63,9 @@ public:
 
     void on_head(const ckpt_head& head) override;
     void on_task(const ckpt_task& task) override;
+    void on_process(const ProcessRecord& process) override { process_ = process; }
     void on_thread(const ThreadRecord& thread) override { threads_.push_back(thread); }
+    void on_file(const FileRecord& file) override { files_.push_back(file); }
     void on_vma(const VmaRecord& vma) override;
     void on_page(uint64_t addr, const uint8_t* data, size_t page_size) override;
 
@@ -68,6 +73,9 @@ public:
     LiveCompareResult finish();
     // The image's THREAD records, for compare_threads().
     const std::vector<ThreadRecord>& threads() const { return threads_; }
+    // The PROCESS record (null in a 1.0 image) and the FILE records.
+    const ProcessRecord* process() const { return process_ ? &*process_ : nullptr; }
+    const std::vector<FileRecord>& files() const { return files_; }
     bool live_image() const { return live_image_; }
 
 private:
@@ -94,6 +102,8 @@ private:
     std::vector<VmaRecord> image_vmas_;   // ascending
     std::vector<uint64_t> image_pages_;   // ascending
     std::vector<ThreadRecord> threads_;
+    std::optional<ProcessRecord> process_;
+    std::vector<FileRecord> files_;
     bool live_image_ = false;
     std::vector<uint8_t> buf_;
     LiveCompareResult result_;

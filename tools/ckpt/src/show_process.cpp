@@ -25,12 +25,6 @@ std::string path_or(const std::string& path, bool too_long) {
     return path.empty() ? "(none)" : path;
 }
 
-std::string octal(uint32_t v, int width) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%0*o", width, v);
-    return buf;
-}
-
 // "SIGUSR1 0x401230 (flags 0x14000004), SIGPIPE ignored", or "all default".
 std::string actions_string(const ckpt_process& p) {
     std::string s;

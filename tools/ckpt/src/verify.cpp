@@ -12,6 +12,8 @@
 #include "image_reader.h"
 #include "interrupt.h"
 #include "live_compare.h"
+#include "process_compare.h"
+#include "process_snapshot.h"
 #include "rseq_areas.h"
 #include "target_stop.h"
 #include "thread_compare.h"
@@ -45,6 +47,7 @@ void print_live_report(pid_t pid, const LiveCompareResult& r) {
     line("VMA differences:", r.vma_differences);
     line("threads compared:", r.threads_compared);
     line("thread differences:", r.thread_mismatches);
+    if (r.process_compared) line("process/fd differences:", r.process_differences);
     if (r.rseq_unknown_reason.empty())
         std::printf("  %-28s %llu in %llu thread%s (%llu differed)\n", "rseq bytes excluded:",
                     static_cast<unsigned long long>(r.rseq_bytes_excluded),
@@ -104,6 +107,13 @@ int run_verify(const VerifyOptions& options) {
     LiveCompareResult result = comparer->finish();
     // Registers are stable only in a ptrace-stop: not with --live.
     if (!options.live) compare_threads(comparer->threads(), comparer->live_image(), *stop, &result);
+    // What /proc shows of the process: stable while it is held, and worth
+    // comparing even with --live (a difference may then be a change).
+    if (comparer->process()) {
+        auto now = read_process_snapshot(options.pid);
+        if (!now) return fail(now.error());  // ~TargetStop resumes the target
+        compare_process(comparer->process(), comparer->files(), *now, &result);
+    }
     if (Status resumed = stop->resume(); !resumed) print_error(resumed.error().message);
     if (!options.quiet || !result.ok()) print_live_report(options.pid, result);
     std::fflush(stdout);

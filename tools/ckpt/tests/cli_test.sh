@@ -309,6 +309,17 @@ expect_err "page $DROP of anon VMA" "verify --pid with a missing page"
 run "$CKPT" verify --pid "$TARGET_PID" "$WORK/extra.img"
 expect_status 2 "verify --pid with clean file pages"
 expect_err "is a clean file page but is in the image" "verify --pid with clean file pages"
+
+# Process-wide state is compared too: a limit changed since the image.
+if command -v prlimit >/dev/null; then
+    SOFT=$(awk '/^Max open files/ {print $4}' /proc/"$TARGET_PID"/limits)
+    prlimit --pid "$TARGET_PID" --nofile=100: || fail "prlimit on the target"
+    run "$CKPT" verify --pid "$TARGET_PID" "$WORK/live.img"
+    expect_status 2 "verify --pid after a limit changed"
+    expect_err "limit nofile (soft) is 100, the image has $SOFT" "verify --pid after a limit changed"
+    expect_out "process/fd differences:      1" "verify --pid after a limit changed"
+    prlimit --pid "$TARGET_PID" --nofile="$SOFT": || fail "prlimit on the target"
+fi
 wait_for job_stopped "$TARGET_PID" || fail "verify --pid resumed a stopped target: $(describe "$TARGET_PID")"
 kill -CONT "$TARGET_PID"
 wait_for running "$TARGET_PID" || fail "SIGCONT did not resume the target: $(describe "$TARGET_PID")"

@@ -12,6 +12,7 @@
 #include "image_builder.h"
 #include "image_format.h"
 #include "live_compare.h"
+#include "process_snapshot.h"
 #include "procfs.h"
 
 namespace ckpt::test {
@@ -107,7 +108,16 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
     if (comm) std::strncpy(task.comm, comm->substr(0, comm->find('\n')).c_str(), sizeof task.comm - 1);
     w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&task),
                                                  reinterpret_cast<const uint8_t*>(&task + 1)));
-    w.process(sample_process(pid));
+    // What /proc shows of the process (the rest of the record stays 0).
+    auto now = read_process_snapshot(pid);
+    if (!now) return now.error();
+    SampleProcess process{now->fixed, now->auxv, now->groups, now->exe, now->cwd, now->root};
+    for (int sig = 1; sig <= CKPT_NR_SIGNALS; sig++) {
+        const uint64_t bit = uint64_t(1) << (sig - 1);
+        if (now->sig_ignored & bit) process.fixed.action[sig - 1].handler = 1;  // SIG_IGN
+        if (now->sig_caught & bit) process.fixed.action[sig - 1].handler = 0x401000;  // some handler
+    }
+    w.process(process);
     // As the module: the leader, then the others by tid; the registers as
     // ptrace gives them when this process traces the target (the CLI does,
     // through the preload), else the sample values.
@@ -124,6 +134,7 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
         std::vector<uint8_t> fpu = read_thread_registers(tid, &t);
         w.thread(t, fpu);
     }
+    for (const FileSnapshot& f : now->files) w.file(f.file, f.path);
 
     auto f = stat_fields(task_dir);
     ckpt_mm mm{};
