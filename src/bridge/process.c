@@ -341,7 +341,8 @@ int ckpt_file_describe(struct ckpt_file_ref *ref, struct ckpt_file *out,
 	struct inode *inode = file_inode(file);
 
 	memset(out, 0, sizeof(*out));
-	out->f_flags = file->f_flags;
+	/* open(O_CLOEXEC) leaves the flag in f_flags; fd_flags has the truth. */
+	out->f_flags = file->f_flags & ~O_CLOEXEC;
 	out->kind = ckpt_file_kind(inode);
 	out->pos = file->f_pos;
 	out->dev = new_encode_dev(inode->i_sb->s_dev);

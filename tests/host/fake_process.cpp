@@ -120,7 +120,7 @@ int ckpt_file_describe(ckpt_file_ref* ref, ckpt_file* out, char* path, __u32 siz
   const fake::File* file = reinterpret_cast<fake::File*>(ref);
   if (file->refs <= 0) kernel().violation("ckpt_file_describe of a file the core does not hold");
   *out = ckpt_file{};
-  out->f_flags = file->f_flags;
+  out->f_flags = file->f_flags & ~02000000u;  // O_CLOEXEC, as the bridge
   out->kind = file->kind;
   out->pos = file->pos;
   out->dev = 0x803;
