@@ -46,13 +46,31 @@ struct region {
 	long pages, matched;
 };
 
+#define MAX_FDS		32
+#define MAX_FACTS	8
+
+/* "@fd FD KIND POS F_FLAGS CLOEXEC" */
+struct fd_fact {
+	int fd, cloexec;
+	unsigned int kind, flags;
+	long long pos;
+	int seen;
+};
+
 static struct {
 	struct region r[MAX_REGIONS];
 	int nr;
 	long pid, threads, ldt_nr, min_vmas;
 	uint64_t seed;
 	char ldt_hex[8192];
-} man = { .pid = -1, .threads = -1, .ldt_nr = -1, .min_vmas = -1, .seed = E2E_SEED };
+	long umask;
+	struct { int sig; uint64_t handler, mask; unsigned int flags; } sa[MAX_FACTS];
+	int nr_sa;
+	struct { int res; unsigned long long soft, hard; } rl[MAX_FACTS];
+	int nr_rl;
+	struct fd_fact fds[MAX_FDS];
+	int nr_fds;
+} man = { .pid = -1, .threads = -1, .ldt_nr = -1, .min_vmas = -1, .seed = E2E_SEED, .umask = -1 };
 
 static const char *prefix = "";
 static int foreign_byte = -1;	/* --anon-foreign */
@@ -122,6 +140,21 @@ static void read_manifest(const char *path)
 			sscanf(line, "@vmas %ld", &man.min_vmas);
 			sscanf(line, "@seed %" SCNx64, &man.seed);
 			sscanf(line, "@ldt %ld %8191s", &man.ldt_nr, man.ldt_hex);
+			sscanf(line, "@umask %lo", &man.umask);
+			if (man.nr_sa < MAX_FACTS &&
+			    sscanf(line, "@sigaction %d %" SCNx64 " %x %" SCNx64, &man.sa[man.nr_sa].sig,
+				   &man.sa[man.nr_sa].handler, &man.sa[man.nr_sa].flags,
+				   &man.sa[man.nr_sa].mask) == 4)
+				man.nr_sa++;
+			if (man.nr_rl < MAX_FACTS &&
+			    sscanf(line, "@rlimit %d %llu %llu", &man.rl[man.nr_rl].res,
+				   &man.rl[man.nr_rl].soft, &man.rl[man.nr_rl].hard) == 3)
+				man.nr_rl++;
+			if (man.nr_fds < MAX_FDS &&
+			    sscanf(line, "@fd %d %u %lld %o %d", &man.fds[man.nr_fds].fd,
+				   &man.fds[man.nr_fds].kind, &man.fds[man.nr_fds].pos,
+				   &man.fds[man.nr_fds].flags, &man.fds[man.nr_fds].cloexec) == 5)
+				man.nr_fds++;
 			continue;
 		}
 		if (man.nr == MAX_REGIONS ||
@@ -211,10 +244,18 @@ struct image {
 	int32_t first_tid, last_tid;
 	long threads_in_order;	/* 0 once a tid is out of order */
 	long threads_with_state;	/* with rip, rsp and an FPU area */
+	long processes;		/* PROCESS records */
+	int process_in_place;	/* the first came right after TASK */
+	struct ckpt_process process;
+	uint64_t auxv[1024];
+	char exe[4096];
+	long files, files_in_order;	/* FILE records; 0 once out of order or place */
+	int32_t last_fd;
+	char file_error[256];	/* the first FILE record that contradicts the manifest */
 	char error[512];
 };
 
-static struct image img = { .threads_in_order = 1 };
+static struct image img = { .threads_in_order = 1, .files_in_order = 1, .last_fd = -1 };
 
 #define BAD(...) do { snprintf(img.error, sizeof(img.error), __VA_ARGS__); return -1; } while (0)
 
@@ -374,6 +415,75 @@ static int thread_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
 	return 0;
 }
 
+/* Format 1.1: one, between TASK and the first THREAD. */
+static int process_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
+{
+	static unsigned char rest[65536 * 4 + 3 * 4096];
+	struct ckpt_process *p = &img.process;
+	uint64_t groups_len, paths_len;
+
+	if (!img.have_task || img.threads || img.vmas || img.processes)
+		BAD("PROCESS record out of place");
+	if (fixed_record(h, p, sizeof(*p), crc))
+		return -1;
+	groups_len = 4ull * p->nr_groups;
+	paths_len = (uint64_t)p->exe_len + p->cwd_len + p->root_len;
+	if (p->nr_auxv > 1024 || p->nr_auxv % 2 || p->nr_groups > 65536 || p->exe_len > 4096 ||
+	    p->cwd_len > 4096 || p->root_len > 4096 ||
+	    h->len != sizeof(*p) + 8ull * p->nr_auxv + groups_len + paths_len)
+		BAD("PROCESS len %llu, auxv %u groups %u paths %u %u %u", (unsigned long long)h->len,
+		    p->nr_auxv, p->nr_groups, p->exe_len, p->cwd_len, p->root_len);
+	if (read_payload(img.auxv, 8ull * p->nr_auxv, crc) ||
+	    read_payload(rest, groups_len + paths_len, crc))
+		return -1;
+	if (p->exe_len) {
+		memcpy(img.exe, rest + groups_len, p->exe_len);
+		if (img.exe[p->exe_len - 1])
+			BAD("PROCESS exe path without its NUL");
+	}
+	img.process_in_place = !img.processes && img.records == 2;
+	img.processes++;
+	return 0;
+}
+
+/* Format 1.1: one per descriptor after the threads, by ascending fd. */
+static int file_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
+{
+	static char path[4096];
+	struct ckpt_file f;
+
+	if (!img.threads || img.vmas)
+		img.files_in_order = 0;
+	if (fixed_record(h, &f, sizeof(f), crc))
+		return -1;
+	if (f.path_len > sizeof(path) || h->len != sizeof(f) + f.path_len)
+		BAD("FILE len %llu, path_len %u", (unsigned long long)h->len, f.path_len);
+	if (read_payload(path, f.path_len, crc))
+		return -1;
+	if ((int32_t)f.fd <= img.last_fd)
+		img.files_in_order = 0;
+	img.last_fd = f.fd;
+	img.files++;
+	for (int i = 0; i < man.nr_fds; i++) {
+		struct fd_fact *want = &man.fds[i];
+
+		if (want->fd != (int)f.fd)
+			continue;
+		want->seen = 1;
+		/* the kernel adds O_LARGEFILE (0100000) to every open on x86-64 */
+		if (f.kind != want->kind || (long long)f.pos != want->pos ||
+		    (f.f_flags & ~0100000u) != want->flags ||
+		    !!(f.fd_flags & CKPT_FILE_CLOEXEC) != want->cloexec)
+			if (!img.file_error[0])
+				snprintf(img.file_error, sizeof(img.file_error),
+					 "fd %u: kind %u pos %llu f_flags %#o cloexec %u, target made kind %u pos %lld flags %#o cloexec %d",
+					 f.fd, f.kind, (unsigned long long)f.pos, f.f_flags,
+					 f.fd_flags & CKPT_FILE_CLOEXEC, want->kind, want->pos,
+					 want->flags, want->cloexec);
+	}
+	return 0;
+}
+
 /* Reads the rest of a record (fields this reader does not know). */
 static int skip_rest(uint64_t left, uint32_t *crc)
 {
@@ -433,8 +543,14 @@ static int read_image(void)
 			    skip_rest(h.len - sizeof(img.task), &crc);
 			img.have_task = 1;
 			break;
+		case CKPT_REC_PROCESS:
+			r = process_record(&h, &crc);
+			break;
 		case CKPT_REC_THREAD:
 			r = thread_record(&h, &crc);
+			break;
+		case CKPT_REC_FILE:
+			r = file_record(&h, &crc);
 			break;
 		case CKPT_REC_VMA:
 			r = vma_record(&h, &crc);
@@ -532,6 +648,78 @@ static void check_ldt(void)
 		result(1, "ldt", "%u entries match", img.ldt.nr);
 }
 
+static uint64_t auxv_value(uint64_t type)
+{
+	for (uint32_t i = 0; i + 1 < img.process.nr_auxv; i += 2)
+		if (img.auxv[i] == type)
+			return img.auxv[i + 1];
+	return 0;
+}
+
+/* The PROCESS record against what the target set up and reported. */
+static void check_process(void)
+{
+	const struct ckpt_process *p = &img.process;
+	const char *base = strrchr(img.exe, '/');
+	char why[512] = "";
+	size_t n = 0;
+
+	if (img.head.minor < 1)
+		return;
+	if (img.processes != 1 || !img.process_in_place) {
+		result(0, "process-record", "%ld PROCESS records, %s", img.processes,
+		       img.process_in_place ? "in place" : "not right after TASK");
+		return;
+	}
+#define WHY(...) (n += snprintf(why + n, n < sizeof(why) ? sizeof(why) - n : 0, __VA_ARGS__))
+	if (p->pid != img.task.pid)
+		WHY("pid %d, TASK says %d; ", p->pid, img.task.pid);
+	if (man.umask >= 0 && (long)p->umask != man.umask)
+		WHY("umask %o, target set %lo; ", p->umask, man.umask);
+	for (int i = 0; i < man.nr_sa; i++) {
+		const struct ckpt_sigaction *a = &p->action[man.sa[i].sig - 1];
+
+		/* glibc adds SA_RESTORER and its restorer */
+		if (a->handler != man.sa[i].handler || (a->flags & ~0x04000000ull) != man.sa[i].flags ||
+		    a->mask != man.sa[i].mask)
+			WHY("signal %d: handler %#llx flags %#llx mask %#llx, target set %#llx %#x %#llx; ",
+			    man.sa[i].sig, (unsigned long long)a->handler, (unsigned long long)a->flags,
+			    (unsigned long long)a->mask, (unsigned long long)man.sa[i].handler,
+			    man.sa[i].flags, (unsigned long long)man.sa[i].mask);
+	}
+	for (int i = 0; i < man.nr_rl; i++)
+		if (p->rlim[man.rl[i].res][0] != man.rl[i].soft ||
+		    p->rlim[man.rl[i].res][1] != man.rl[i].hard)
+			WHY("rlimit %d: %llu/%llu, target set %llu/%llu; ", man.rl[i].res,
+			    (unsigned long long)p->rlim[man.rl[i].res][0],
+			    (unsigned long long)p->rlim[man.rl[i].res][1], man.rl[i].soft, man.rl[i].hard);
+	if (p->nr_auxv < 2 || img.auxv[p->nr_auxv - 2] != 0 || auxv_value(6) != PAGE)	/* AT_PAGESZ */
+		WHY("auxv of %u words without AT_PAGESZ %lu or the closing AT_NULL; ", p->nr_auxv, (unsigned long)PAGE);
+	if (!base || strcmp(base, "/ckpt-target"))
+		WHY("exe '%s'; ", img.exe);
+	if (p->exit_signal != 17 || p->reserved)	/* SIGCHLD */
+		WHY("exit_signal %u reserved %u; ", p->exit_signal, p->reserved);
+#undef WHY
+	result(!why[0], "process-record", "%s", why[0] ? why : "");
+}
+
+static void check_files(void)
+{
+	int missing = -1;
+
+	if (img.head.minor < 1 || !man.nr_fds)
+		return;
+	for (int i = 0; i < man.nr_fds; i++)
+		if (!man.fds[i].seen)
+			missing = man.fds[i].fd;
+	if (!img.files_in_order)
+		result(0, "file-records", "%ld FILE records, out of order or out of place", img.files);
+	else if (missing >= 0)
+		result(0, "file-records", "no FILE record for fd %d", missing);
+	else
+		result(!img.file_error[0], "file-records", "%s", img.file_error);
+}
+
 static void check_all(const char *want_state, long want_tid, const char *release)
 {
 	result(img.have_task, "task-record", img.have_task ? "" : "no TASK record");
@@ -570,6 +758,8 @@ static void check_all(const char *want_state, long want_tid, const char *release
 	       img.vdso ? "present" : "MISSING", img.vdso_pages,
 	       img.vvar ? "present" : "MISSING", img.vvar_pages, img.special_with_pages);
 	check_ldt();
+	check_process();
+	check_files();
 	for (int i = 0; i < man.nr; i++) {
 		struct region *r = &man.r[i];
 		char name[80];

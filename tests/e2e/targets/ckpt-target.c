@@ -24,10 +24,15 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <asm/ldt.h>
+#include <linux/ckpt.h>
 
 #include "../lib/manifest.h"
 
@@ -282,6 +287,72 @@ static void ldt(void)
 	manifest_fact(&m, "ldt 3 %s", hex);
 }
 
+static void on_usr1(int sig, siginfo_t *info, void *uc)
+{
+	(void)sig;
+	(void)info;
+	(void)uc;
+}
+
+/* "@fd FD KIND POS F_FLAGS CLOEXEC": what its FILE record must say. */
+static void fd_fact(int fd, unsigned int kind, long long pos, int flags, int cloexec)
+{
+	if (fd < 0)
+		e2e_die("descriptor of kind %u", kind);
+	manifest_fact(&m, "fd %d %u %lld %#o %d", fd, kind, pos, flags, cloexec);
+}
+
+/*
+ * What the PROCESS and FILE records must carry: a umask, a handler and an
+ * ignored signal, a lowered limit, and one descriptor of each common kind
+ * (one opened O_CLOEXEC whose FD_CLOEXEC was cleared since).
+ */
+static void process_state(const char *dir)
+{
+	struct sigaction sa = { .sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO | SA_RESTART };
+	struct rlimit rl;
+	char path[4096];
+	int fd, p[2], s[2];
+
+	umask(027);
+	manifest_fact(&m, "umask %o", 027);
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	if (sigaction(SIGUSR1, &sa, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		e2e_die("sigaction");
+	manifest_fact(&m, "sigaction %d %#lx %#x %#llx", SIGUSR1, (unsigned long)on_usr1,
+		      SA_SIGINFO | SA_RESTART, 1ULL << (SIGUSR2 - 1));
+	manifest_fact(&m, "sigaction %d 0x1 0 0", SIGPIPE);
+	if (getrlimit(RLIMIT_CORE, &rl))
+		e2e_die("getrlimit");
+	rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+	if (setrlimit(RLIMIT_CORE, &rl))
+		e2e_die("setrlimit");
+	manifest_fact(&m, "rlimit %d %llu %llu", RLIMIT_CORE, (unsigned long long)rl.rlim_cur,
+		      (unsigned long long)rl.rlim_max);
+
+	snprintf(path, sizeof(path), "%s/ckpt-target-%d.fds", dir, (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, 8192) || lseek(fd, 777, SEEK_SET) != 777)
+		e2e_die("open %s", path);
+	fd_fact(fd, CKPT_FILE_REGULAR, 777, O_RDWR, 1);
+	fd_fact(open(path, O_WRONLY | O_APPEND), CKPT_FILE_REGULAR, 0, O_WRONLY | O_APPEND, 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fcntl(fd, F_SETFD, 0))
+		e2e_die("open %s", path);
+	fd_fact(fd, CKPT_FILE_REGULAR, 0, O_RDONLY, 0);
+	if (pipe2(p, O_NONBLOCK))
+		e2e_die("pipe2");
+	fd_fact(p[0], CKPT_FILE_FIFO, 0, O_RDONLY | O_NONBLOCK, 0);
+	fd_fact(p[1], CKPT_FILE_FIFO, 0, O_WRONLY | O_NONBLOCK, 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s))
+		e2e_die("socketpair");
+	fd_fact(s[0], CKPT_FILE_SOCKET, 0, O_RDWR, 1);
+	fd_fact(eventfd(0, EFD_CLOEXEC), CKPT_FILE_ANON, 0, O_RDWR, 1);
+	fd_fact(open("/dev/null", O_WRONLY), CKPT_FILE_CHAR, 0, O_WRONLY, 0);
+	fd_fact(open(dir, O_RDONLY | O_DIRECTORY), CKPT_FILE_DIRECTORY, 0, O_RDONLY | O_DIRECTORY, 0);
+}
+
 static void *thread_main(void *arg)
 {
 	char buf[THREAD_BUF + PAGE];
@@ -339,6 +410,7 @@ int main(int argc, char **argv)
 	memfd();
 	sysv_shm();
 	ldt();
+	process_state(argc > 2 ? argv[2] : "/tmp");
 	threads();
 	manifest_close(&m);
 
