@@ -49,11 +49,11 @@ struct region {
 #define MAX_FDS		32
 #define MAX_FACTS	8
 
-/* "@fd FD KIND POS F_FLAGS CLOEXEC" */
+/* "@fd FD KIND POS F_FLAGS CLOEXEC SIZE" (SIZE -1: not a regular file) */
 struct fd_fact {
 	int fd, cloexec;
 	unsigned int kind, flags;
-	long long pos;
+	long long pos, size;
 	int seen;
 };
 
@@ -151,9 +151,10 @@ static void read_manifest(const char *path)
 				   &man.rl[man.nr_rl].soft, &man.rl[man.nr_rl].hard) == 3)
 				man.nr_rl++;
 			if (man.nr_fds < MAX_FDS &&
-			    sscanf(line, "@fd %d %u %lld %o %d", &man.fds[man.nr_fds].fd,
+			    sscanf(line, "@fd %d %u %lld %o %d %lld", &man.fds[man.nr_fds].fd,
 				   &man.fds[man.nr_fds].kind, &man.fds[man.nr_fds].pos,
-				   &man.fds[man.nr_fds].flags, &man.fds[man.nr_fds].cloexec) == 5)
+				   &man.fds[man.nr_fds].flags, &man.fds[man.nr_fds].cloexec,
+				   &man.fds[man.nr_fds].size) == 6)
 				man.nr_fds++;
 			continue;
 		}
@@ -473,13 +474,14 @@ static int file_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
 		/* the kernel adds O_LARGEFILE (0100000) to every open on x86-64 */
 		if (f.kind != want->kind || (long long)f.pos != want->pos ||
 		    (f.f_flags & ~0100000u) != want->flags ||
-		    !!(f.fd_flags & CKPT_FILE_CLOEXEC) != want->cloexec)
+		    !!(f.fd_flags & CKPT_FILE_CLOEXEC) != want->cloexec ||
+		    (want->size >= 0 && (long long)f.size != want->size))
 			if (!img.file_error[0])
 				snprintf(img.file_error, sizeof(img.file_error),
-					 "fd %u: kind %u pos %llu f_flags %#o cloexec %u, target made kind %u pos %lld flags %#o cloexec %d",
+					 "fd %u: kind %u pos %llu f_flags %#o cloexec %u size %llu, target made kind %u pos %lld flags %#o cloexec %d size %lld",
 					 f.fd, f.kind, (unsigned long long)f.pos, f.f_flags,
-					 f.fd_flags & CKPT_FILE_CLOEXEC, want->kind, want->pos,
-					 want->flags, want->cloexec);
+					 f.fd_flags & CKPT_FILE_CLOEXEC, (unsigned long long)f.size,
+					 want->kind, want->pos, want->flags, want->cloexec, want->size);
 	}
 	return 0;
 }

@@ -294,12 +294,15 @@ static void on_usr1(int sig, siginfo_t *info, void *uc)
 	(void)uc;
 }
 
-/* "@fd FD KIND POS F_FLAGS CLOEXEC": what its FILE record must say. */
+/* "@fd FD KIND POS F_FLAGS CLOEXEC SIZE": what its FILE record must say. */
 static void fd_fact(int fd, unsigned int kind, long long pos, int flags, int cloexec)
 {
-	if (fd < 0)
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st))
 		e2e_die("descriptor of kind %u", kind);
-	manifest_fact(&m, "fd %d %u %lld %#o %d", fd, kind, pos, flags, cloexec);
+	manifest_fact(&m, "fd %d %u %lld %#o %d %lld", fd, kind, pos, flags, cloexec,
+		      S_ISREG(st.st_mode) ? (long long)st.st_size : -1LL);
 }
 
 /*
@@ -318,7 +321,13 @@ static void process_state(const char *dir)
 	manifest_fact(&m, "umask %o", 027);
 	sigemptyset(&sa.sa_mask);
 	sigaddset(&sa.sa_mask, SIGUSR2);
-	if (sigaction(SIGUSR1, &sa, NULL) || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	if (sigaction(SIGUSR1, &sa, NULL))
+		e2e_die("sigaction");
+	/* not signal(): glibc's adds SA_RESTART and the signal to the mask */
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGPIPE, &sa, NULL))
 		e2e_die("sigaction");
 	manifest_fact(&m, "sigaction %d %#lx %#x %#llx", SIGUSR1, (unsigned long)on_usr1,
 		      SA_SIGINFO | SA_RESTART, 1ULL << (SIGUSR2 - 1));

@@ -144,7 +144,12 @@ every dumped page with /proc/PID/mem; every resident or swapped page (from
 /proc/PID/pagemap) with the image, allowing for clean file pages and zero
 pages, which the module skips; the image's VMAs with the process's; and
 (format 1.1, not with --live) every thread's registers and FPU/SSE/AVX
-state with what PTRACE_GETREGSET reads, and the threads themselves.
+state with what PTRACE_GETREGSET reads, and the threads themselves; and
+(format 1.1) the PROCESS and FILE records with what /proc shows: ids,
+credentials, capabilities, umask, personality, ignored and caught signals,
+pending signals, limits, auxv, groups, exe/cwd/root, and each descriptor's
+kind, flags, close-on-exec, offset, inode, device, mode and path (a file
+whose size changed since the dump is a warning: the size is the file's).
 The process may have run since the dump if it changed no memory itself
 (e.g. it slept): the comparison is exact except for each thread's rseq
 area (struct rseq in its TLS, registered by glibc 2.35+), which the kernel

@@ -32,6 +32,9 @@ public:
     void text(const std::string& what, const std::string& image, const std::string& now) {
         check(what, image, now, "'" + image + "'", "'" + now + "'");
     }
+    void warn(const std::string& message) {
+        if (result_->warnings.size() < 40) result_->warnings.push_back(message);
+    }
     void missing(const std::string& message) {
         result_->process_differences++;
         if (result_->problems.size() < 40) result_->problems.push_back(message);
@@ -116,7 +119,10 @@ void compare_file(const FileRecord& image, const FileSnapshot& now, Differences&
     d.number(who + "inode", f.ino, now.file.ino);
     d.mask(who + "device", f.dev, now.file.dev);
     d.check(who + "mode", f.mode, now.file.mode, octal(f.mode), octal(now.file.mode));
-    d.number(who + "size", f.size, now.file.size);
+    // The file's, not the process's: anyone may grow it since the dump.
+    if (f.size != now.file.size)
+        d.warn(who + "size is " + std::to_string(now.file.size) + ", the image has " + std::to_string(f.size) +
+               " (the file changed since the dump)");
     d.mask(who + "rdev", f.rdev, now.file.rdev);
     if (!(f.fd_flags & CKPT_FILE_PATH_TOO_LONG)) d.text(who + "path", image.path, now.path);
 }

@@ -1,7 +1,8 @@
 // `ckpt verify --pid`: the image's PROCESS and FILE records against what
 // /proc shows of the process now (process_snapshot.h).  Only what /proc
 // shows is compared: signal actions as SigIgn/SigCgt, no securebits,
-// dumpable, pdeath signal or handler addresses.
+// dumpable, pdeath signal or handler addresses.  A file's size is the
+// file's, not the process's: a changed size is a warning.
 #pragma once
 
 #include <vector>

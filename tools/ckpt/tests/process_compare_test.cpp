@@ -178,7 +178,6 @@ TEST(ProcessCompare, EveryComparedFieldIsNoticed) {
         {"inode", [at](Recorded& r) { r.files[at].file.ino++; }},
         {"device", [at](Recorded& r) { r.files[at].file.dev++; }},
         {"mode", [at](Recorded& r) { r.files[at].file.mode ^= 1; }},
-        {"size", [at](Recorded& r) { r.files[at].file.size++; }},
         {"kind", [at](Recorded& r) { r.files[at].file.kind = CKPT_FILE_SOCKET; }},
         {"path", [at](Recorded& r) { r.files[at].path += "x"; }},
         {"not open in the process", [](Recorded& r) { r.files.push_back(r.files.back()), r.files.back().file.fd += 1000; }},
@@ -194,6 +193,18 @@ TEST(ProcessCompare, EveryComparedFieldIsNoticed) {
         EXPECT_NE(result.problems[0].find(what), std::string::npos) << what << ": " << result.problems[0];
         EXPECT_FALSE(result.ok()) << what;
     }
+}
+
+TEST(ProcessCompare, AChangedFileSizeIsAWarning) {
+    Recorded r = record_self();
+    ASSERT_FALSE(r.files.empty());
+    r.files[0].file.size += 10;
+    LiveCompareResult result;
+    compare_process(&r.process, r.files, r.now, &result);
+    EXPECT_EQ(result.process_differences, 0u);
+    EXPECT_TRUE(result.ok());
+    ASSERT_EQ(result.warnings.size(), 1u);
+    EXPECT_NE(result.warnings[0].find("the file changed since the dump"), std::string::npos) << result.warnings[0];
 }
 
 TEST(ProcessCompare, NothingToCompareInA10Image) {
