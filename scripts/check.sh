@@ -10,6 +10,7 @@
 # "N passed, N failed". Exits 0 iff nothing failed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-packages.sh"
 
 SCRIPTS="$CKPT_ROOT/scripts"
 PASSED=0
@@ -62,23 +63,25 @@ step() {
 }
 
 # The CLI's own tests (GoogleTest through CTest), if it has any.
+# host_tests [DIR PREFIX CTEST-ARGS...]: the static build's, by default.
 host_tests() {
-	local dir="$CKPT_BUILD/cli" out total failures
+	local dir=${1:-$CKPT_BUILD/cli} prefix=${2:-host ctest} out total failures
+	shift 2 || true
 	[ -d "$CKPT_ROOT/tools/ckpt/tests" ] || return 0
 	if [ ! -f "$dir/CTestTestfile.cmake" ]; then
 		failed "host ctest" "tools/ckpt/tests exists but $dir has no CTest tests"
 		return 0
 	fi
 	out=$(mktemp)
-	(cd "$dir" && ctest --output-on-failure -j"$(nproc)") >"$out" 2>&1 || true
+	(cd "$dir" && ctest --output-on-failure -j"$(nproc)" "$@") >"$out" 2>&1 || true
 	sed -n 's/^ *[0-9]*\/[0-9]* Test *#[0-9]*: \([^ ]*\) \.*\** *\([A-Za-z*]*\).*/\1 \2/p' "$out" |
 		while read -r name status; do
-			if [ "$status" = Passed ]; then echo "ok - host ctest/$name"; else echo "not ok - host ctest/$name: $status"; fi
+			if [ "$status" = Passed ]; then echo "ok - $prefix/$name"; else echo "not ok - $prefix/$name: $status"; fi
 		done
 	read -r failures total < <(sed -n 's/.* \([0-9]*\) tests* failed out of \([0-9]*\).*/\1 \2/p' "$out") || true
 	if [ -z "${total:-}" ]; then
 		cat "$out" >&2
-		failed "host ctest" "no \"N tests failed out of M\" line in ctest's output"
+		failed "$prefix" "no \"N tests failed out of M\" line in ctest's output"
 	else
 		((failures == 0)) || grep -A 40 'tests FAILED' "$out" >&2 || true
 		PASSED=$((PASSED + total - failures))
@@ -86,6 +89,16 @@ host_tests() {
 	fi
 	rm -f "$out"
 }
+
+# In a subshell: a failed package install ends the step, not make check.
+dynamic_cli_build() (
+	local dir="$CKPT_BUILD/cli-dynamic"
+	ensure_packages gdb
+	mkdir -p "$dir"
+	{ cmake -S "$CKPT_ROOT/tools/ckpt" -B "$dir" -DCKPT_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+		cmake --build "$dir" -j"$(nproc)"; } >"$dir/build.log" 2>&1 ||
+		{ tail -n 20 "$dir/build.log" >&2; die "the dynamic CLI build failed (log: $dir/build.log)"; }
+)
 
 # The ckpt.ko the guest suite runs on a stock kernel: the one DKMS built in
 # scripts/pkg-test.sh's chroot, so that the installed package's module is
@@ -189,6 +202,10 @@ main() {
 	releases=$("$SCRIPTS/kernels.sh") || { failed "host setup" "scripts/kernels.sh failed"; finish; }
 	step "host e2e/build" "$SCRIPTS/build-targets.sh" || finish
 	step "host cli/build" "$SCRIPTS/build-cli.sh" && host_tests
+	# A dynamic ckpt, so that the fake module (an LD_PRELOAD) can stand in
+	# for ckpt.ko: dump, and ckpt core checked with gdb.
+	step "host cli/build-dynamic" dynamic_cli_build &&
+		host_tests "$CKPT_BUILD/cli-dynamic" "host ctest-dynamic" -R '^ckpt_cli$'
 	tap_script "host core" "$SCRIPTS/host-tests.sh"
 	tap_script "host fuzz" "$SCRIPTS/fuzz.sh" "${CKPT_FUZZ_SECONDS:-60}"
 	tap_script "host pkg" "$SCRIPTS/pkg-test.sh" $releases

@@ -32,8 +32,15 @@ struct VerifyOptions {
     std::chrono::milliseconds stop_timeout{10000};
 };
 
+struct CoreOptions {
+    std::string input;   // "-" is stdin
+    std::string output;  // a regular file
+    bool quiet = false;
+};
+
 int run_dump(const DumpOptions& options);
 int run_show(const ShowOptions& options);
 int run_verify(const VerifyOptions& options);
+int run_core(const CoreOptions& options);
 
 }  // namespace ckpt

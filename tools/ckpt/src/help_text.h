@@ -27,6 +27,7 @@ Commands:
   show     print what an image contains
   verify   check an image's structure and checksums, optionally against the
            live process
+  core     write an ELF core file from an image, for gdb and readelf
   help     show the help of a command
 
 Options:
@@ -172,6 +173,39 @@ no other tracer attached to it unless --live.  Exit status: see
 'ckpt --help'.
 )";
 
+inline constexpr const char* kCoreHelp = R"(Usage: ckpt core [options] IMAGE|- -o CORE
+
+Writes an ELF core file of the checkpointed process, as the kernel's core
+dumper would have written it at the moment of the dump, so that gdb
+(gdb PROGRAM CORE) and readelf can open it.  Runs anywhere: it reads only
+the image (and, for the pages an image leaves to them, the mapped files).
+The image is checked as 'ckpt verify' checks it; a damaged image writes no
+core.
+
+The core holds a PT_NOTE with, per thread, NT_PRSTATUS (registers, signal
+masks), NT_PRFPREG and NT_X86_XSTATE (FPU/SSE/AVX state), and for the
+process NT_PRPSINFO (name, ids, the command line), NT_AUXV and NT_FILE
+(the mapped files).  There is no NT_SIGINFO: a checkpoint has no signal.
+Then one PT_LOAD per VMA:
+  anonymous and shared memory: the whole VMA; pages the image lacks read
+                        as zeros (holes in the core file)
+  private file mappings: left to the file (p_filesz 0) unless the process
+                        wrote some pages; then the whole VMA, its clean
+                        pages read from the mapped file when it still has
+                        the same inode (zeros, with a warning, when not)
+  [vdso], [vvar], device mappings: headers only (p_filesz 0)
+A format 1.0 image has no threads: its core has no registers (a warning
+says so).  CORE is written to a temporary file and renamed into place only
+when complete, mode 0600: it holds the process's memory.
+
+Options:
+  -o, --output CORE   the core file to write (a regular file)
+  -q, --quiet         print nothing on success
+  -h, --help          show this help
+
+Exit status: see 'ckpt --help'.
+)";
+
 struct CommandHelp {
     const char* command;
     const char* text;
@@ -182,6 +216,7 @@ inline constexpr CommandHelp kCommandHelp[] = {
     {"dump", kDumpHelp},
     {"show", kShowHelp},
     {"verify", kVerifyHelp},
+    {"core", kCoreHelp},
 };
 
 }  // namespace ckpt

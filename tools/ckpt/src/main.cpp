@@ -180,6 +180,29 @@ int command_verify(const std::vector<std::string>& args) {
     return run_verify(o);
 }
 
+int command_core(const std::vector<std::string>& args) {
+    CoreOptions o;
+    bool help = false, have_output = false;
+    std::vector<std::string> positionals;
+    const std::vector<OptionSpec> specs = {
+        {"--output", "-o", true,
+         [&](const std::string& v) -> std::optional<std::string> {
+             if (v.empty()) return "empty file name";
+             if (v == "-") return "a core is written with seeks: name a regular file, not stdout";
+             have_output = true;
+             o.output = v;
+             return std::nullopt;
+         }},
+        {"--quiet", "-q", false, [&](const std::string&) { o.quiet = true; return std::optional<std::string>(); }},
+    };
+    if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("core", *err);
+    if (help) return print_help(kCoreHelp);
+    if (positionals.size() != 1) return usage_failure("core", "expected exactly one IMAGE (or - for stdin)");
+    if (!have_output) return usage_failure("core", "missing -o CORE");
+    o.input = positionals[0];
+    return run_core(o);
+}
+
 int main_impl(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
@@ -205,6 +228,7 @@ int main_impl(int argc, char** argv) {
     if (command == "dump") return command_dump(rest);
     if (command == "show") return command_show(rest);
     if (command == "verify") return command_verify(rest);
+    if (command == "core") return command_core(rest);
     print_error("unknown command '" + command + "': see 'ckpt --help'");
     return kExitUsage;
 }

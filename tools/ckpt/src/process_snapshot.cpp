@@ -102,8 +102,8 @@ bool read_stat_ids(pid_t pid, ProcessSnapshot* out) {
     return true;
 }
 
-void read_auxv(pid_t pid, ProcessSnapshot* out) {
-    auto file = ProcFile::open(pid, "auxv");
+void read_auxv(pid_t pid, const std::string& name, ProcessSnapshot* out) {
+    auto file = ProcFile::open(pid, name.c_str());
     if (!file) return;
     uint64_t words[2];
     for (uint64_t off = 0; file->read_at(words, sizeof words, off) == ssize_t(sizeof words); off += sizeof words) {
@@ -113,8 +113,8 @@ void read_auxv(pid_t pid, ProcessSnapshot* out) {
     }
 }
 
-void read_files(pid_t pid, ProcessSnapshot* out) {
-    const std::string dir = proc_path(pid, "fd");
+void read_files(pid_t pid, const std::string& task, ProcessSnapshot* out) {
+    const std::string dir = proc_path(pid, task + "fd");
     DIR* d = ::opendir(dir.c_str());
     if (!d) return;
     std::vector<uint32_t> fds;
@@ -128,7 +128,7 @@ void read_files(pid_t pid, ProcessSnapshot* out) {
         FileSnapshot s;
         s.file.fd = fd;
         const std::string link = dir + "/" + std::to_string(fd);
-        auto info = read_text_file(proc_path(pid, "fdinfo/" + std::to_string(fd)));
+        auto info = read_text_file(proc_path(pid, task + "fdinfo/" + std::to_string(fd)));
         struct stat st {};
         if (!info || ::stat(link.c_str(), &st) != 0) continue;  // closed meanwhile
         s.path = read_link(link);
@@ -194,7 +194,7 @@ bool parse_status_into(const std::string& text, ProcessSnapshot* out) {
             if (!parse_signed(value, &pid)) return false;
             p.pid = pid;
             seen++;
-        } else if (key == "NSpid") {
+        } else if (key == "NStgid") {  // the thread-group id in each namespace
             const auto w = words(value);
             if (w.empty() || !parse_signed(w.back(), &p.ns_pid)) return false;
         } else if (key == "PPid") {
@@ -230,7 +230,7 @@ bool parse_status_into(const std::string& text, ProcessSnapshot* out) {
             if (key == "CapAmb") p.cap_ambient = v;
         }
     }
-    if (p.ns_pid == 0) p.ns_pid = p.pid;  // no NSpid line: no pid namespaces
+    if (p.ns_pid == 0) p.ns_pid = p.pid;  // no NStgid line: no pid namespaces
     return seen == 4;
 }
 
@@ -254,26 +254,40 @@ bool parse_limits_into(const std::string& text, ProcessSnapshot* out) {
 }
 
 Expected<ProcessSnapshot> read_process_snapshot(pid_t pid) {
+    // Through the first live thread, as the module describes the process:
+    // a leader that left with pthread_exit() has no mm, fs or files, so its
+    // auxv, exe, cwd, root, umask and fd/ are empty.  stat and limits are
+    // the process's (exit_signal is the leader's).
+    auto threads = read_thread_states(pid);
+    if (!threads) return threads.error();
+    pid_t live = pid;
+    for (const ThreadState& t : *threads)
+        if (t.state != 'Z' && t.state != 'X' && !t.io_worker) {
+            live = t.tid;
+            break;
+        }
+    const std::string task = "task/" + std::to_string(live) + "/";
+
     ProcessSnapshot snap;
-    auto status = read_text_file(proc_path(pid, "status"));
+    auto status = read_text_file(proc_path(pid, task + "status"));
     if (!status) return status.error();
-    if (!parse_status_into(*status, &snap)) return io_error(proc_path(pid, "status") + ": cannot parse");
+    if (!parse_status_into(*status, &snap)) return io_error(proc_path(pid, task + "status") + ": cannot parse");
     if (!read_stat_ids(pid, &snap)) return io_error(proc_path(pid, "stat") + ": cannot parse");
     auto limits = read_text_file(proc_path(pid, "limits"));
     if (!limits) return limits.error();
     if (!parse_limits_into(*limits, &snap)) return io_error(proc_path(pid, "limits") + ": cannot parse");
-    if (auto pers = read_text_file(proc_path(pid, "personality"))) {
+    if (auto pers = read_text_file(proc_path(pid, task + "personality"))) {
         uint64_t v = 0;
         std::string text = *pers;
         while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
         snap.personality_known = parse_number(text, 16, &v);
         snap.fixed.personality = uint32_t(v);
     }
-    read_auxv(pid, &snap);
-    snap.exe = read_link(proc_path(pid, "exe"));
-    snap.cwd = read_link(proc_path(pid, "cwd"));
-    snap.root = read_link(proc_path(pid, "root"));
-    read_files(pid, &snap);
+    read_auxv(pid, task + "auxv", &snap);
+    snap.exe = read_link(proc_path(pid, task + "exe"));
+    snap.cwd = read_link(proc_path(pid, task + "cwd"));
+    snap.root = read_link(proc_path(pid, task + "root"));
+    read_files(pid, task, &snap);
     return snap;
 }
 

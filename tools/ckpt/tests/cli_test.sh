@@ -405,6 +405,36 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_rseq_excluded "verify --pid after dump"
     cp "$WORK/dump.img" "$WORK/good.img"
 
+    # ckpt core: an ELF core that gdb opens, with the image's threads,
+    # registers and memory.
+    run "$CKPT" core "$WORK/good.img" -o "$WORK/core"
+    expect_status 0 "core"
+    expect_out "wrote $WORK/core: 2 threads, " "core"
+    [ "$(stat -c %a "$WORK/core")" = 600 ] || fail "core: mode is not 0600"
+    run "$CKPT" core "$WORK/good.img" -o -
+    expect_status 1 "core to stdout"
+    expect_err "name a regular file" "core to stdout"
+    head -c 5000 "$WORK/good.img" >"$WORK/short.img"
+    run "$CKPT" core "$WORK/short.img" -o "$WORK/short.core"
+    expect_status 2 "core of a truncated image"
+    [ -e "$WORK/short.core" ] && fail "core of a truncated image left a file"
+    if ! command -v gdb >/dev/null; then
+        fail "gdb is needed to check ckpt core's output (apt-get install gdb)"
+    else
+        LEADER_RIP=$("$CKPT" show "$WORK/good.img" | sed -n 's/^thread: .*, leader, .*rip \(0x[0-9a-f]*\),.*/\1/p')
+        run gdb -batch -nx -ex 'info threads' -ex 'bt' -ex 'p/x $rip' -ex "x/4xb $ANON" \
+            -ex "x/1xb $ANON + 4097" "$TARGET" "$WORK/core"
+        expect_status 0 "gdb on the core"
+        [ "$(grep -cE '^[* ] +[0-9]+ +Thread 0x[0-9a-f]+ \(LWP ' "$WORK/out")" = 2 ] ||
+            fail "gdb on the core: not 2 threads: $(cat "$WORK/out" "$WORK/err" | head -c 1500)"
+        expect_out "in main (" "gdb's backtrace of the core"
+        expect_out "\$1 = $LEADER_RIP" "gdb's rip from the core (the image has ${LEADER_RIP:-none})"
+        # The target's anon pattern: byte i is i*7 + i/page.
+        grep -qE ":[[:space:]]+0x00[[:space:]]+0x07[[:space:]]+0x0e[[:space:]]+0x15" "$WORK/out" ||
+            fail "gdb read other bytes at the anon region: $(grep -A1 '^\$1' "$WORK/out")"
+        grep -qE ":[[:space:]]+0x08$" "$WORK/out" || fail "gdb read another byte at anon + 4097: $(tail -n 2 "$WORK/out")"
+    fi
+
     run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/stats.img" --quiet --stats "$WORK/stats.json"
     expect_status 0 "dump --stats"
     grep -qE '"downtime_ns": [1-9]' "$WORK/stats.json" || fail "dump --stats: no downtime: $(cat "$WORK/stats.json")"

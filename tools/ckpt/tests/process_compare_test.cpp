@@ -51,7 +51,7 @@ TEST(ProcessSnapshot, ParsesStatus) {
     const std::string text =
         "Name:\tcat\nUmask:\t0027\nState:\tR (running)\nTgid:\t4321\nNgid:\t0\nPid:\t4321\nPPid:\t99\n"
         "TracerPid:\t0\nUid:\t1000\t1001\t1002\t1003\nGid:\t20\t21\t22\t23\nFDSize:\t64\nGroups:\t4 24 27 \n"
-        "NStgid:\t4321\t7\nNSpid:\t4321\t7\nShdPnd:\t0000000000000100\nSigBlk:\t0000000000000000\n"
+        "NStgid:\t4321\t7\nNSpid:\t4325\t9\nShdPnd:\t0000000000000100\nSigBlk:\t0000000000000000\n"
         "SigIgn:\t0000000000001000\nSigCgt:\t0000000000000200\nCapInh:\t0000000000000000\n"
         "CapPrm:\t00000000000000ff\nCapEff:\t000000000000000f\nCapBnd:\t000001ffffffffff\n"
         "CapAmb:\t0000000000000001\nNoNewPrivs:\t1\nSeccomp:\t0\n";
