@@ -45,11 +45,20 @@ t() {
 
 # t_tap CMD ARGS...: CMD prints its own "ok - " / "not ok - " lines; pass
 # them through and count them.
+# A command that fails without a "not ok" line (killed, crashed) is a
+# failure of its own.
 t_tap() {
-	"$@" >"$WORK/tap.out" 2>&1
+	local rc=0 failed
+	"$@" >"$WORK/tap.out" 2>&1 || rc=$?
 	cat "$WORK/tap.out"
+	failed=$(grep -c '^not ok - ' "$WORK/tap.out")
 	T_PASS=$((T_PASS + $(grep -c '^ok - ' "$WORK/tap.out")))
-	T_FAIL=$((T_FAIL + $(grep -c '^not ok - ' "$WORK/tap.out")))
+	T_FAIL=$((T_FAIL + failed))
+	if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
+		echo "not ok - ${1##*/}: exited $rc without saying what failed"
+		T_FAIL=$((T_FAIL + 1))
+	fi
+	return 0
 }
 
 # Run a command with a time limit (SIGKILL after $TMO seconds).

@@ -82,6 +82,17 @@ test_show_json() {
 	check_image --json-pages "$WORK/show.json" "$WORK/main.manifest"
 }
 
+# ckpt core of the image: an ELF core with the target's threads and memory
+# (checked by ckpt-corecheck from <elf.h> alone: no gdb in the guest).
+test_core() {
+	local rc=0
+	[ -s "$MAIN_IMG" ] || fail "no image" || return
+	tmo "$CKPT" core "$MAIN_IMG" -o "$WORK/main.core" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
+	expect_exit 0 $rc "ckpt core" || return
+	grep -q "$(manifest_fact "$WORK/main.manifest" threads) threads" "$WORK/cli.out" ||
+		fail "ckpt core: $(oneline "$WORK/cli.out")"
+}
+
 t main/start test_start_main
 t main/thp-backed test_thp_backed
 t main/dump test_dump_main
@@ -92,4 +103,8 @@ if [ -s "$MAIN_IMG" ]; then
 	t_tap /ckpt/bin/ckpt-imgcheck --prefix main/ --state stopped --release "$(uname -r)" \
 		"$MAIN_IMG" "$WORK/main.manifest"
 	t main/show-json-regions test_show_json
+	t main/core test_core
+	[ -s "$WORK/main.core" ] &&
+		t_tap /ckpt/bin/ckpt-corecheck --prefix main/ "$WORK/main.core" "$WORK/main.manifest"
+	rm -f "$WORK/main.core"
 fi
