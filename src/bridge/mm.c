@@ -21,6 +21,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/pgtable.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/string.h>
@@ -82,6 +83,63 @@ void ckpt_mm_read_unlock(struct ckpt_mm_ref *ref)
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_read_unlock);
 
+/* The format's vm_flags, bit by bit: a kernel that moves a VM_* bit changes nothing. */
+static const struct {
+	vm_flags_t kernel;
+	u64 format;
+} ckpt_vma_flag_map[] = {
+	{ VM_READ, CKPT_VMA_F_READ },
+	{ VM_WRITE, CKPT_VMA_F_WRITE },
+	{ VM_EXEC, CKPT_VMA_F_EXEC },
+	{ VM_SHARED, CKPT_VMA_F_SHARED },
+	{ VM_MAYREAD, CKPT_VMA_F_MAYREAD },
+	{ VM_MAYWRITE, CKPT_VMA_F_MAYWRITE },
+	{ VM_MAYEXEC, CKPT_VMA_F_MAYEXEC },
+	{ VM_MAYSHARE, CKPT_VMA_F_MAYSHARE },
+	{ VM_GROWSDOWN, CKPT_VMA_F_GROWSDOWN },
+	{ VM_PFNMAP, CKPT_VMA_F_PFNMAP },
+	{ VM_LOCKED, CKPT_VMA_F_LOCKED },
+	{ VM_IO, CKPT_VMA_F_IO },
+	{ VM_DONTCOPY, CKPT_VMA_F_DONTCOPY },
+	{ VM_DONTEXPAND, CKPT_VMA_F_DONTEXPAND },
+	{ VM_LOCKONFAULT, CKPT_VMA_F_LOCKONFAULT },
+	{ VM_NORESERVE, CKPT_VMA_F_NORESERVE },
+	{ VM_HUGETLB, CKPT_VMA_F_HUGETLB },
+	{ VM_WIPEONFORK, CKPT_VMA_F_WIPEONFORK },
+	{ VM_DONTDUMP, CKPT_VMA_F_DONTDUMP },
+	{ VM_MIXEDMAP, CKPT_VMA_F_MIXEDMAP },
+	{ VM_HUGEPAGE, CKPT_VMA_F_HUGEPAGE },
+	{ VM_NOHUGEPAGE, CKPT_VMA_F_NOHUGEPAGE },
+	{ VM_MERGEABLE, CKPT_VMA_F_MERGEABLE },
+};
+
+static u64 ckpt_vma_flags(vm_flags_t flags)
+{
+	u64 out = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ckpt_vma_flag_map); i++)
+		if (flags & ckpt_vma_flag_map[i].kernel)
+			out |= ckpt_vma_flag_map[i].format;
+	return out;
+}
+
+/* The format's mm_flags from mm->flags (MMF_* bit numbers differ by kernel). */
+static_assert(MMF_DUMP_FILTER_BITS == 9);	/* CKPT_MM_DUMP_FILTER */
+
+static u32 ckpt_mm_flags(unsigned long flags)
+{
+	u32 out = (flags & MMF_DUMP_FILTER_MASK) >> MMF_DUMP_FILTER_SHIFT;
+
+	if (test_bit(MMF_DISABLE_THP, &flags))
+		out |= CKPT_MM_THP_DISABLE;
+#ifdef MMF_HAS_MDWE
+	if (test_bit(MMF_HAS_MDWE, &flags))
+		out |= CKPT_MM_MDWE;
+#endif
+	return out;
+}
+
 /**
  * ckpt_mm_describe() - the mm's layout, as the MM record carries it
  * @ref: the mm, read-locked
@@ -104,7 +162,8 @@ void ckpt_mm_describe(struct ckpt_mm_ref *ref, struct ckpt_mm *out)
 	out->arg_end = mm->arg_end;
 	out->env_start = mm->env_start;
 	out->env_end = mm->env_end;
-	out->flags = mm->flags;
+	out->raw_flags = mm->flags;
+	out->mm_flags = ckpt_mm_flags(mm->flags);
 	out->map_count = mm->map_count;
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_mm_describe);
@@ -159,7 +218,7 @@ int ckpt_mm_find_vma(struct ckpt_mm_ref *ref, u64 addr,
 	out->start = vma->vm_start;
 	out->end = vma->vm_end;
 	out->page_prot = pgprot_val(vma->vm_page_prot);
-	out->vm_flags = vma->vm_flags;
+	out->vm_flags = ckpt_vma_flags(vma->vm_flags);
 	out->pgoff = vma->vm_pgoff;
 	out->traits = ckpt_vma_traits(vma);
 	if (vma->vm_ops && vma->vm_ops->name) {

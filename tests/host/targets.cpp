@@ -192,7 +192,8 @@ Target every_kind(fake::Kernel& kernel, int32_t pid) {
   mm.layout.arg_end = stack + 32 * kPage + 0xa10;
   mm.layout.env_start = stack + 32 * kPage + 0xa10;
   mm.layout.env_end = stack + 32 * kPage + 0xff0;
-  mm.layout.flags = 0x8d;
+  mm.layout.raw_flags = 0x8d;
+  mm.layout.mm_flags = 0x33;  // coredump_filter's default
   mm.ldt = {0x00cff2000000ffffull, 0x00cffa000000ffffull};
   return {&task, &mm};
 }

@@ -392,8 +392,10 @@ struct ckpt_file {
 /**
  * struct ckpt_mm - payload of CKPT_REC_MM: the mm_struct's layout
  *
- * Field names follow struct mm_struct.  @flags is mm->flags (MMF_* bits),
- * @map_count is mm->map_count when the dump started.
+ * Field names follow struct mm_struct.  @raw_flags is mm->flags (the
+ * running kernel's MMF_* bits: informational, not to be interpreted),
+ * @map_count is mm->map_count when the dump started, @mm_flags the
+ * format's own CKPT_MM_* flags (format 1.1; 0 in 1.0).
  */
 struct ckpt_mm {
 	__u64 start_code, end_code;
@@ -402,10 +404,15 @@ struct ckpt_mm {
 	__u64 start_stack;
 	__u64 arg_start, arg_end;
 	__u64 env_start, env_end;
-	__u64 flags;
+	__u64 raw_flags;
 	__u32 map_count;
-	__u32 reserved;
+	__u32 mm_flags;
 };
+
+/* struct ckpt_mm.mm_flags (format 1.1), translated from the MMF_* bits. */
+#define CKPT_MM_DUMP_FILTER	0x1ffU		/* /proc/PID/coredump_filter */
+#define CKPT_MM_THP_DISABLE	(1U << 16)	/* prctl(PR_SET_THP_DISABLE) */
+#define CKPT_MM_MDWE		(1U << 17)	/* prctl(PR_SET_MDWE) */
 
 /* What backs a VMA, in struct ckpt_vma.kind. */
 enum ckpt_vma_kind {
@@ -419,8 +426,10 @@ enum ckpt_vma_kind {
  * struct ckpt_vma - payload of CKPT_REC_VMA, then @name_len bytes of name
  * @start:	first address.
  * @end:	address after the last byte.
- * @page_prot:	vma->vm_page_prot (x86 PTE bits).
- * @vm_flags:	vma->vm_flags (VM_* bits).
+ * @page_prot:	vma->vm_page_prot (the running kernel's x86 PTE bits:
+ *		informational, not to be interpreted).
+ * @vm_flags:	CKPT_VMA_F_* (format 1.1; in 1.0 the raw vma->vm_flags,
+ *		whose bits of the same names have the same values).
  * @pgoff:	vma->vm_pgoff.
  * @kind:	enum ckpt_vma_kind.
  * @name_len:	bytes of name after this struct, NUL included; 0 if none.
@@ -447,6 +456,34 @@ struct ckpt_vma {
 	__u64 ino;
 	__u64 dev;
 };
+
+/*
+ * struct ckpt_vma.vm_flags: the format's own, translated from VM_* one by
+ * one.  The values are the ones Linux has long used for the same bits.
+ */
+#define CKPT_VMA_F_READ		0x00000001ULL
+#define CKPT_VMA_F_WRITE	0x00000002ULL
+#define CKPT_VMA_F_EXEC		0x00000004ULL
+#define CKPT_VMA_F_SHARED	0x00000008ULL
+#define CKPT_VMA_F_MAYREAD	0x00000010ULL
+#define CKPT_VMA_F_MAYWRITE	0x00000020ULL
+#define CKPT_VMA_F_MAYEXEC	0x00000040ULL
+#define CKPT_VMA_F_MAYSHARE	0x00000080ULL
+#define CKPT_VMA_F_GROWSDOWN	0x00000100ULL
+#define CKPT_VMA_F_PFNMAP	0x00000400ULL
+#define CKPT_VMA_F_LOCKED	0x00002000ULL
+#define CKPT_VMA_F_IO		0x00004000ULL
+#define CKPT_VMA_F_DONTCOPY	0x00020000ULL
+#define CKPT_VMA_F_DONTEXPAND	0x00040000ULL
+#define CKPT_VMA_F_LOCKONFAULT	0x00080000ULL
+#define CKPT_VMA_F_NORESERVE	0x00200000ULL
+#define CKPT_VMA_F_HUGETLB	0x00400000ULL
+#define CKPT_VMA_F_WIPEONFORK	0x02000000ULL
+#define CKPT_VMA_F_DONTDUMP	0x04000000ULL
+#define CKPT_VMA_F_MIXEDMAP	0x10000000ULL
+#define CKPT_VMA_F_HUGEPAGE	0x20000000ULL
+#define CKPT_VMA_F_NOHUGEPAGE	0x40000000ULL
+#define CKPT_VMA_F_MERGEABLE	0x80000000ULL
 
 #define CKPT_PAGES_MAX		2048
 

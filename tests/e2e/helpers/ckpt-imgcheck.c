@@ -47,6 +47,14 @@ struct region {
 };
 
 #define MAX_FDS		32
+#define KNOWN_VMA_FLAGS	(CKPT_VMA_F_READ | CKPT_VMA_F_WRITE | CKPT_VMA_F_EXEC | CKPT_VMA_F_SHARED | \
+			 CKPT_VMA_F_MAYREAD | CKPT_VMA_F_MAYWRITE | CKPT_VMA_F_MAYEXEC | \
+			 CKPT_VMA_F_MAYSHARE | CKPT_VMA_F_GROWSDOWN | CKPT_VMA_F_PFNMAP | \
+			 CKPT_VMA_F_LOCKED | CKPT_VMA_F_IO | CKPT_VMA_F_DONTCOPY | \
+			 CKPT_VMA_F_DONTEXPAND | CKPT_VMA_F_LOCKONFAULT | CKPT_VMA_F_NORESERVE | \
+			 CKPT_VMA_F_HUGETLB | CKPT_VMA_F_WIPEONFORK | CKPT_VMA_F_DONTDUMP | \
+			 CKPT_VMA_F_MIXEDMAP | CKPT_VMA_F_HUGEPAGE | CKPT_VMA_F_NOHUGEPAGE | \
+			 CKPT_VMA_F_MERGEABLE)
 #define MAX_FACTS	8
 
 /* "@fd FD KIND POS F_FLAGS CLOEXEC SIZE" (SIZE -1: not a regular file) */
@@ -70,7 +78,11 @@ static struct {
 	int nr_rl;
 	struct fd_fact fds[MAX_FDS];
 	int nr_fds;
-} man = { .pid = -1, .threads = -1, .ldt_nr = -1, .min_vmas = -1, .seed = E2E_SEED, .umask = -1 };
+	struct { uint64_t start, flags; int seen; } vf[MAX_FACTS];
+	int nr_vf;
+	long coredump_filter;
+} man = { .pid = -1, .threads = -1, .ldt_nr = -1, .min_vmas = -1, .seed = E2E_SEED, .umask = -1,
+	.coredump_filter = -1 };
 
 static const char *prefix = "";
 static int foreign_byte = -1;	/* --anon-foreign */
@@ -141,6 +153,11 @@ static void read_manifest(const char *path)
 			sscanf(line, "@seed %" SCNx64, &man.seed);
 			sscanf(line, "@ldt %ld %8191s", &man.ldt_nr, man.ldt_hex);
 			sscanf(line, "@umask %lo", &man.umask);
+			sscanf(line, "@coredump_filter %lx", &man.coredump_filter);
+			if (man.nr_vf < MAX_FACTS &&
+			    sscanf(line, "@vmaflags %" SCNx64 " %" SCNx64, &man.vf[man.nr_vf].start,
+				   &man.vf[man.nr_vf].flags) == 2)
+				man.nr_vf++;
 			if (man.nr_sa < MAX_FACTS &&
 			    sscanf(line, "@sigaction %d %" SCNx64 " %x %" SCNx64, &man.sa[man.nr_sa].sig,
 				   &man.sa[man.nr_sa].handler, &man.sa[man.nr_sa].flags,
@@ -253,6 +270,10 @@ struct image {
 	long files, files_in_order;	/* FILE records; 0 once out of order or place */
 	int32_t last_fd;
 	char file_error[256];	/* the first FILE record that contradicts the manifest */
+	struct ckpt_mm mm;
+	int have_mm;
+	long vmas_undefined_flags;	/* 1.1 VMAs with bits the format does not define */
+	char flags_error[256];
 	char error[512];
 };
 
@@ -370,6 +391,19 @@ static int vma_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
 	if (cur.v.start >= cur.v.end || cur.v.start % PAGE || cur.v.end % PAGE)
 		BAD("VMA %#llx-%#llx malformed", (unsigned long long)cur.v.start,
 		    (unsigned long long)cur.v.end);
+	/* format 1.1: vm_flags holds the format's bits and nothing else */
+	if (img.head.minor >= 1 && (cur.v.vm_flags & ~KNOWN_VMA_FLAGS))
+		img.vmas_undefined_flags++;
+	for (int i = 0; i < man.nr_vf; i++)
+		if (man.vf[i].start == cur.v.start) {
+			man.vf[i].seen = 1;
+			if ((cur.v.vm_flags & man.vf[i].flags) != man.vf[i].flags && !img.flags_error[0])
+				snprintf(img.flags_error, sizeof(img.flags_error),
+					 "VMA %#llx has vm_flags %#llx, the target set %#llx",
+					 (unsigned long long)cur.v.start,
+					 (unsigned long long)cur.v.vm_flags,
+					 (unsigned long long)man.vf[i].flags);
+		}
 	cur.valid = 1;
 	cur.next_addr = cur.v.start;
 	cur.pages = 0;
@@ -554,6 +588,11 @@ static int read_image(void)
 		case CKPT_REC_FILE:
 			r = file_record(&h, &crc);
 			break;
+		case CKPT_REC_MM:
+			r = fixed_record(&h, &img.mm, sizeof(img.mm), &crc) ||
+			    skip_rest(h.len - sizeof(img.mm), &crc);
+			img.have_mm = 1;
+			break;
 		case CKPT_REC_VMA:
 			r = vma_record(&h, &crc);
 			break;
@@ -705,6 +744,27 @@ static void check_process(void)
 	result(!why[0], "process-record", "%s", why[0] ? why : "");
 }
 
+/* Format 1.1's own VMA and mm flags against what the target set. */
+static void check_flags(void)
+{
+	int missing = 0;
+
+	if (img.head.minor < 1 || (!man.nr_vf && man.coredump_filter < 0))
+		return;
+	for (int i = 0; i < man.nr_vf; i++)
+		missing += !man.vf[i].seen;
+	if (img.vmas_undefined_flags || missing)
+		result(0, "vma-flags", "%ld VMAs with undefined vm_flags bits, %d flagged VMAs not in the image",
+		       img.vmas_undefined_flags, missing);
+	else
+		result(!img.flags_error[0], "vma-flags", "%s", img.flags_error);
+	if (man.coredump_filter >= 0)
+		result(img.have_mm && (long)(img.mm.mm_flags & CKPT_MM_DUMP_FILTER) == man.coredump_filter &&
+		       !(img.mm.mm_flags & ~(CKPT_MM_DUMP_FILTER | CKPT_MM_THP_DISABLE | CKPT_MM_MDWE)),
+		       "mm-flags", "mm_flags %#x, the target set coredump_filter %#lx",
+		       img.mm.mm_flags, man.coredump_filter);
+}
+
 static void check_files(void)
 {
 	int missing = -1;
@@ -762,6 +822,7 @@ static void check_all(const char *want_state, long want_tid, const char *release
 	check_ldt();
 	check_process();
 	check_files();
+	check_flags();
 	for (int i = 0; i < man.nr; i++) {
 		struct region *r = &man.r[i];
 		char name[80];

@@ -166,6 +166,25 @@ static void file_private(const char *dir)
 	manifest_fact(&m, "file %s", path);
 }
 
+/*
+ * Mappings with flags the VMA record must carry (format 1.1's own bits):
+ * "@vmaflags START FLAGS".  ckpt dumps MADV_DONTDUMP memory like any other.
+ */
+static void anon_flagged(const char *name, unsigned long long flags)
+{
+	size_t len = 4 * PAGE;
+	char *p = map(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+	fill(p, len);
+	if (((flags & CKPT_VMA_F_DONTDUMP) && madvise(p, len, MADV_DONTDUMP)) ||
+	    ((flags & CKPT_VMA_F_DONTCOPY) && madvise(p, len, MADV_DONTFORK)) ||
+	    ((flags & CKPT_VMA_F_WIPEONFORK) && madvise(p, len, MADV_WIPEONFORK)) ||
+	    ((flags & CKPT_VMA_F_LOCKED) && mlock(p, len)))
+		e2e_die("flags of %s", name);
+	manifest_region(&m, name, (uintptr_t)p, (uintptr_t)p + len, 4, 4);
+	manifest_fact(&m, "vmaflags %#lx %#llx", (unsigned long)p, flags);
+}
+
 /* Written, then made read-only / inaccessible: still private data. */
 static void anon_protected(const char *name, int prot)
 {
@@ -319,6 +338,10 @@ static void process_state(const char *dir)
 
 	umask(027);
 	manifest_fact(&m, "umask %o", 027);
+	fd = open("/proc/self/coredump_filter", O_WRONLY);
+	if (fd < 0 || write(fd, "0x37", 4) != 4 || close(fd))
+		e2e_die("coredump_filter");
+	manifest_fact(&m, "coredump_filter 0x37");
 	sigemptyset(&sa.sa_mask);
 	sigaddset(&sa.sa_mask, SIGUSR2);
 	if (sigaction(SIGUSR1, &sa, NULL))
@@ -419,6 +442,8 @@ int main(int argc, char **argv)
 	memfd();
 	sysv_shm();
 	ldt();
+	anon_flagged("anon_locked", CKPT_VMA_F_LOCKED | CKPT_VMA_F_DONTDUMP | CKPT_VMA_F_DONTCOPY);
+	anon_flagged("anon_wipeonfork", CKPT_VMA_F_WIPEONFORK);
 	process_state(argc > 2 ? argv[2] : "/tmp");
 	threads();
 	manifest_close(&m);

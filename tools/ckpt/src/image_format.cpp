@@ -99,4 +99,11 @@ const char* rlimit_name(int resource) {
     return resource >= 0 && resource < CKPT_NR_RLIMITS ? kNames[resource] : "?";
 }
 
+std::string vma_flags_string(uint64_t flags) {
+    std::string s;
+    for (const VmaFlagName& f : kVmaFlagNames)
+        if (flags & f.flag) s += (s.empty() ? "" : ",") + std::string(f.name);
+    return s;
+}
+
 }  // namespace ckpt

@@ -35,13 +35,55 @@ constexpr uint32_t kMaxXstateSize = 65536; // far above any XSAVE area today
 constexpr uint32_t kMaxAuxvWords = 1024;    // AT_VECTOR_SIZE is 50 or 52 on x86-64
 constexpr uint32_t kMaxGroups = 65536;      // NGROUPS_MAX
 
-// vm_flags bits (include/linux/mm.h); stable for decades.
-constexpr uint64_t kVmRead = 0x1;
-constexpr uint64_t kVmWrite = 0x2;
-constexpr uint64_t kVmExec = 0x4;
-constexpr uint64_t kVmMayShare = 0x80;
-constexpr uint64_t kVmPfnMap = 0x400;
-constexpr uint64_t kVmIo = 0x4000;
+// vm_flags bits: the format's CKPT_VMA_F_* (and, in 1.0 images, the
+// kernel's VM_* bits of the same values).
+constexpr uint64_t kVmRead = CKPT_VMA_F_READ;
+constexpr uint64_t kVmWrite = CKPT_VMA_F_WRITE;
+constexpr uint64_t kVmExec = CKPT_VMA_F_EXEC;
+constexpr uint64_t kVmMayShare = CKPT_VMA_F_MAYSHARE;
+constexpr uint64_t kVmPfnMap = CKPT_VMA_F_PFNMAP;
+constexpr uint64_t kVmIo = CKPT_VMA_F_IO;
+
+// One format vm_flags bit, its name and its /proc/PID/smaps mnemonic.
+struct VmaFlagName {
+    uint64_t flag;
+    const char* name;   // "dontdump"
+    const char* smaps;  // "dd"
+};
+inline constexpr VmaFlagName kVmaFlagNames[] = {
+    {CKPT_VMA_F_READ, "read", "rd"},
+    {CKPT_VMA_F_WRITE, "write", "wr"},
+    {CKPT_VMA_F_EXEC, "exec", "ex"},
+    {CKPT_VMA_F_SHARED, "shared", "sh"},
+    {CKPT_VMA_F_MAYREAD, "mayread", "mr"},
+    {CKPT_VMA_F_MAYWRITE, "maywrite", "mw"},
+    {CKPT_VMA_F_MAYEXEC, "mayexec", "me"},
+    {CKPT_VMA_F_MAYSHARE, "mayshare", "ms"},
+    {CKPT_VMA_F_GROWSDOWN, "growsdown", "gd"},
+    {CKPT_VMA_F_PFNMAP, "pfnmap", "pf"},
+    {CKPT_VMA_F_LOCKED, "locked", "lo"},
+    {CKPT_VMA_F_IO, "io", "io"},
+    {CKPT_VMA_F_DONTCOPY, "dontcopy", "dc"},
+    {CKPT_VMA_F_DONTEXPAND, "dontexpand", "de"},
+    {CKPT_VMA_F_LOCKONFAULT, "lockonfault", "lf"},
+    {CKPT_VMA_F_NORESERVE, "noreserve", "nr"},
+    {CKPT_VMA_F_HUGETLB, "hugetlb", "ht"},
+    {CKPT_VMA_F_WIPEONFORK, "wipeonfork", "wf"},
+    {CKPT_VMA_F_DONTDUMP, "dontdump", "dd"},
+    {CKPT_VMA_F_MIXEDMAP, "mixedmap", "mm"},
+    {CKPT_VMA_F_HUGEPAGE, "hugepage", "hg"},
+    {CKPT_VMA_F_NOHUGEPAGE, "nohugepage", "nh"},
+    {CKPT_VMA_F_MERGEABLE, "mergeable", "mg"},
+};
+
+constexpr uint64_t kKnownVmaFlags = [] {
+    uint64_t all = 0;
+    for (const VmaFlagName& f : kVmaFlagNames) all |= f.flag;
+    return all;
+}();
+constexpr uint32_t kKnownMmFlags = CKPT_MM_DUMP_FILTER | CKPT_MM_THP_DISABLE | CKPT_MM_MDWE;
+// "locked,dontdump": the names of the bits set, comma-separated.
+std::string vma_flags_string(uint64_t flags);
 
 // Largest PAGES payload: header, CKPT_PAGES_MAX addresses, padding, pages.
 inline uint64_t max_pages_payload_len(uint64_t page_size) {

@@ -488,7 +488,12 @@ Status ImageReader::Impl::handle_mm(const Record& rec) {
                             std::to_string(sizeof(ckpt_mm)));
     ckpt_mm mm;
     std::memcpy(&mm, p->bytes.data(), sizeof mm);
-    if (strict_reserved && mm.reserved != 0) return format_error("nonzero reserved field in " + where(rec));
+    // 1.0 had `reserved` where 1.1 has mm_flags; both say which bits exist.
+    const uint32_t known_mm_flags = summary.head.minor >= 1 ? kKnownMmFlags : 0;
+    if (strict_reserved && (mm.mm_flags & ~known_mm_flags) != 0)
+        return format_error(std::string(summary.head.minor >= 1 ? "undefined mm_flags bits " + hex(mm.mm_flags & ~known_mm_flags)
+                                                                : "nonzero reserved field") +
+                            " in " + where(rec));
     phase = Phase::Vmas;
     visitor->on_mm(mm);
     return ok_status();
@@ -517,6 +522,9 @@ Status ImageReader::Impl::handle_vma(const Record& rec) {
             return format_error("name in " + where(rec) + " is not a single NUL-terminated string");
         v.name.assign(name, m.name_len - 1);
     }
+    // 1.0's vm_flags were the kernel's raw bits; 1.1 defines every bit.
+    if (strict_reserved && summary.head.minor >= 1 && (m.vm_flags & ~kKnownVmaFlags) != 0)
+        return format_error("undefined vm_flags bits " + hex(m.vm_flags & ~kKnownVmaFlags) + " in " + where(rec));
     const uint64_t ps = summary.head.page_size;
     if (m.start % ps || m.end % ps || m.start >= m.end)
         return format_error("bad VMA bounds " + hex(m.start) + "-" + hex(m.end) + " in " + where(rec));

@@ -168,6 +168,20 @@ void LiveComparer::check_vmas() {
         const std::string perms = perms_string(m.vm_flags);
         if (perms != it->perms)
             note(&result_.vma_differences, what + ": image perms " + perms + ", process " + it->perms);
+        // Every flag the format defines against smaps' VmFlags mnemonics.
+        if (!it->vm_flags.empty()) {
+            std::string image_only, process_only;
+            for (const VmaFlagName& f : kVmaFlagNames) {
+                const bool in_image = m.vm_flags & f.flag;
+                if (in_image == it->has_vm_flag(f.smaps)) continue;
+                std::string& list = in_image ? image_only : process_only;
+                list += (list.empty() ? "" : ",") + std::string(f.name);
+            }
+            if (!image_only.empty() || !process_only.empty())
+                note(&result_.vma_differences, what + ": flags " + (image_only.empty() ? "" : image_only + " only in the image") +
+                                                    (image_only.empty() || process_only.empty() ? "" : ", ") +
+                                                    (process_only.empty() ? "" : process_only + " only in the process"));
+        }
         if (m.kind != CKPT_VMA_SPECIAL && m.ino != 0 && m.ino != it->inode)
             note(&result_.vma_differences,
                  what + ": image inode " + std::to_string(m.ino) + ", process " + std::to_string(it->inode));

@@ -112,9 +112,14 @@ public:
         std::printf("mm:       code %s-%s, data %s-%s, brk %s-%s, stack %s\n", hex(m.start_code).c_str(),
                     hex(m.end_code).c_str(), hex(m.start_data).c_str(), hex(m.end_data).c_str(),
                     hex(m.start_brk).c_str(), hex(m.brk).c_str(), hex(m.start_stack).c_str());
-        std::printf("          args %s-%s, env %s-%s, map_count %u, flags %s\n", hex(m.arg_start).c_str(),
-                    hex(m.arg_end).c_str(), hex(m.env_start).c_str(), hex(m.env_end).c_str(), m.map_count,
-                    hex(m.flags).c_str());
+        std::printf("          args %s-%s, env %s-%s, map_count %u\n", hex(m.arg_start).c_str(),
+                    hex(m.arg_end).c_str(), hex(m.env_start).c_str(), hex(m.env_end).c_str(), m.map_count);
+        if (head_ && head_->minor >= 1)
+            std::printf("          coredump_filter %s%s%s, raw flags %s\n", hex(m.mm_flags & CKPT_MM_DUMP_FILTER).c_str(),
+                        (m.mm_flags & CKPT_MM_THP_DISABLE) ? ", THP disabled" : "",
+                        (m.mm_flags & CKPT_MM_MDWE) ? ", memory-deny-write-execute" : "", hex(m.raw_flags).c_str());
+        else
+            std::printf("          raw flags %s\n", hex(m.raw_flags).c_str());
         std::printf("vmas:\n");
     }
 
@@ -179,11 +184,17 @@ private:
         const ckpt_vma& m = v.record.vma;
         const uint32_t ps = head_ ? head_->page_size : 4096;
         std::string label = vma_label(v, mm_);
-        std::printf("%08llx-%08llx %s %08llx %s %llu  %s  pages=%llu%s%s\n", static_cast<unsigned long long>(m.start),
+        // Beyond what the perms column says: locked, dontdump, hugepage, ...
+        constexpr uint64_t kShownInPerms = CKPT_VMA_F_READ | CKPT_VMA_F_WRITE | CKPT_VMA_F_EXEC | CKPT_VMA_F_SHARED |
+                                           CKPT_VMA_F_MAYREAD | CKPT_VMA_F_MAYWRITE | CKPT_VMA_F_MAYEXEC |
+                                           CKPT_VMA_F_MAYSHARE;
+        const std::string flags = vma_flags_string(m.vm_flags & kKnownVmaFlags & ~kShownInPerms);
+        std::printf("%08llx-%08llx %s %08llx %s %llu  %s  pages=%llu%s%s%s%s\n", static_cast<unsigned long long>(m.start),
                     static_cast<unsigned long long>(m.end), perms_string(m.vm_flags).c_str(),
                     static_cast<unsigned long long>(vma_file_offset(m, ps)), dev_string(m.dev).c_str(),
                     static_cast<unsigned long long>(m.ino), vma_kind_name(m.kind).c_str(),
-                    static_cast<unsigned long long>(v.pages), label.empty() ? "" : "  ", label.c_str());
+                    static_cast<unsigned long long>(v.pages), label.empty() ? "" : "  ", label.c_str(),
+                    flags.empty() ? "" : "  flags=", flags.c_str());
         for (uint64_t addr : v.page_addrs) std::printf("    %s\n", hex(addr).c_str());
     }
 
@@ -291,10 +302,13 @@ std::string ShowVisitor::json() const {
             {"start_code", m.start_code}, {"end_code", m.end_code},     {"start_data", m.start_data},
             {"end_data", m.end_data},     {"start_brk", m.start_brk},   {"brk", m.brk},
             {"start_stack", m.start_stack}, {"arg_start", m.arg_start}, {"arg_end", m.arg_end},
-            {"env_start", m.env_start},   {"env_end", m.env_end},       {"flags", m.flags},
+            {"env_start", m.env_start},   {"env_end", m.env_end},       {"raw_flags", m.raw_flags},
         };
         for (const auto& [name, value] : fields) w.field(name, hex(value));
         w.field("map_count", m.map_count);
+        w.field("mm_flags", hex(m.mm_flags));
+        w.field("coredump_filter", hex(m.mm_flags & CKPT_MM_DUMP_FILTER));
+        w.field("thp_disabled", (m.mm_flags & CKPT_MM_THP_DISABLE) != 0);
         w.end_object();
     }
     w.key("vmas");
@@ -307,6 +321,7 @@ std::string ShowVisitor::json() const {
         w.field("end", hex(m.end));
         w.field("prot", perms_string(m.vm_flags));
         w.field("vm_flags", hex(m.vm_flags));
+        w.field("flags", vma_flags_string(m.vm_flags & kKnownVmaFlags));
         w.field("page_prot", hex(m.page_prot));
         w.field("pgoff", m.pgoff);
         w.field("offset", hex(vma_file_offset(m, ps)));

@@ -26,12 +26,11 @@ uint32_t kind_of(const ProcVma& v) {
     return CKPT_VMA_ANON;
 }
 
+// As the module translates them: every format flag smaps shows.
 uint64_t vm_flags_of(const ProcVma& v) {
     uint64_t f = 0;
-    if (v.perms[0] == 'r') f |= kVmRead;
-    if (v.perms[1] == 'w') f |= kVmWrite;
-    if (v.perms[2] == 'x') f |= kVmExec;
-    if (v.perms[3] == 's') f |= kVmMayShare | 0x8;
+    for (const VmaFlagName& name : kVmaFlagNames)
+        if (v.has_vm_flag(name.smaps)) f |= name.flag;
     return f;
 }
 
@@ -162,6 +161,8 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
         rec.start = v.start;
         rec.end = v.end;
         rec.vm_flags = vm_flags_of(v);
+        if (options.flip_vma_flags_at >= v.start && options.flip_vma_flags_at < v.end)
+            rec.vm_flags ^= options.flip_vma_flags;
         rec.kind = kind;
         rec.pgoff = kind == CKPT_VMA_ANON ? v.start / ps : v.offset / ps;
         rec.ino = v.inode;

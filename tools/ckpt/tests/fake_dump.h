@@ -17,6 +17,8 @@ struct FakeDumpOptions {
     uint64_t drop_page = 0;              // leave out the page at this address
     bool include_clean_file_pages = false;
     uint64_t drop_vma_containing = 0;    // leave out the VMA with this address
+    uint64_t flip_vma_flags_at = 0;      // in the VMA with this address,
+    uint64_t flip_vma_flags = 0;         // flip these vm_flags
 };
 
 Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& options = {});

@@ -7,6 +7,7 @@
 
 #include "crc32c.h"
 #include "image_builder.h"
+#include "image_format.h"
 
 namespace ckpt {
 namespace {
@@ -204,7 +205,7 @@ TEST(ImageReader, NewerMinorMayGrowRecordsAndUseReservedFields) {
     file.reserved = 1;
     w.file(file, "/x");
     ckpt_mm mm{};
-    mm.reserved = 9;
+    mm.mm_flags = 1u << 20;  // undefined in 1.1
     w.mm(mm);
     w.ldt({});
     w.tail();
@@ -1031,6 +1032,60 @@ TEST(ImageReader, RandomDamageNeverCrashes) {
         if (r) ADD_FAILURE() << "damage in round " << round << " went unnoticed";
         else EXPECT_EQ(r.error().kind, ErrorKind::Format);
     }
+}
+
+}  // namespace
+}  // namespace ckpt
+
+namespace ckpt {
+namespace {
+
+// A one-VMA image of format 1.MINOR with the given vm_flags and mm_flags.
+std::string flags_outcome(uint32_t minor, uint64_t vm_flags, uint32_t mm_flags, uint64_t* vma_at, uint64_t* mm_at) {
+    ImageWriter w;
+    ckpt_head h = ImageWriter::default_head();
+    h.minor = minor;
+    w.head(h);
+    ckpt_task t{};
+    t.pid = t.tid = 5;
+    t.nr_threads = 1;
+    t.state = CKPT_TASK_STOPPED;
+    if (minor >= 1) {
+        w.task(t);  // with PROCESS and THREAD
+    } else {
+        w.record(CKPT_REC_TASK, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&t),
+                                                     reinterpret_cast<const uint8_t*>(&t + 1)));
+    }
+    ckpt_mm mm{};
+    mm.mm_flags = mm_flags;
+    *mm_at = w.mm(mm);
+    ckpt_vma v{};
+    v.start = 0x10000;
+    v.end = 0x11000;
+    v.kind = CKPT_VMA_ANON;
+    v.vm_flags = vm_flags;
+    *vma_at = w.vma(v, "");
+    w.ldt({});
+    w.tail();
+    return outcome(w.bytes());
+}
+
+TEST(ImageReader, Format11DefinesEveryVmaAndMmFlagBit) {
+    uint64_t vma_at = 0, mm_at = 0;
+    const uint64_t all = CKPT_VMA_F_READ | CKPT_VMA_F_WRITE | CKPT_VMA_F_LOCKED | CKPT_VMA_F_DONTDUMP |
+                         CKPT_VMA_F_MERGEABLE | CKPT_VMA_F_WIPEONFORK;
+    EXPECT_EQ(flags_outcome(1, all, 0x33 | CKPT_MM_THP_DISABLE | CKPT_MM_MDWE, &vma_at, &mm_at), "OK");
+    // VM_SOFTDIRTY, a kernel-internal bit: not the format's.
+    EXPECT_EQ(flags_outcome(1, all | 0x08000000, 0x33, &vma_at, &mm_at),
+              "undefined vm_flags bits 0x8000000 in " + at("VMA", vma_at));
+    EXPECT_EQ(flags_outcome(1, all, 0x33 | (1u << 20), &vma_at, &mm_at),
+              "undefined mm_flags bits 0x100000 in " + at("MM", mm_at));
+    // In 1.0 vm_flags were the kernel's raw bits, and mm_flags was reserved.
+    EXPECT_EQ(flags_outcome(0, all | 0x08100000, 0, &vma_at, &mm_at), "OK");
+    EXPECT_EQ(flags_outcome(0, all, 0x33, &vma_at, &mm_at), "nonzero reserved field in " + at("MM", mm_at));
+    // A later minor may define more: not checked.
+    EXPECT_EQ(flags_outcome(2, all | 0x08000000, 1u << 20, &vma_at, &mm_at), "OK");
+    EXPECT_EQ(vma_flags_string(all), "read,write,locked,wipeonfork,dontdump,mergeable");
 }
 
 }  // namespace

@@ -128,6 +128,17 @@ TEST_F(LiveCompare, DetectsMissingVma) {
     EXPECT_GE(r.missing_pages, 64u);  // its pages are not in the image either
 }
 
+TEST_F(LiveCompare, DetectsVmaFlagsThatDifferFromSmaps) {
+    FakeDumpOptions o;
+    o.flip_vma_flags_at = target.anon_addr();
+    o.flip_vma_flags = CKPT_VMA_F_DONTDUMP | CKPT_VMA_F_MAYREAD;
+    LiveCompareResult r = compare(target.pid(), dump(target.pid(), o));
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.vma_differences, 1u) << problems(r);
+    EXPECT_NE(problems(r).find("flags dontdump only in the image, mayread only in the process"), std::string::npos)
+        << problems(r);
+}
+
 // Two CPUs this test may run threads on, if it has them.
 std::optional<std::pair<int, int>> two_cpus() {
     cpu_set_t set;
