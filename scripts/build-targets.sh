@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 CC=${CC:-gcc}
-CFLAGS=(-O2 -static -pthread -Wall -Wextra -Werror -I"$CKPT_ROOT/include/uapi")
+CFLAGS=(-O2 -g -static -pthread -Wall -Wextra -Werror -I"$CKPT_ROOT/include/uapi")
 
 up_to_date() {
 	local bin=$1 src=$2 dep

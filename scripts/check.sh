@@ -134,6 +134,11 @@ kernel_tests() {
 	# The test lines, and the fault campaign's summary.
 	sed -n -e 's/^\(ok\|not ok\) - /\1 - '"$rel"' /p' -e 's/^# faults: /# '"$rel"' faults: /p' "$logf"
 	count_lines "$logf"
+	# gdb on the host opens the core of the image the guest exported.
+	case "$rel" in
+	kunit-*) ;;
+	*) tap_script "$rel core/gdb" "$SCRIPTS/core-gdb-test.sh" "$rel core" "${logf%.log}.port" ;;
+	esac
 	if ((rc == 2)); then
 		failed "$rel boot" "guest crashed, panicked or timed out before the end; see $logf"
 	elif ((rc != 0)) && ! grep -q '^not ok - ' "$logf"; then

@@ -48,7 +48,13 @@ add_modules() {
 		seen[$name]=1
 		path=$(awk -F: -v n="$name" '{ b = $1; sub(/.*\//, "", b); sub(/\.ko(\.[a-z]+)?$/, "", b);
 			gsub(/-/, "_", b); if (b == n) { print; exit } }' "$moddir/modules.dep")
-		[ -n "$path" ] || die "module $1 not found in $moddir/modules.dep"
+		if [ -z "$path" ]; then
+			# Built into this kernel: nothing to load.
+			awk -v n="$name" '{ b = $1; sub(/.*\//, "", b); sub(/\.ko$/, "", b); gsub(/-/, "_", b);
+				if (b == n) found = 1 } END { exit !found }' "$moddir/modules.builtin" 2>/dev/null &&
+				return 0
+			die "module $1 not found in $moddir/modules.dep"
+		fi
 		for dep in ${path#*:}; do
 			dep=${dep##*/}
 			visit "${dep%%.ko*}"
@@ -68,9 +74,12 @@ add_module_deps() {
 }
 
 # Modules some guest tests need, from the stock kernels (the test kernels
-# build what they have in): swap on zram, overlayfs.  A test whose module
+# build what they have in): swap on zram, overlayfs, the virtio port.  A
+# test whose module
 # is missing says so and skips.
-EXTRA_MODULES=(zram overlay)
+# virtio_console (and on 6.1 virtio_pci) for the port a test writes images
+# to for the host (qemu.sh's ckpt.out).
+EXTRA_MODULES=(zram overlay virtio_pci virtio_console)
 add_extra_modules() {
 	local rel=$1 root=$2
 	[ -f "$(kernel_dir "$rel")/lib/modules/$rel/modules.dep" ] || return 0

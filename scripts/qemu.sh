@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Boot RELEASE's cached kernel with its initramfs in MODE (test or demo).
 # The serial console (CR stripped) goes to build/logs/RELEASE-MODE.log, and
-# also to stdout when CKPT_QEMU_STREAM=1.
+# also to stdout when CKPT_QEMU_STREAM=1; what the guest writes to its
+# virtio port "ckpt.out" goes to build/logs/RELEASE-MODE.port.
 # Exit: the guest's rc from "CKPT-GUEST-DONE rc=N" (0 all good, 1 if N != 0),
 # or 2 when that marker is missing: crash, panic, hang or timeout.
 #
@@ -61,6 +62,13 @@ main() {
 			-object "memory-backend-ram,id=m1,size=${half}M"
 			-numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1)
 	fi
+
+	# A virtio port named ckpt.out whose bytes land in RELEASE-MODE.port:
+	# how a guest test hands the host an image (t22-core-export.sh).
+	local portf="${logf%.log}.port"
+	rm -f "$portf"
+	QEMU+=(-device virtio-serial-pci -chardev "file,id=ckptout,path=$portf"
+		-device virtserialport,chardev=ckptout,name=ckpt.out)
 
 	timeout -k 10 "${CKPT_QEMU_TIMEOUT:-600}" "${QEMU[@]}" -accel "$accel" \
 		-kernel "$vmlinuz" -initrd "$initrd" \
