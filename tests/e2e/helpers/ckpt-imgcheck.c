@@ -199,23 +199,37 @@ static struct region *region_of(uint64_t addr)
 static int in_fd;
 static uint64_t offset;		/* stream offset of the next byte */
 
-/* Reads exactly @n bytes; returns 0 at a clean end of stream, 1 on success. */
+/*
+ * Reads exactly @n bytes; returns 0 at a clean end of stream, 1 on success.
+ * Buffered: records are read in small pieces (a byte of padding at a time).
+ */
 static int get(void *buf, size_t n)
 {
+	static unsigned char in[1 << 16];
+	static size_t in_pos, in_len;
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t r = read(in_fd, (char *)buf + done, n - done);
+		size_t k;
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			fprintf(stderr, "ckpt-imgcheck: read: %s\n", strerror(errno));
-			exit(2);
+		if (in_pos == in_len) {
+			ssize_t r = read(in_fd, in, sizeof(in));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				fprintf(stderr, "ckpt-imgcheck: read: %s\n", strerror(errno));
+				exit(2);
+			}
+			if (r == 0)
+				return done == 0 ? 0 : -1;
+			in_pos = 0;
+			in_len = r;
 		}
-		if (r == 0)
-			return done == 0 ? 0 : -1;
-		done += r;
+		k = in_len - in_pos < n - done ? in_len - in_pos : n - done;
+		memcpy((char *)buf + done, in + in_pos, k);
+		in_pos += k;
+		done += k;
 	}
 	offset += n;
 	return 1;
@@ -736,8 +750,9 @@ static void check_process(void)
 			    (unsigned long long)p->rlim[man.rl[i].res][1], man.rl[i].soft, man.rl[i].hard);
 	if (p->nr_auxv < 2 || img.auxv[p->nr_auxv - 2] != 0 || auxv_value(6) != PAGE)	/* AT_PAGESZ */
 		WHY("auxv of %u words without AT_PAGESZ %lu or the closing AT_NULL; ", p->nr_auxv, (unsigned long)PAGE);
-	if (!base || strcmp(base, "/ckpt-target"))
-		WHY("exe '%s'; ", img.exe);
+	/* comm is the executable's name, cut to 15 bytes */
+	if (!base || strncmp(base + 1, img.task.comm, sizeof(img.task.comm) - 1))
+		WHY("exe '%s' for comm '%.16s'; ", img.exe, img.task.comm);
 	if (p->exit_signal != 17 || p->reserved)	/* SIGCHLD */
 		WHY("exit_signal %u reserved %u; ", p->exit_signal, p->reserved);
 #undef WHY
