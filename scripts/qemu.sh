@@ -8,7 +8,8 @@
 #
 # CKPT_ACCEL=kvm|tcg forces an accelerator; otherwise KVM is used if a probe
 # boot works (build/accel caches the answer). CKPT_QEMU_TIMEOUT (seconds,
-# default 600) bounds the run; CKPT_QEMU_MEM (MiB, default 2048);
+# default 1200: a guard against hangs, far above a run) bounds the run;
+# CKPT_QEMU_MEM (MiB, default 2048);
 # CKPT_QEMU_APPEND adds to the kernel command line (ckpt.reps=5, ...);
 # CKPT_QEMU_CPU picks QEMU's CPU model (default max; the log's name then
 # ends in -MODEL).
@@ -70,7 +71,7 @@ main() {
 	QEMU+=(-device virtio-serial-pci -chardev "file,id=ckptout,path=$portf"
 		-device virtserialport,chardev=ckptout,name=ckpt.out)
 
-	timeout -k 10 "${CKPT_QEMU_TIMEOUT:-600}" "${QEMU[@]}" -accel "$accel" \
+	timeout -k 10 "${CKPT_QEMU_TIMEOUT:-1200}" "${QEMU[@]}" -accel "$accel" \
 		-kernel "$vmlinuz" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 oops=panic loglevel=4 edd=off ckpt.mode=$mode ${CKPT_QEMU_APPEND:-}" \
 		</dev/null 2>&1 | tr -d '\r' |
@@ -80,7 +81,7 @@ main() {
 	guest_rc=$(sed -n 's/^CKPT-GUEST-DONE rc=\([0-9]*\)$/\1/p' "$logf" | tail -n 1)
 	if [ -z "$guest_rc" ]; then
 		if ((rc == 124)); then
-			log "$rel $mode: timed out after ${CKPT_QEMU_TIMEOUT:-600} s"
+			log "$rel $mode: timed out after ${CKPT_QEMU_TIMEOUT:-1200} s"
 		else
 			log "$rel $mode: guest ended without its end marker (crash or panic?)"
 		fi
