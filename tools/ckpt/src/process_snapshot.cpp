@@ -260,13 +260,7 @@ Expected<ProcessSnapshot> read_process_snapshot(pid_t pid) {
     // the process's (exit_signal is the leader's).
     auto threads = read_thread_states(pid);
     if (!threads) return threads.error();
-    pid_t live = pid;
-    for (const ThreadState& t : *threads)
-        if (t.state != 'Z' && t.state != 'X' && !t.io_worker) {
-            live = t.tid;
-            break;
-        }
-    const std::string task = "task/" + std::to_string(live) + "/";
+    const std::string task = "task/" + std::to_string(first_live_thread(pid, *threads)) + "/";
 
     ProcessSnapshot snap;
     auto status = read_text_file(proc_path(pid, task + "status"));

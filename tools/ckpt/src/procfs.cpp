@@ -94,6 +94,12 @@ Expected<std::string> read_text_file(const std::string& path) {
     return text;
 }
 
+pid_t first_live_thread(pid_t pid, const std::vector<ThreadState>& threads) {
+    for (const ThreadState& t : threads)
+        if (t.state != 'Z' && t.state != 'X' && !t.io_worker) return t.tid;
+    return pid;
+}
+
 Expected<std::vector<ThreadState>> read_thread_states(pid_t pid) {
     const std::string dir = "/proc/" + std::to_string(pid) + "/task";
     DIR* d = ::opendir(dir.c_str());

@@ -24,6 +24,12 @@ struct ThreadState {
 // it).  Threads that exit while the directory is read are skipped.
 Expected<std::vector<ThreadState>> read_thread_states(pid_t pid);
 
+// The first thread of `threads` that is alive (not a zombie, not an
+// io_uring worker), through which the module describes the process: a
+// leader that left with pthread_exit() has no mm, fs or files.  `pid` if
+// none is.
+pid_t first_live_thread(pid_t pid, const std::vector<ThreadState>& threads);
+
 // True if pid is a kernel thread (PF_KTHREAD in /proc/PID/stat).
 Expected<bool> is_kernel_thread(pid_t pid);
 

@@ -78,12 +78,7 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
     // The memory as a live thread sees it: a leader that left with
     // pthread_exit() is a zombie without an mm, and its /proc files are
     // empty (the module takes the mm from a live thread too).
-    pid_t live = pid;
-    for (const ThreadState& t : *threads)
-        if (t.state != 'Z' && t.state != 'X' && !t.io_worker) {
-            live = t.tid;
-            break;
-        }
+    const pid_t live = first_live_thread(pid, *threads);
     const std::string task_path = "task/" + std::to_string(live) + "/";
     const std::string task_dir = "/proc/" + std::to_string(pid) + "/" + task_path;
     auto smaps = read_text_file(task_dir + "smaps");
