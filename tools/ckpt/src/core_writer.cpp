@@ -46,6 +46,13 @@ bool is_shmem_name(const std::string& name) {
     return name.rfind("/memfd:", 0) == 0 || name.rfind("/SYSV", 0) == 0 || name.rfind("/dev/zero", 0) == 0;
 }
 
+// Private file mappings, and shared mappings of files that are not shmem:
+// the pages an image leaves out are the file's.
+bool may_fill_from_file(const VmaRecord& v) {
+    if (v.vma.kind == CKPT_VMA_FILE) return true;
+    return v.vma.kind == CKPT_VMA_SHARED && !v.name.empty() && v.name[0] == '/' && !is_shmem_name(v.name);
+}
+
 uint32_t segment_flags(uint64_t vm_flags) {
     uint32_t f = 0;
     if (vm_flags & kVmRead) f |= PF_R;
@@ -77,7 +84,10 @@ void CoreWriter::on_page(uint64_t addr, const uint8_t* data, size_t page_size) {
     if (!open_segment_) return;  // the reader fails such an image anyway
     Segment& s = segments_.back();
     write_at(data, page_size, s.offset + (addr - s.vma.vma.start));
-    s.dumped.push_back(addr);
+    // Kept only where the file fills the rest: memory stays bounded by the
+    // file mappings' written pages, whatever the anonymous memory's size.
+    if (may_fill_from_file(s.vma)) s.dumped.push_back(addr);
+    s.nr_dumped++;
     summary_.image_pages++;
     // The command line, for NT_PRPSINFO's pr_psargs, as the kernel copies it.
     if (mm_ && addr < mm_->arg_end && addr + page_size > mm_->arg_start) {
@@ -100,12 +110,12 @@ void CoreWriter::end_segment() {
         break;
     case CKPT_VMA_SHARED:
         s.filesz = size;
-        if (!s.vma.name.empty() && s.vma.name[0] == '/' && !is_shmem_name(s.vma.name)) fill_from_file(s);
+        if (may_fill_from_file(s.vma)) fill_from_file(s);
         break;
     case CKPT_VMA_FILE:
         // As the kernel: a private file mapping the process never wrote is
         // left to the file (gdb reads it from there, through NT_FILE).
-        if (!s.dumped.empty()) {
+        if (s.nr_dumped) {
             s.filesz = size;
             fill_from_file(s);
         }

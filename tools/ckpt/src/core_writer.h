@@ -51,7 +51,8 @@ private:
         VmaRecord vma;
         uint64_t offset = 0;  // in the core
         uint64_t filesz = 0;
-        std::vector<uint64_t> dumped;  // addresses from the image, ascending
+        uint64_t nr_dumped = 0;        // pages from the image
+        std::vector<uint64_t> dumped;  // their addresses, where the file fills the rest
     };
 
     void end_segment();
