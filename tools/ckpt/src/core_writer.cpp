@@ -18,6 +18,7 @@ namespace {
 constexpr size_t kPsargsLen = sizeof(elf_prpsinfo::pr_psargs);  // ELF_PRARGSZ, 80
 constexpr uint64_t kVmRead = 0x1, kVmWrite = 0x2, kVmExec = 0x4;  // VM_*, stable since Linux 1.x
 constexpr size_t kMaxFilesNamed = 5;
+constexpr size_t kBatchBytes = size_t(1) << 20;  // one write per MiB of contiguous pages
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
@@ -83,7 +84,12 @@ void CoreWriter::on_vma(const VmaRecord& vma) {
 void CoreWriter::on_page(uint64_t addr, const uint8_t* data, size_t page_size) {
     if (!open_segment_) return;  // the reader fails such an image anyway
     Segment& s = segments_.back();
-    write_at(data, page_size, s.offset + (addr - s.vma.vma.start));
+    // Contiguous pages go out in one write of up to kBatchBytes.
+    const uint64_t at = s.offset + (addr - s.vma.vma.start);
+    if (pending_.size() + page_size > kBatchBytes || (!pending_.empty() && pending_at_ + pending_.size() != at))
+        flush_pending();
+    if (pending_.empty()) pending_at_ = at;
+    pending_.insert(pending_.end(), data, data + page_size);
     // Kept only where the file fills the rest: memory stays bounded by the
     // file mappings' written pages, whatever the anonymous memory's size.
     if (may_fill_from_file(s.vma)) s.dumped.push_back(addr);
@@ -98,8 +104,14 @@ void CoreWriter::on_page(uint64_t addr, const uint8_t* data, size_t page_size) {
     }
 }
 
+void CoreWriter::flush_pending() {
+    write_at(pending_.data(), pending_.size(), pending_at_);
+    pending_.clear();
+}
+
 void CoreWriter::end_segment() {
     if (!open_segment_) return;
+    flush_pending();
     open_segment_ = false;
     Segment& s = segments_.back();
     const ckpt_vma& v = s.vma.vma;

@@ -55,6 +55,7 @@ private:
         std::vector<uint64_t> dumped;  // their addresses, where the file fills the rest
     };
 
+    void flush_pending();
     void end_segment();
     void fill_from_file(Segment& s);
     void write_at(const void* data, size_t len, uint64_t offset);
@@ -70,6 +71,8 @@ private:
     bool open_segment_ = false;
     uint64_t cursor_ = 0;  // where the next segment's data goes
     std::string psargs_;   // bytes of [arg_start, arg_end) seen so far
+    std::vector<uint8_t> pending_;  // contiguous pages not yet written
+    uint64_t pending_at_ = 0;       // their offset in the core
     CoreSummary summary_;
     std::optional<Error> error_;  // the first write that failed
 };

@@ -1,9 +1,11 @@
-// Slice-by-8 CRC-32C: portable, no SSE4.2 dependency (the tool is also built
-// statically for odd QEMU initramfs environments), ~1.5 GB/s, fast enough to
-// keep up with the module writing to a file.
+// CRC-32C: the SSE4.2 crc32 instruction where the CPU has it (chosen at run
+// time: the static tool also runs under QEMU's qemu64 model, which lacks
+// it), else slice-by-8 tables (~1.5 GB/s).  Reading an image is then as fast
+// as reading its bytes, which `ckpt core` and `verify` are bounded by.
 #include "crc32c.h"
 
 #include <array>
+#include <cstring>
 
 namespace ckpt {
 namespace {
@@ -30,9 +32,38 @@ inline uint32_t load_le32(const uint8_t* p) {
     return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t crc32c_hardware(uint32_t state, const void* data, size_t len) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    uint64_t c = state;
+    while (len >= 8) {
+        uint64_t word;
+        std::memcpy(&word, p, 8);
+        c = __builtin_ia32_crc32di(c, word);
+        p += 8;
+        len -= 8;
+    }
+    uint32_t c32 = uint32_t(c);
+    while (len--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+    return c32;
+}
+
+bool cpu_has_crc32() {
+    static const bool has = __builtin_cpu_supports("sse4.2");
+    return has;
+}
+#endif
+
 }  // namespace
 
 uint32_t crc32c_update(uint32_t state, const void* data, size_t len) {
+#if defined(__x86_64__)
+    if (cpu_has_crc32()) return crc32c_hardware(state, data, len);
+#endif
+    return crc32c_update_portable(state, data, len);
+}
+
+uint32_t crc32c_update_portable(uint32_t state, const void* data, size_t len) {
     const auto* p = static_cast<const uint8_t*>(data);
     uint32_t c = state;
     while (len >= 8) {
