@@ -35,6 +35,17 @@ void ShowVisitor::on_task(const ckpt_task& task) {
        std::to_string(task.pid) + std::to_string(task.tid) + std::to_string(task.nr_threads));
 }
 
+void ShowVisitor::on_process(const ckpt::ProcessRecord& record) {
+  processes_++;
+  note(std::to_string(record.process.pid) + record.exe + record.cwd + record.root +
+       std::to_string(record.auxv.size()) + std::to_string(record.groups.size()));
+}
+
+void ShowVisitor::on_file(const ckpt::FileRecord& record) {
+  files_++;
+  note(std::to_string(record.file.fd) + ckpt::file_kind_name(record.file.kind) + record.path);
+}
+
 void ShowVisitor::on_thread(const ckpt::ThreadRecord& record) {
   require(tasks_ == 1 && mms_ == 0, "THREAD records between TASK and MM");
   require(record.xstate.size() == record.thread.xstate_size, "the FPU area as long as xstate_size says");
@@ -114,8 +125,12 @@ void ShowVisitor::check_accepted(const ckpt::ImageSummary& summary, size_t input
   require(summary.head.arch != CKPT_ARCH_X86_64 || ldts_ == 1, "x86-64 images have an LDT record");
   require(summary.bytes == input_size, "nothing follows the TAIL");
   require(summary.bytes >= tail_.bytes + sizeof(ckpt_rec_hdr) + sizeof(ckpt_tail), "the TAIL ends the stream");
-  require(summary.records == heads_ + tasks_ + threads_ + mms_ + vmas_ + pages_records_ + ldts_ + unknown_ + tails_,
+  require(summary.records == heads_ + tasks_ + processes_ + threads_ + files_ + mms_ + vmas_ + pages_records_ +
+                                 ldts_ + unknown_ + tails_,
           "every record counted once");
+  require(summary.processes == processes_ && summary.files == files_, "PROCESS and FILE totals agree");
+  require(summary.head.minor == 0 ? processes_ == 0 && files_ == 0 : processes_ == 1,
+          "a 1.1 image has one PROCESS record, a 1.0 image none");
   require(summary.threads == threads_, "THREAD totals agree");
   require(summary.head.minor == 0 || threads_ >= 1, "a 1.1 image names its threads");
   require(tail_.nr_records + 1 == summary.records, "TAIL counts the records before it");

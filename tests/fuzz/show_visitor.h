@@ -16,7 +16,9 @@ class ShowVisitor final : public ckpt::ImageVisitor {
  public:
   void on_head(const ckpt_head& head) override;
   void on_task(const ckpt_task& task) override;
+  void on_process(const ckpt::ProcessRecord& record) override;
   void on_thread(const ckpt::ThreadRecord& record) override;
+  void on_file(const ckpt::FileRecord& record) override;
   void on_mm(const ckpt_mm& mm) override;
   void on_vma(const ckpt::VmaRecord& record) override;
   void on_pages(const ckpt::PagesRecord& record) override;
@@ -34,6 +36,7 @@ class ShowVisitor final : public ckpt::ImageVisitor {
 
   uint64_t text_bytes_ = 0;  // keeps the formatting from being optimized away
   uint32_t page_size_ = 0;
+  uint64_t processes_ = 0, files_ = 0;
   uint64_t heads_ = 0, tasks_ = 0, threads_ = 0, mms_ = 0, vmas_ = 0, ldts_ = 0, tails_ = 0, unknown_ = 0;
   uint64_t pages_records_ = 0, pages_ = 0, pages_announced_ = 0;
   bool in_vma_ = false;

@@ -8,7 +8,7 @@ ckpt_out_port() {
 	local d i=0
 	load_extra virtio_pci
 	load_extra virtio_console
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 600 ]; do	# 60 s: a limit, not a pace
 		for d in /sys/class/virtio-ports/*; do
 			[ "$(cat "$d/name" 2>/dev/null)" = ckpt.out ] && [ -c "/dev/${d##*/}" ] &&
 				echo "/dev/${d##*/}" && return 0

@@ -418,13 +418,14 @@ Status ImageReader::Impl::handle_process(const Record& rec) {
     if (strict_reserved && ((proc.flags & ~known) || proc.reserved))
         return format_error("nonzero reserved field or unknown flags " + hex(proc.flags) + " in " + where(rec));
     size_t at = sizeof(ckpt_process);
+    // memcpy() of 0 bytes from or to an empty vector's null data() is UB.
     pr.auxv.resize(proc.nr_auxv);
-    std::memcpy(pr.auxv.data(), p->bytes.data() + at, 8 * pr.auxv.size());
+    if (!pr.auxv.empty()) std::memcpy(pr.auxv.data(), p->bytes.data() + at, 8 * pr.auxv.size());
     at += 8 * pr.auxv.size();
     if (pr.auxv.size() < 2 || pr.auxv.size() % 2 || pr.auxv[pr.auxv.size() - 2] != 0)
         return format_error("auxiliary vector in " + where(rec) + " is not type/value pairs ending with AT_NULL");
     pr.groups.resize(proc.nr_groups);
-    std::memcpy(pr.groups.data(), p->bytes.data() + at, 4 * pr.groups.size());
+    if (!pr.groups.empty()) std::memcpy(pr.groups.data(), p->bytes.data() + at, 4 * pr.groups.size());
     at += 4 * pr.groups.size();
     auto exe = take_path(p->bytes, &at, proc.exe_len);
     auto cwd = take_path(p->bytes, &at, proc.cwd_len);
