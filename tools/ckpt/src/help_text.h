@@ -173,7 +173,7 @@ no other tracer attached to it unless --live.  Exit status: see
 'ckpt --help'.
 )";
 
-inline constexpr const char* kCoreHelp = R"(Usage: ckpt core [options] IMAGE|- -o CORE
+inline constexpr const char* kCoreHelp = R"(Usage: ckpt core [options] IMAGE|- -o CORE|-
 
 Writes an ELF core file of the checkpointed process, as the kernel's core
 dumper would have written it at the moment of the dump, so that gdb
@@ -196,10 +196,13 @@ Then one PT_LOAD per VMA:
   [vdso], [vvar], device mappings: headers only (p_filesz 0)
 A format 1.0 image has no threads: its core has no registers (a warning
 says so).  CORE is written to a temporary file and renamed into place only
-when complete, mode 0600: it holds the process's memory.
+when complete, mode 0600: it holds the process's memory.  A core's headers
+are written last, so with -o - (or a FIFO) it is first written to an
+unlinked, sparse file in $TMPDIR (default /tmp), then copied out in order,
+its holes as zeros; that file needs room for the pages the image holds.
 
 Options:
-  -o, --output CORE   the core file to write (a regular file)
+  -o, --output CORE   the core file to write; - for stdout
   -q, --quiet         print nothing on success
   -h, --help          show this help
 

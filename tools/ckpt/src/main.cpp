@@ -188,7 +188,6 @@ int command_core(const std::vector<std::string>& args) {
         {"--output", "-o", true,
          [&](const std::string& v) -> std::optional<std::string> {
              if (v.empty()) return "empty file name";
-             if (v == "-") return "a core is written with seeks: name a regular file, not stdout";
              have_output = true;
              o.output = v;
              return std::nullopt;
@@ -198,7 +197,7 @@ int command_core(const std::vector<std::string>& args) {
     if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("core", *err);
     if (help) return print_help(kCoreHelp);
     if (positionals.size() != 1) return usage_failure("core", "expected exactly one IMAGE (or - for stdin)");
-    if (!have_output) return usage_failure("core", "missing -o CORE");
+    if (!have_output) return usage_failure("core", "missing -o CORE (or -o - for stdout)");
     o.input = positionals[0];
     return run_core(o);
 }

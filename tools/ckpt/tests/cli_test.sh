@@ -411,9 +411,14 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_status 0 "core"
     expect_out "wrote $WORK/core: 2 threads, " "core"
     [ "$(stat -c %a "$WORK/core")" = 600 ] || fail "core: mode is not 0600"
-    run "$CKPT" core "$WORK/good.img" -o -
-    expect_status 1 "core to stdout"
-    expect_err "name a regular file" "core to stdout"
+    # To stdout and through a pipe: the same bytes as the file.
+    run bash -c "'$CKPT' core '$WORK/good.img' -o - -q | cat >'$WORK/core.piped'"
+    expect_status 0 "core to a pipe"
+    cmp -s "$WORK/core" "$WORK/core.piped" || fail "core to a pipe differs from core to a file"
+    run bash -c "cat '$WORK/good.img' | '$CKPT' core - -o - -q >'$WORK/core.stdout'"
+    expect_status 0 "core from a pipe to stdout"
+    cmp -s "$WORK/core" "$WORK/core.stdout" || fail "core from a pipe to stdout differs from core to a file"
+    ls /tmp/ckpt-core-* >/dev/null 2>&1 && fail "core to stdout left a temporary file: $(ls /tmp/ckpt-core-*)"
     head -c 5000 "$WORK/good.img" >"$WORK/short.img"
     run "$CKPT" core "$WORK/short.img" -o "$WORK/short.core"
     expect_status 2 "core of a truncated image"
