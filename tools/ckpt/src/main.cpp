@@ -108,19 +108,23 @@ int usage_failure(const std::string& command, const std::string& message) {
     return kExitUsage;
 }
 
+// -o FILE (- for stdout), shared by dump and core.
+OptionSpec output_option(std::string* output, bool* given) {
+    return {"--output", "-o", true, [output, given](const std::string& v) -> std::optional<std::string> {
+                if (v.empty()) return "empty file name";
+                *given = true;
+                *output = v;
+                return std::nullopt;
+            }};
+}
+
 int command_dump(const std::vector<std::string>& args) {
     DumpOptions o;
     bool have_pid = false, have_output = false, help = false;
     std::vector<std::string> positionals;
     const std::vector<OptionSpec> specs = {
         {"--pid", "-p", true, [&](const std::string& v) { have_pid = true; return parse_pid(v, &o.pid); }},
-        {"--output", "-o", true,
-         [&](const std::string& v) -> std::optional<std::string> {
-             if (v.empty()) return "empty file name";
-             have_output = true;
-             o.output = v;
-             return std::nullopt;
-         }},
+        output_option(&o.output, &have_output),
         {"--live", nullptr, false, [&](const std::string&) { o.live = true; return std::optional<std::string>(); }},
         {"--leave-stopped", nullptr, false,
          [&](const std::string&) { o.leave_stopped = true; return std::optional<std::string>(); }},
@@ -185,13 +189,7 @@ int command_core(const std::vector<std::string>& args) {
     bool help = false, have_output = false;
     std::vector<std::string> positionals;
     const std::vector<OptionSpec> specs = {
-        {"--output", "-o", true,
-         [&](const std::string& v) -> std::optional<std::string> {
-             if (v.empty()) return "empty file name";
-             have_output = true;
-             o.output = v;
-             return std::nullopt;
-         }},
+        output_option(&o.output, &have_output),
         {"--quiet", "-q", false, [&](const std::string&) { o.quiet = true; return std::optional<std::string>(); }},
     };
     if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("core", *err);
