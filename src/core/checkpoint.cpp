@@ -167,9 +167,15 @@ Status Checkpoint::write_vma_record(const Vma& vma) {
   char* name = reinterpret_cast<char*>(name_.data());
   size_t name_len = 0;
   if (vma.file) {
+    // A path d_path() cannot fit in PATH_MAX is flagged, not fatal: the
+    // pages are the user's data whatever the file is called.
     const int len = ckpt_file_path(vma.file.get(), name, name_.size());
-    if (len < 0) return fail_at(vma, Status::from_return(len));
-    name_len = size_t(len) + 1;
+    if (len == -kENAMETOOLONG)
+      record.vm_flags |= CKPT_VMA_F_NAME_TOO_LONG;
+    else if (len < 0)
+      return fail_at(vma, Status::from_return(len));
+    else
+      name_len = size_t(len) + 1;
   } else if (vma.info.name[0]) {
     name_len = __builtin_strlen(vma.info.name) + 1;
     __builtin_memcpy(name, vma.info.name, name_len);

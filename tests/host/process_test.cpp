@@ -99,6 +99,34 @@ TEST_F(Process, PathsTooLongAreFlaggedNotFatal) {
   EXPECT_EQ(image.files[0].file.fd_flags, uint32_t(CKPT_FILE_PATH_TOO_LONG));
 }
 
+// Review #14: a mapped file whose path is longer than PATH_MAX made the
+// target undumpable (ENAMETOOLONG).  Its VMA is flagged, has no name, and
+// its written pages are dumped like any other file mapping's.
+TEST_F(Process, MappedPathTooLongIsFlaggedNotFatal) {
+  const auto target = targets::every_kind(kernel());
+  const fake::Vma* text = target.mm->vma_at(0x555555554000);
+  ASSERT_NE(text, nullptr);
+  ASSERT_NE(text->file, nullptr);
+  text->file->path = "/" + std::string(5000, 'd') + "/libdeep.so";
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  host_test::expect_image_matches(image, *target.task, *target.mm);
+  bool seen = false;
+  for (const auto& v : image.vmas) {
+    if (v.vma.start != text->start) continue;
+    seen = true;
+    EXPECT_EQ(v.vma.vm_flags & CKPT_VMA_F_NAME_TOO_LONG, CKPT_VMA_F_NAME_TOO_LONG);
+    EXPECT_EQ(v.vma.name_len, 0u);
+    EXPECT_EQ(v.vma.ino, text->ino);
+  }
+  EXPECT_TRUE(seen);
+  for (const auto& v : image.vmas) {
+    if (v.vma.start != text->start) {
+      EXPECT_EQ(v.vma.vm_flags & CKPT_VMA_F_NAME_TOO_LONG, 0u);
+    }
+  }
+}
+
 // Thousands of descriptors: one record each, one path buffer for all.
 TEST_F(Process, ThousandsOfDescriptorsKeepMemoryBounded) {
   const auto one = targets::dense_anon(kernel(), 4);

@@ -432,7 +432,8 @@ enum ckpt_vma_kind {
  *		whose bits of the same names have the same values).
  * @pgoff:	vma->vm_pgoff.
  * @kind:	enum ckpt_vma_kind.
- * @name_len:	bytes of name after this struct, NUL included; 0 if none.
+ * @name_len:	bytes of name after this struct, NUL included; 0 if none
+ *		(or if CKPT_VMA_F_NAME_TOO_LONG is set).
  * @ino:	inode number of the backing file, or 0.
  * @dev:	st_dev of the backing file (new_encode_dev), or 0.
  *
@@ -484,6 +485,12 @@ struct ckpt_vma {
 #define CKPT_VMA_F_HUGEPAGE	0x20000000ULL
 #define CKPT_VMA_F_NOHUGEPAGE	0x40000000ULL
 #define CKPT_VMA_F_MERGEABLE	0x80000000ULL
+/*
+ * Not a kernel flag: the backing file's path is longer than 4095 bytes
+ * (d_path() cannot give it in PATH_MAX), so the record has no name;
+ * @ino and @dev still identify the file.
+ */
+#define CKPT_VMA_F_NAME_TOO_LONG	0x8000000000000000ULL
 
 #define CKPT_PAGES_MAX		2048
 

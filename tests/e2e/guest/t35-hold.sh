@@ -161,7 +161,35 @@ test_uffd_wp_markers() {
 	kill -KILL "$PID_uffdwp"
 }
 
+# Review #14: a mapped file whose path is longer than PATH_MAX made the
+# target undumpable (ENAMETOOLONG).  Its VMA is flagged NAME_TOO_LONG, with
+# no name but its inode, and its written pages are in the image.
+test_long_path() {
+	local rc=0 ino start line
+	have_module || return
+	mkdir -p "$WORK/deep" || return
+	start_target longpath ckpt-hold longpath "$WORK/deep" || return
+	ino=$(manifest_fact "$WORK/longpath.manifest" ino)
+	raw_ioctl OK --out "$WORK/longpath.img" "$PID_longpath" || return
+	check_image --state stopped "$WORK/longpath.img" "$WORK/longpath.manifest" || return
+	if have_cli; then
+		start=$(manifest_fact "$WORK/longpath.manifest" longpath | sed 's/^0x//')
+		tmo "$CKPT" show "$WORK/longpath.img" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
+		expect_exit 0 $rc "ckpt show" || return
+		line=$(grep "^0*$start-" "$WORK/cli.out")
+		case "$line" in
+		*" $ino  file  pages=4  (a path longer than 4095 bytes)  flags="*name-too-long*) ;;
+		*) fail "ckpt show: '$line' (inode $ino)"; return 1 ;;
+		esac
+		tmo "$CKPT" verify "$WORK/longpath.img" --pid "$PID_longpath" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
+		expect_exit 0 $rc "ckpt verify --pid" || return
+	fi
+	rm -f "$WORK/longpath.img"
+	kill -KILL "$PID_longpath"
+}
+
 t hold/untraced-eperm test_untraced_eperm
+t hold/long-mapped-path test_long_path
 t hold/sigcont-cannot-resume test_sigcont_cannot_resume
 t hold/killed-during-dump test_killed_during_dump
 t hold/leader-exited test_leader_exited

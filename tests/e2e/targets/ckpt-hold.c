@@ -34,6 +34,14 @@
  *                                     shm; "@shmem_swapped N" says how
  *                                     many pages mincore() shows out of
  *                                     memory (0 without swap)
+ *   ckpt-hold MANIFEST longpath DIR   4 pages of a private mapping of a
+ *                                     file 25 levels of 200-byte names
+ *                                     below DIR (a path longer than
+ *                                     PATH_MAX, made with relative calls
+ *                                     from the working directory it
+ *                                     ends in), each written with the
+ *                                     pattern; the file stays open;
+ *                                     "@ino N" is its inode
  *
  * Each writes its manifest (format in ../lib/e2e.h) when ready.
  */
@@ -46,6 +54,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -315,10 +324,41 @@ static __attribute__((noreturn)) void shmem(void)
 		pause();
 }
 
+static __attribute__((noreturn)) void longpath(const char *dir)
+{
+	const size_t pages = 4;
+	char name[201];
+	struct stat st;
+	char *p;
+	int fd;
+
+	memset(name, 'd', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	if (chdir(dir))
+		e2e_die("chdir %s", dir);
+	for (int level = 0; level < 25; level++)
+		if ((mkdir(name, 0700) && errno != EEXIST) || chdir(name))
+			e2e_die("mkdir/chdir level %d", level);
+	fd = open("data", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, pages * PAGE) || fstat(fd, &st))
+		e2e_die("data file");
+	p = map(NULL, pages * PAGE, MAP_PRIVATE, fd);
+	for (size_t i = 0; i < pages; i++)
+		e2e_fill_page(p + i * PAGE, E2E_SEED);
+	manifest_open(&m, manifest_path);
+	manifest_fact(&m, "pid %d", (int)getpid());
+	manifest_fact(&m, "longpath %#lx", (unsigned long)p);
+	manifest_fact(&m, "ino %lu", (unsigned long)st.st_ino);
+	manifest_region(&m, "longpath", (uintptr_t)p, (uintptr_t)p + pages * PAGE, pages, pages);
+	manifest_close(&m);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s MANIFEST leaderless|hugezero|thp|uffdwp|swapped|shmem|flip FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s MANIFEST leaderless|hugezero|thp|uffdwp|swapped|shmem|flip FILE|longpath DIR\n", argv[0]);
 		return 1;
 	}
 	manifest_path = argv[1];
@@ -336,6 +376,8 @@ int main(int argc, char **argv)
 		uffdwp();
 	if (!strcmp(argv[2], "shmem"))
 		shmem();
+	if (!strcmp(argv[2], "longpath") && argc == 4)
+		longpath(argv[3]);
 	fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[2]);
 	return 1;
 }

@@ -144,7 +144,7 @@ void CoreWriter::fill_from_file(Segment& s) {
     const ckpt_vma& v = s.vma.vma;
     const uint64_t pages = (v.end - v.start) / page_size_;
     if (s.dumped.size() == pages) return;
-    const int fd = ::open(s.vma.name.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = s.vma.name.empty() ? -1 : ::open(s.vma.name.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     const bool same = fd >= 0 && ::fstat(fd, &st) == 0 && uint64_t(st.st_ino) == v.ino;
     std::vector<uint8_t> page(page_size_);
@@ -167,7 +167,10 @@ void CoreWriter::fill_from_file(Segment& s) {
         summary_.file_pages++;
     }
     if (fd >= 0) ::close(fd);
-    if (!same && summary_.unavailable_files.size() < kMaxFilesNamed) summary_.unavailable_files.push_back(s.vma.name);
+    if (!same && summary_.unavailable_files.size() < kMaxFilesNamed)
+        summary_.unavailable_files.push_back(!s.vma.name.empty() ? s.vma.name
+                                                                  : "(a path longer than 4095 bytes, inode " +
+                                                                        std::to_string(v.ino) + ")");
 }
 
 void CoreWriter::write_at(const void* data, size_t len, uint64_t offset) {

@@ -48,7 +48,7 @@ constexpr uint64_t kVmIo = CKPT_VMA_F_IO;
 struct VmaFlagName {
     uint64_t flag;
     const char* name;   // "dontdump"
-    const char* smaps;  // "dd"
+    const char* smaps;  // "dd"; nullptr for the format's own flags
 };
 inline constexpr VmaFlagName kVmaFlagNames[] = {
     {CKPT_VMA_F_READ, "read", "rd"},
@@ -74,6 +74,7 @@ inline constexpr VmaFlagName kVmaFlagNames[] = {
     {CKPT_VMA_F_HUGEPAGE, "hugepage", "hg"},
     {CKPT_VMA_F_NOHUGEPAGE, "nohugepage", "nh"},
     {CKPT_VMA_F_MERGEABLE, "mergeable", "mg"},
+    {CKPT_VMA_F_NAME_TOO_LONG, "name-too-long", nullptr},
 };
 
 constexpr uint64_t kKnownVmaFlags = [] {

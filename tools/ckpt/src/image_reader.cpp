@@ -526,6 +526,8 @@ Status ImageReader::Impl::handle_vma(const Record& rec) {
     // 1.0's vm_flags were the kernel's raw bits; 1.1 defines every bit.
     if (strict_reserved && summary.head.minor >= 1 && (m.vm_flags & ~kKnownVmaFlags) != 0)
         return format_error("undefined vm_flags bits " + hex(m.vm_flags & ~kKnownVmaFlags) + " in " + where(rec));
+    if ((m.vm_flags & CKPT_VMA_F_NAME_TOO_LONG) && summary.head.minor >= 1 && m.name_len != 0)
+        return format_error("NAME_TOO_LONG VMA with a name of " + std::to_string(m.name_len) + " bytes in " + where(rec));
     const uint64_t ps = summary.head.page_size;
     if (m.start % ps || m.end % ps || m.start >= m.end)
         return format_error("bad VMA bounds " + hex(m.start) + "-" + hex(m.end) + " in " + where(rec));

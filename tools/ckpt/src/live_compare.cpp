@@ -172,6 +172,7 @@ void LiveComparer::check_vmas() {
         if (!it->vm_flags.empty()) {
             std::string image_only, process_only;
             for (const VmaFlagName& f : kVmaFlagNames) {
+                if (!f.smaps) continue;
                 const bool in_image = m.vm_flags & f.flag;
                 if (in_image == it->has_vm_flag(f.smaps)) continue;
                 std::string& list = in_image ? image_only : process_only;

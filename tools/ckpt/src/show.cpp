@@ -45,8 +45,9 @@ std::string head_flags_string(uint32_t flags) {
 // Label as /proc/PID/maps would print it for an unnamed mapping.
 std::string vma_label(const VmaInfo& v, const std::optional<ckpt_mm>& mm) {
     if (!v.record.name.empty()) return v.record.name;
-    if (!mm) return "";
     const ckpt_vma& m = v.record.vma;
+    if (m.vm_flags & CKPT_VMA_F_NAME_TOO_LONG) return "(a path longer than 4095 bytes)";
+    if (!mm) return "";
     if (m.start <= mm->brk && m.end >= mm->start_brk) return "[heap]";
     if (m.start <= mm->start_stack && m.end >= mm->start_stack) return "[stack]";
     return "";

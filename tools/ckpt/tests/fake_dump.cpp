@@ -30,7 +30,7 @@ uint32_t kind_of(const ProcVma& v) {
 uint64_t vm_flags_of(const ProcVma& v) {
     uint64_t f = 0;
     for (const VmaFlagName& name : kVmaFlagNames)
-        if (v.has_vm_flag(name.smaps)) f |= name.flag;
+        if (name.smaps && v.has_vm_flag(name.smaps)) f |= name.flag;
     return f;
 }
 

@@ -860,6 +860,16 @@ TEST(ImageReader, VmaNameProblems) {
         fix_crc(bytes, off);
         EXPECT_EQ(outcome(bytes), "length 88 of " + at("VMA", off) + " does not match 64 + name_len 3");
     }
+    {
+        // A VMA flagged as having a path too long to name has no name.
+        auto bytes = s.bytes;
+        ckpt_vma v;
+        std::memcpy(&v, bytes.data() + off + 24, sizeof v);
+        poke<uint64_t>(bytes, off + 24 + offsetof(ckpt_vma, vm_flags), v.vm_flags | CKPT_VMA_F_NAME_TOO_LONG);
+        fix_crc(bytes, off);
+        EXPECT_EQ(outcome(bytes), "NAME_TOO_LONG VMA with a name of " + std::to_string(v.name_len) + " bytes in " +
+                                      at("VMA", off));
+    }
 }
 
 // ------------------------------------------------------------------- PAGES
@@ -1086,6 +1096,9 @@ TEST(ImageReader, Format11DefinesEveryVmaAndMmFlagBit) {
     // A later minor may define more: not checked.
     EXPECT_EQ(flags_outcome(2, all | 0x08000000, 1u << 20, &vma_at, &mm_at), "OK");
     EXPECT_EQ(vma_flags_string(all), "read,write,locked,wipeonfork,dontdump,mergeable");
+    // The format's own flag, on a VMA without a name.
+    EXPECT_EQ(flags_outcome(1, all | CKPT_VMA_F_NAME_TOO_LONG, 0x33, &vma_at, &mm_at), "OK");
+    EXPECT_EQ(vma_flags_string(CKPT_VMA_F_NAME_TOO_LONG), "name-too-long");
 }
 
 }  // namespace
