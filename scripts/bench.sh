@@ -3,7 +3,8 @@
 # `make demo` (packages, the newest Debian 6.12 kernel, CLI, ckpt.ko) plus
 # CRIU and gnuplot, boots the kernel in QEMU where tests/bench/guest/bench.sh
 # measures every workload, then scripts/bench-report.py prints the table and
-# the goals and writes build/bench/{raw.csv,summary.csv,bench.png}.
+# the goals and writes build/bench/{raw.csv,summary.csv,bench.png}; last,
+# scripts/bench-core.sh compares `ckpt core` with a copy on the host.
 #
 #   CKPT_BENCH_REPS   repetitions per method and workload (default 5)
 #   CKPT_BENCH_ONLY   comma list of workloads to run (default: all)
@@ -37,6 +38,8 @@ main() {
 	for cpu in $cpus; do
 		bench_cpu "$rel" "$cpu" "$append" "$reps" || rc=1
 	done
+	# ckpt core against a copy: on the host, no guest needed.
+	CKPT_BENCH_REPS=$reps "$SCRIPTS/bench-core.sh" || rc=1
 	return $rc
 }
 

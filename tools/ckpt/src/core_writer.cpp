@@ -88,7 +88,14 @@ void CoreWriter::on_page(uint64_t addr, const uint8_t* data, size_t page_size) {
     const uint64_t at = s.offset + (addr - s.vma.vma.start);
     if (pending_.size() + page_size > kBatchBytes || (!pending_.empty() && pending_at_ + pending_.size() != at))
         flush_pending();
-    if (pending_.empty()) pending_at_ = at;
+    if (pending_.empty()) {
+        pending_at_ = at;
+        if (!have_buffer_) {
+            pending_ = writer_.buffer();
+            pending_.reserve(kBatchBytes);
+            have_buffer_ = true;
+        }
+    }
     pending_.insert(pending_.end(), data, data + page_size);
     // Kept only where the file fills the rest: memory stays bounded by the
     // file mappings' written pages, whatever the anonymous memory's size.
@@ -105,8 +112,10 @@ void CoreWriter::on_page(uint64_t addr, const uint8_t* data, size_t page_size) {
 }
 
 void CoreWriter::flush_pending() {
-    write_at(pending_.data(), pending_.size(), pending_at_);
-    pending_.clear();
+    if (pending_.empty()) return;
+    writer_.submit(std::move(pending_), pending_at_);
+    pending_ = {};
+    have_buffer_ = false;
 }
 
 void CoreWriter::end_segment() {
@@ -269,6 +278,7 @@ std::vector<uint8_t> CoreWriter::notes() const {
 
 Expected<CoreSummary> CoreWriter::finish() {
     end_segment();
+    if (Status written = writer_.drain(); !written && !error_) error_ = written.error();
     if (error_) return *error_;
 
     const std::vector<uint8_t> note_data = notes();

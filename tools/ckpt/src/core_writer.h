@@ -6,6 +6,8 @@
 // (page-aligned, written as the pages arrive; never-written parts stay
 // holes), then the PT_NOTE data, then the program headers.  The headers
 // go last because the VMA count is known only at the end of a stream.
+// Page data is written on a second thread (AsyncPwriter) while the next
+// pages are read and checksummed.
 #pragma once
 
 #include <linux/ckpt.h>
@@ -15,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "async_pwriter.h"
 #include "expected.h"
 #include "image_reader.h"
 
@@ -33,7 +36,7 @@ struct CoreSummary {
 class CoreWriter final : public ImageVisitor {
 public:
     // Writes into fd (a regular file, opened for writing, empty).
-    explicit CoreWriter(int fd) : fd_(fd) {}
+    explicit CoreWriter(int fd) : fd_(fd), writer_(fd) {}
 
     void on_head(const ckpt_head& head) override;
     void on_task(const ckpt_task& task) override { task_ = task; }
@@ -62,6 +65,7 @@ private:
     std::vector<uint8_t> notes() const;
 
     int fd_;
+    AsyncPwriter writer_;
     uint32_t page_size_ = 4096;
     ckpt_task task_{};
     std::optional<ProcessRecord> process_;
@@ -71,7 +75,8 @@ private:
     bool open_segment_ = false;
     uint64_t cursor_ = 0;  // where the next segment's data goes
     std::string psargs_;   // bytes of [arg_start, arg_end) seen so far
-    std::vector<uint8_t> pending_;  // contiguous pages not yet written
+    std::vector<uint8_t> pending_;  // contiguous pages not yet submitted
+    bool have_buffer_ = false;      // pending_ is one of writer_'s buffers
     uint64_t pending_at_ = 0;       // their offset in the core
     CoreSummary summary_;
     std::optional<Error> error_;  // the first write that failed

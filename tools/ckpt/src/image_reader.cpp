@@ -39,6 +39,20 @@ public:
         return done;
     }
 
+    // The next len bytes, in place in the buffer when they are there whole
+    // (no copy), else copied into scratch; nullptr at end of stream.
+    Expected<const uint8_t*> view(size_t len, uint8_t* scratch) {
+        if (end_ - pos_ >= len) {
+            const uint8_t* p = buf_.data() + pos_;
+            pos_ += len;
+            offset_ += len;
+            return p;
+        }
+        auto got = read(scratch, len);
+        if (!got) return got.error();
+        return *got < len ? nullptr : static_cast<const uint8_t*>(scratch);
+    }
+
     // Skips up to len bytes, feeding them to *crc; fewer only at end of stream.
     Expected<uint64_t> consume(uint64_t len, uint32_t* crc) {
         uint64_t done = 0;
@@ -631,12 +645,12 @@ Status ImageReader::Impl::handle_pages(const Record& rec) {
     if (!problem) {
         visitor->on_pages(pr);
         for (uint64_t addr : pr.addrs) {
-            auto got = in.read(page_buf.data(), ps);
-            if (!got) return got.error();
-            if (*got < ps) return truncated_payload(rec);
-            crc = crc32c_update(crc, page_buf.data(), ps);
+            auto page = in.view(ps, page_buf.data());
+            if (!page) return page.error();
+            if (!*page) return truncated_payload(rec);
+            crc = crc32c_update(crc, *page, ps);
             consumed += ps;
-            visitor->on_page(addr, page_buf.data(), ps);
+            visitor->on_page(addr, *page, ps);
         }
     }
     if (consumed < len) {

@@ -41,6 +41,21 @@ TEST(Crc32c, StreamingEqualsOneShotForAnySplit) {
     }
 }
 
+// Every offset and length split across the stream thresholds, against the
+// table path (which runs no streams).
+TEST(Crc32c, InterleavedStreamsMatchTheTablePath) {
+    std::vector<uint8_t> data(3 * 8192 * 2 + 999);
+    std::mt19937 rng(13);
+    for (auto& b : data) b = uint8_t(rng());
+    for (size_t start = 0; start < 16; start += 5) {
+        for (size_t len = 0; start + len <= data.size(); len += 97) {
+            EXPECT_EQ(crc32c_update(0x12345678u, data.data() + start, len),
+                      crc32c_update_portable(0x12345678u, data.data() + start, len))
+                << start << "+" << len;
+        }
+    }
+}
+
 TEST(Crc32c, MatchesBitwiseReference) {
     auto reference = [](const uint8_t* p, size_t n) {
         uint32_t c = 0xFFFFFFFFu;
@@ -51,7 +66,8 @@ TEST(Crc32c, MatchesBitwiseReference) {
         return c ^ 0xFFFFFFFFu;
     };
     std::mt19937 rng(11);
-    for (size_t len : {1u, 7u, 8u, 9u, 63u, 64u, 4096u, 4099u}) {
+    // Around the three-stream thresholds (3 x 256, 3 x 8192) too.
+    for (size_t len : {1u, 7u, 8u, 9u, 63u, 64u, 767u, 768u, 769u, 4096u, 4099u, 24575u, 24576u, 24584u, 65536u + 5}) {
         std::vector<uint8_t> data(len);
         for (auto& b : data) b = uint8_t(rng());
         EXPECT_EQ(crc32c(data.data(), len), reference(data.data(), len)) << len;
