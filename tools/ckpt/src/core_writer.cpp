@@ -139,12 +139,37 @@ void CoreWriter::end_segment() {
         if (s.nr_dumped) {
             s.filesz = size;
             fill_from_file(s);
+        } else if (v.pgoff == 0 && (v.vm_flags & kVmRead)) {
+            write_elf_header_page(s);
         }
         break;
     default:
         break;  // special mappings hold no data in the image
     }
     cursor_ = align_up(s.offset + s.filesz, page_size_);
+}
+
+// As the kernel's MMF_DUMP_ELF_HEADERS (on by default): the first page of
+// an unwritten private mapping of an executable or ELF file, so that gdb
+// finds the build-id of what was mapped there in the core itself (without
+// it, gdb warns that the core "may not match" the executable).  Only from
+// the same file (inode) as the dump's; otherwise it stays left to the file.
+void CoreWriter::write_elf_header_page(Segment& s) {
+    const ckpt_vma& v = s.vma.vma;
+    if (s.vma.name.empty() || v.end - v.start < page_size_) return;
+    const int fd = ::open(s.vma.name.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    std::vector<uint8_t> page(page_size_);
+    ssize_t n = -1;
+    if (::fstat(fd, &st) == 0 && uint64_t(st.st_ino) == v.ino) n = ::pread(fd, page.data(), page_size_, 0);
+    ::close(fd);
+    if (n <= 0) return;
+    const bool elf = n >= SELFMAG && std::memcmp(page.data(), ELFMAG, SELFMAG) == 0;
+    if (!elf && !(st.st_mode & 0111)) return;
+    write_at(page.data(), page_size_, s.offset);
+    s.filesz = page_size_;
+    summary_.file_pages++;
 }
 
 // The pages of a file mapping the image leaves to the file, read from it

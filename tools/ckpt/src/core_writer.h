@@ -61,6 +61,7 @@ private:
     void flush_pending();
     void end_segment();
     void fill_from_file(Segment& s);
+    void write_elf_header_page(Segment& s);
     void write_at(const void* data, size_t len, uint64_t offset);
     std::vector<uint8_t> notes() const;
 
