@@ -175,6 +175,17 @@ void ckpt_file_put(struct ckpt_file_ref *file);
 int ckpt_file_path(struct ckpt_file_ref *file, char *buf, size_t len);
 int ckpt_file_write(struct ckpt_file_ref *file, const void *buf, size_t len);
 
+/* --- restore: current rebuilds its own address space ----------------- */
+int ckpt_file_get_input(__s32 fd, struct ckpt_file_ref **out);
+long ckpt_file_read(struct ckpt_file_ref *file, void *buf, size_t len);
+int ckpt_restore_open(const char *path, __u64 ino, __u64 dev, __u64 min_size,
+		      struct ckpt_file_ref **out);
+__u64 ckpt_restore_user_limit(void);
+int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared,
+		     int growsdown, struct ckpt_file_ref *file, __u64 pgoff);
+int ckpt_restore_write(__u64 addr, const void *buf, size_t len);
+int ckpt_restore_set_mm(const struct ckpt_mm *rec);
+
 /* --- x86 mm context -------------------------------------------------- */
 __u32 ckpt_ldt_entry_size(void);
 int ckpt_ldt_copy(struct ckpt_mm_ref *mm, void *buf, __u32 capacity,
@@ -193,6 +204,8 @@ struct ckpt_core_info {
 
 void ckpt_core_init(struct ckpt_core_info *info);
 int ckpt_checkpoint(struct ckpt_checkpoint_args *args);
+struct ckpt_restore_args;
+int ckpt_restore(struct ckpt_restore_args *args);
 
 #ifdef __cplusplus
 }

@@ -54,4 +54,7 @@ static inline bool ckpt_thread_off_cpu(struct task_struct *t)
 #endif
 }
 
+struct ckpt_restore_finish_args;
+long ckpt_restore_finish(struct ckpt_restore_finish_args __user *uargs);
+
 #endif /* CKPT_BRIDGE_PRIV_H */

@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include <uapi/linux/ckpt.h>
@@ -85,14 +86,69 @@ static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 	return ret;
 }
 
+static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
+{
+	struct ckpt_restore_args args;
+	u32 usize;
+	int ret;
+
+	if (!capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (get_user(usize, &uargs->size))
+		return -EFAULT;
+	if (usize < CKPT_RESTORE_ARGS_SIZE_VER0 || usize > PAGE_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(&args, sizeof(args), uargs, usize);
+	if (ret)
+		return ret == -E2BIG ? -EINVAL : ret;
+	if (args.flags || args.reserved0 || args.reserved1)
+		return -EINVAL;
+
+	args.nr_vmas = 0;
+	args.nr_pages = 0;
+	args.err_addr = 0;
+	memset(args.vdso, 0, sizeof(args.vdso));
+	memset(args.vvar, 0, sizeof(args.vvar));
+	ret = ckpt_restore(&args);
+	/* Never restart: part of the image is consumed and mapped. */
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
+	    ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
+		ret = -EINTR;
+	if (copy_to_user(uargs, &args, min_t(size_t, usize, sizeof(args))))
+		return ret ? ret : -EFAULT;
+	return ret;
+}
+
 static long ckpt_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
-	/* The size bits are ignored: the struct carries its own size. */
-	if (_IOC_TYPE(cmd) != CKPT_IOC_MAGIC ||
-	    _IOC_NR(cmd) != _IOC_NR(CKPT_IOC_CHECKPOINT) ||
-	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+	void __user *uarg = (void __user *)arg;
+
+	/* The size bits are ignored: each struct carries its own size. */
+	if (_IOC_TYPE(cmd) != CKPT_IOC_MAGIC)
 		return -ENOTTY;
-	return ckpt_ioctl_checkpoint((void __user *)arg);
+	if (_IOC_NR(cmd) == _IOC_NR(CKPT_IOC_CHECKPOINT) &&
+	    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE))
+		return ckpt_ioctl_checkpoint(uarg);
+	if (_IOC_NR(cmd) == _IOC_NR(CKPT_IOC_RESTORE) &&
+	    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE))
+		return ckpt_ioctl_restore(uarg);
+	if (_IOC_NR(cmd) == _IOC_NR(CKPT_IOC_RESTORE_FINISH) &&
+	    _IOC_DIR(cmd) == _IOC_WRITE) {
+		long ret;
+
+		if (!capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		/*
+		 * The caller's fd for @filp may be among those it asks to
+		 * close, and a single-threaded caller's fdget() took no
+		 * reference: hold one until the ioctl has returned.
+		 */
+		get_file(filp);
+		ret = ckpt_restore_finish(uarg);
+		fput(filp);
+		return ret;
+	}
+	return -ENOTTY;
 }
 
 static const struct file_operations ckpt_fops = {

@@ -35,6 +35,13 @@ class Crc32c {
   // `len`: appending zeros multiplies the register by x^(8 len) mod P.
   void update_zeros(uint32_t len);
   uint32_t value() const { return ~state_; }
+  // Goes on from a raw (not inverted) state, one another reader computed.
+  static Crc32c resume(uint32_t state) {
+    Crc32c crc;
+    crc.state_ = state;
+    return crc;
+  }
+  uint32_t state() const { return state_; }
 
  private:
   uint32_t state_ = ~0u;

@@ -96,6 +96,28 @@ struct File {
   uint32_t f_flags = 02;  // O_RDWR
   uint64_t pos = 0;
   uint64_t ino = 0;
+  uint64_t dev = 0;  // for ckpt_restore_open's check
+
+  // An image read by ckpt_file_read: data from read_pos on.
+  uint64_t read_pos = 0;
+};
+
+// The address space a restore builds in current (ckpt_restore_map, ...).
+struct RestoredMapping {
+  uint64_t start, end;
+  uint32_t prot;
+  bool shared, growsdown;
+  File* file;
+  uint64_t pgoff;
+};
+
+struct Restored {
+  std::vector<std::pair<uint64_t, uint64_t>> own;  // the restorer's mappings
+  std::vector<RestoredMapping> maps;
+  std::map<uint64_t, std::array<uint8_t, kPageSize>> pages;
+  std::optional<ckpt_mm> mm;
+  uint64_t user_limit = 0x7ffffffff000ull;
+  std::map<std::string, File*> files;  // what ckpt_restore_open finds by path
 };
 
 struct Vma {
@@ -277,6 +299,7 @@ class Kernel {
   std::vector<std::pair<void (*)(void*), void*>> started_work;
   std::vector<Warning> warnings;
   uint64_t page_copies = 0;  // ckpt_page_copy calls
+  Restored restored;
 
  private:
   std::map<int32_t, std::unique_ptr<Task>> tasks_;

@@ -90,8 +90,55 @@ struct ckpt_checkpoint_args {
 
 #define CKPT_CHECKPOINT_ARGS_SIZE_VER0	80
 
+/* One range for CKPT_IOC_RESTORE_FINISH to unmap. */
+struct ckpt_range {
+	__u64 start;
+	__u64 end;
+};
+
+/**
+ * struct ckpt_restore_finish_args - argument of CKPT_IOC_RESTORE_FINISH
+ * @size:	sizeof(struct ckpt_restore_finish_args) as the caller knows it.
+ * @flags:	0; others are rejected with EINVAL.
+ * @unmap:	user address of @nr_unmap struct ckpt_range: the restorer's
+ *		own mappings (this struct and that array may lie in them).
+ * @nr_unmap:	at most 64.
+ * @nr_close:	entries of @close_fds used, at most 8.
+ * @close_fds:	the restorer's own descriptors, closed last (the /dev/ckpt
+ *		one this ioctl is called on may be among them).
+ * @blocked:	the signal mask the thread continues with.
+ * @regs:	the thread's general registers, in the order and layout of
+ *		THREAD's regs (struct user_regs_struct): r15, r14, r13, r12, bp,
+ *		bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs,
+ *		flags, sp, ss, fs_base, gs_base, ds, es, fs, gs.  cs, ss and the
+ *		segment selectors are the kernel's user defaults whatever they
+ *		say; fs_base and gs_base must already be set (arch_prctl).
+ *
+ * The last step of a restore: unmaps the ranges, closes the descriptors,
+ * sets the signal mask and returns to user mode in the restored thread's
+ * registers (the ioctl's return value is its ax).  The FPU state is the
+ * caller's at the call.  On failure (EINVAL, EFAULT, ENOMEM) nothing has
+ * changed.
+ */
+struct ckpt_restore_finish_args {
+	__u32 size;
+	__u32 flags;
+	__u64 unmap;
+	__u32 nr_unmap;
+	__u32 nr_close;
+	__s32 close_fds[8];
+	__u64 blocked;
+	__u64 regs[27];
+};
+
+#define CKPT_RESTORE_FINISH_ARGS_SIZE_VER0	280
+#define CKPT_RESTORE_MAX_CLOSE	8
+#define CKPT_RESTORE_MAX_UNMAP	64
+
 #define CKPT_IOC_MAGIC		0xCE
 #define CKPT_IOC_CHECKPOINT	_IOWR(CKPT_IOC_MAGIC, 0x01, struct ckpt_checkpoint_args)
+#define CKPT_IOC_RESTORE	_IOWR(CKPT_IOC_MAGIC, 0x02, struct ckpt_restore_args)
+#define CKPT_IOC_RESTORE_FINISH	_IOW(CKPT_IOC_MAGIC, 0x03, struct ckpt_restore_finish_args)
 
 /* ------------------------------------------------------------------ image */
 
@@ -540,5 +587,64 @@ struct ckpt_tail {
 	__u32 crc;
 	__u32 reserved;
 };
+
+/* ---------------------------------------------------------------- restore */
+
+/**
+ * struct ckpt_restore_args - argument of CKPT_IOC_RESTORE
+ * @size:	sizeof(struct ckpt_restore_args) as the caller knows it.
+ * @flags:	0 (no flag is defined yet); others are rejected with EINVAL.
+ * @fd:		the image, positioned just after its MM record's header: the
+ *		caller has read the records before MM (HEAD to the last FILE)
+ *		and that header itself.
+ * @reserved0:	must be zero.
+ * @nr_records:	records before MM (for TAIL's check).
+ * @bytes:	stream offset of the MM record's header.
+ * @chain_crc:	CRC-32C state (the register, not yet inverted) over the
+ *		@crc field of every record header before MM, as TAIL's chain
+ *		defines it.
+ * @reserved1:	must be zero.
+ * @mm_hdr:	the MM record's header, as read.
+ * @nr_vmas:	out: VMA records read.
+ * @nr_pages:	out: pages written.
+ * @err_addr:	out: start of the VMA, or address of the page, that made
+ *		the restore fail; else 0.
+ * @vdso:	out: start and end of the image's [vdso], or 0 and 0.
+ * @vvar:	out: start and end of the image's [vvar], or 0 and 0.
+ *
+ * Maps every VMA of the image into the caller's address space at its
+ * address, with its protection, and writes every page of the image into
+ * it (also behind read-only and PROT_NONE protections), then sets the mm's
+ * code, data, heap, stack, argument and environment bounds from MM.  Reads
+ * MM, VMA, PAGES, LDT and TAIL and checks each as a reader must (checksums,
+ * padding, order, bounds, the tail's counts and chain): EBADMSG otherwise.
+ * A private file mapping is reopened by its name and must be the same file
+ * (device, inode), else ESTALE.  [vdso] and [vvar] are left to the caller
+ * (it moves its own there); a non-empty LDT, other special mappings and
+ * shared mappings of anything but anonymous memory give EOPNOTSUPP.
+ *
+ * Fails with EEXIST when a VMA of the image overlaps one of the caller's:
+ * nothing of the caller's is replaced.  On any failure the caller's address
+ * space holds part of the image: a restorer must then exit.  Needs
+ * CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.
+ */
+struct ckpt_restore_args {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 reserved0;
+	__u64 nr_records;
+	__u64 bytes;
+	__u32 chain_crc;
+	__u32 reserved1;
+	struct ckpt_rec_hdr mm_hdr;
+	__u64 nr_vmas;
+	__u64 nr_pages;
+	__u64 err_addr;
+	__u64 vdso[2];
+	__u64 vvar[2];
+};
+
+#define CKPT_RESTORE_ARGS_SIZE_VER0	120
 
 #endif /* _UAPI_LINUX_CKPT_H */

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// CKPT_IOC_RESTORE: the memory half of the seed series' restart
+// (cr_read_mm()).  The caller, a fresh restorer, has read the image up to
+// its MM record; this reads the rest, MM, VMA, PAGES, LDT and TAIL, checks
+// every field before it is used, maps each VMA into the caller at its
+// address and writes its pages there, a bounded batch at a time.
+#include <linux/ckpt.h>
+
+#include "crc32c.h"
+#include "kbuffer.h"
+#include "kernel_refs.h"
+
+namespace ckpt {
+namespace {
+
+constexpr uint32_t kBatchPages = 16;  // 64 KiB of page data per read
+constexpr uint32_t kMaxName = 4096;
+constexpr uint64_t kMaxUnknownLen = 1 << 20;
+constexpr int kEBADMSG = 74;
+constexpr int kEEXIST = 17;
+
+uint64_t round_up8(uint64_t n) { return (n + 7) & ~uint64_t(7); }
+
+class Restore {
+ public:
+  Restore(ckpt_restore_args* args, FileRef in, KBuffer buf, KBuffer addrs)
+      : args_(args),
+        in_(move(in)),
+        buf_(move(buf)),
+        addrs_(move(addrs)),
+        offset_(args->bytes),
+        records_(args->nr_records),
+        chain_(Crc32c::resume(args->chain_crc)),
+        limit_(ckpt_restore_user_limit()) {}
+
+  Status run();
+
+ private:
+  struct Vma {
+    ckpt_vma rec{};
+    bool have = false;
+    bool takes_pages = false;
+    uint64_t last_page = 0;  // address after the last page written
+  };
+
+  Status read(void* dst, uint64_t len);
+  Status read_header(ckpt_rec_hdr* hdr);
+  Status read_payload(void* dst, uint64_t len, Crc32c* crc);
+  Status finish_record(const ckpt_rec_hdr& hdr, const Crc32c& crc);
+  Status on_vma(const ckpt_rec_hdr& hdr);
+  Status on_pages(const ckpt_rec_hdr& hdr);
+  Status map(const char* name);
+  Status skip(const ckpt_rec_hdr& hdr);
+  Status on_tail(const ckpt_rec_hdr& hdr);
+  Status bad() const { return error(kEBADMSG); }
+  Status fail_at(uint64_t addr, Status st) {
+    args_->err_addr = addr;
+    return st;
+  }
+
+  ckpt_restore_args* args_;
+  FileRef in_;
+  KBuffer buf_;    // page data, a name, skipped payloads
+  KBuffer addrs_;  // a PAGES record's addresses and padding
+  uint64_t offset_;
+  uint64_t records_;
+  Crc32c chain_;
+  uint64_t limit_;
+  ckpt_mm mm_{};
+  Vma vma_;
+  uint64_t prev_end_ = 0;
+  bool have_ldt_ = false;
+};
+
+Status Restore::read(void* dst, uint64_t len) {
+  const long got = ckpt_file_read(in_.get(), dst, len);
+  CKPT_TRY(Status::from_return(got));
+  if (uint64_t(got) != len) return bad();  // truncated
+  offset_ += len;
+  return kOk;
+}
+
+Status Restore::read_header(ckpt_rec_hdr* hdr) {
+  if (offset_ % 8) return bad();
+  CKPT_TRY(read(hdr, sizeof(*hdr)));
+  if (hdr->flags || hdr->reserved) return bad();
+  return kOk;
+}
+
+Status Restore::read_payload(void* dst, uint64_t len, Crc32c* crc) {
+  CKPT_TRY(read(dst, len));
+  crc->update(dst, len);
+  return kOk;
+}
+
+// The padding, the record's checksum, and its link in TAIL's chain.
+Status Restore::finish_record(const ckpt_rec_hdr& hdr, const Crc32c& crc) {
+  const uint64_t pad = round_up8(hdr.len) - hdr.len;
+  uint8_t zeros[8];
+  if (pad) {
+    CKPT_TRY(read(zeros, pad));
+    for (uint64_t i = 0; i < pad; i++)
+      if (zeros[i]) return bad();
+  }
+  if (crc.value() != hdr.crc) return bad();
+  const uint8_t le[4] = {uint8_t(hdr.crc), uint8_t(hdr.crc >> 8), uint8_t(hdr.crc >> 16), uint8_t(hdr.crc >> 24)};
+  chain_.update(le, sizeof(le));
+  records_++;
+  return kOk;
+}
+
+Crc32c header_crc(const ckpt_rec_hdr& hdr) {
+  Crc32c crc;
+  crc.update(&hdr, 16);
+  return crc;
+}
+
+// The mapping a VMA record describes, placed where it was.
+Status Restore::map(const char* name) {
+  const ckpt_vma& v = vma_.rec;
+  uint32_t prot = 0;
+  if (v.vm_flags & CKPT_VMA_F_READ) prot |= 0x1;   // PROT_READ
+  if (v.vm_flags & CKPT_VMA_F_WRITE) prot |= 0x2;  // PROT_WRITE
+  if (v.vm_flags & CKPT_VMA_F_EXEC) prot |= 0x4;   // PROT_EXEC
+  const bool growsdown = v.vm_flags & CKPT_VMA_F_GROWSDOWN;
+  vma_.takes_pages = true;
+  switch (v.kind) {
+    case CKPT_VMA_ANON:
+      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, nullptr, 0));
+    case CKPT_VMA_FILE: {
+      if (!name[0] || (v.vm_flags & CKPT_VMA_F_NAME_TOO_LONG)) return error(kEOPNOTSUPP);
+      ckpt_file_ref* ref = nullptr;
+      const uint64_t need = v.pgoff * kPageSize;  // the pages mapped may lie past EOF
+      CKPT_TRY(Status::from_return(ckpt_restore_open(name, v.ino, v.dev, need, &ref)));
+      const FileRef file(ref);
+      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, file.get(), v.pgoff));
+    }
+    case CKPT_VMA_SHARED:
+      // Shared anonymous memory only, for now: its object is named so.
+      if (__builtin_strcmp(name, "/dev/zero (deleted)") != 0) return error(kEOPNOTSUPP);
+      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 1, 0, nullptr, 0));
+    case CKPT_VMA_SPECIAL:
+      // The restorer moves its own [vdso] and [vvar] here.
+      vma_.takes_pages = false;
+      if (__builtin_strcmp(name, "[vdso]") == 0) {
+        args_->vdso[0] = v.start;
+        args_->vdso[1] = v.end;
+        return kOk;
+      }
+      if (__builtin_strcmp(name, "[vvar]") == 0) {
+        args_->vvar[0] = v.start;
+        args_->vvar[1] = v.end;
+        return kOk;
+      }
+      return error(kEOPNOTSUPP);
+    default:
+      return bad();
+  }
+}
+
+Status Restore::on_vma(const ckpt_rec_hdr& hdr) {
+  if (hdr.len < sizeof(ckpt_vma) || hdr.len > sizeof(ckpt_vma) + kMaxName) return bad();
+  Crc32c crc = header_crc(hdr);
+  ckpt_vma& v = vma_.rec;
+  CKPT_TRY(read_payload(&v, sizeof(v), &crc));
+  char* name = reinterpret_cast<char*>(buf_.data());
+  const uint64_t name_len = hdr.len - sizeof(v);
+  if (name_len != v.name_len) return bad();
+  if (name_len) {
+    CKPT_TRY(read_payload(name, name_len, &crc));
+    if (name[name_len - 1] || __builtin_strlen(name) != name_len - 1) return bad();
+  } else {
+    name[0] = '\0';
+  }
+  CKPT_TRY(finish_record(hdr, crc));
+  if (have_ldt_) return bad();
+  if (v.start % kPageSize || v.end % kPageSize || v.start >= v.end || v.end > limit_ || v.start < prev_end_)
+    return fail_at(v.start, bad());
+  prev_end_ = v.end;
+  vma_.have = true;
+  vma_.last_page = v.start;
+  args_->nr_vmas++;
+  const Status mapped = map(name);
+  return mapped.ok() ? kOk : fail_at(v.start, mapped);
+}
+
+Status Restore::on_pages(const ckpt_rec_hdr& hdr) {
+  if (!vma_.have || !vma_.takes_pages || have_ldt_) return bad();
+  const ckpt_vma& v = vma_.rec;
+  Crc32c crc = header_crc(hdr);
+  ckpt_pages pages{};
+  if (hdr.len < sizeof(pages)) return bad();
+  CKPT_TRY(read_payload(&pages, sizeof(pages), &crc));
+  if (pages.nr < 1 || pages.nr > CKPT_PAGES_MAX || pages.reserved) return bad();
+  if (pages.data_off < sizeof(pages) + 8 * uint64_t(pages.nr) || pages.data_off > sizeof(pages) + 8 * uint64_t(pages.nr) + kPageSize)
+    return bad();
+  if (hdr.len != pages.data_off + uint64_t(pages.nr) * kPageSize) return bad();
+  // Addresses and padding: at most 16 KiB + a page, in addrs_.
+  const uint64_t prefix = pages.data_off - sizeof(pages);
+  CKPT_TRY(read_payload(addrs_.data(), prefix, &crc));
+  if ((offset_ % kPageSize) != 0) return bad();
+  for (uint64_t i = 8 * uint64_t(pages.nr); i < prefix; i++)
+    if (addrs_.data()[i]) return bad();
+  const uint64_t* list = reinterpret_cast<const uint64_t*>(addrs_.data());
+  for (uint32_t i = 0; i < pages.nr; i++) {
+    if (list[i] % kPageSize || list[i] < vma_.last_page || list[i] >= v.end) return fail_at(list[i], bad());
+    vma_.last_page = list[i] + kPageSize;
+  }
+  for (uint32_t done = 0; done < pages.nr;) {
+    const uint32_t n = pages.nr - done < kBatchPages ? pages.nr - done : kBatchPages;
+    CKPT_TRY(read_payload(buf_.data(), uint64_t(n) * kPageSize, &crc));
+    // Runs of consecutive addresses go in one write.
+    for (uint32_t i = 0; i < n;) {
+      uint32_t run = 1;
+      while (i + run < n && list[done + i + run] == list[done + i] + uint64_t(run) * kPageSize) run++;
+      const int ret = ckpt_restore_write(list[done + i], buf_.data() + uint64_t(i) * kPageSize, run * kPageSize);
+      if (ret < 0) return fail_at(list[done + i], Status::from_return(ret));
+      i += run;
+    }
+    done += n;
+    args_->nr_pages += n;
+    if (ckpt_signal_pending()) return error(kEINTR);
+    ckpt_cond_resched();
+  }
+  return finish_record(hdr, crc);
+}
+
+Status Restore::skip(const ckpt_rec_hdr& hdr) {
+  if (hdr.len > kMaxUnknownLen) return bad();
+  Crc32c crc = header_crc(hdr);
+  for (uint64_t left = hdr.len; left;) {
+    const uint64_t n = left < buf_.size() ? left : buf_.size();
+    CKPT_TRY(read_payload(buf_.data(), n, &crc));
+    left -= n;
+  }
+  return finish_record(hdr, crc);
+}
+
+Status Restore::on_tail(const ckpt_rec_hdr& hdr) {
+  if (hdr.len < sizeof(ckpt_tail) || hdr.len > kMaxUnknownLen) return bad();
+  const uint64_t at = offset_ - sizeof(hdr);
+  const uint32_t chain = chain_.value();
+  Crc32c crc = header_crc(hdr);
+  ckpt_tail tail{};
+  CKPT_TRY(read_payload(&tail, sizeof(tail), &crc));
+  for (uint64_t left = hdr.len - sizeof(tail); left;) {  // a later minor's fields
+    const uint64_t n = left < buf_.size() ? left : buf_.size();
+    CKPT_TRY(read_payload(buf_.data(), n, &crc));
+    left -= n;
+  }
+  const uint64_t records = records_;
+  CKPT_TRY(finish_record(hdr, crc));
+  if (tail.nr_records != records || tail.bytes != at || tail.nr_vmas != args_->nr_vmas ||
+      tail.nr_pages != args_->nr_pages || tail.crc != chain)
+    return bad();
+  return kOk;
+}
+
+Status Restore::run() {
+  // The caller read MM's header: the payload is next.
+  ckpt_rec_hdr hdr = args_->mm_hdr;
+  offset_ += sizeof(hdr);
+  if (hdr.flags || hdr.reserved) return bad();
+  if (hdr.type != CKPT_REC_MM || hdr.len < sizeof(ckpt_mm) || hdr.len > kMaxUnknownLen) return bad();
+  Crc32c crc = header_crc(hdr);
+  CKPT_TRY(read_payload(&mm_, sizeof(mm_), &crc));
+  for (uint64_t left = hdr.len - sizeof(mm_); left;) {
+    const uint64_t n = left < buf_.size() ? left : buf_.size();
+    CKPT_TRY(read_payload(buf_.data(), n, &crc));
+    left -= n;
+  }
+  CKPT_TRY(finish_record(hdr, crc));
+  const uint64_t bounds[] = {mm_.start_code, mm_.end_code, mm_.start_data, mm_.end_data,
+                             mm_.start_brk,  mm_.brk,      mm_.start_stack, mm_.arg_start,
+                             mm_.arg_end,    mm_.env_start, mm_.env_end};
+  for (uint64_t b : bounds)
+    if (b > limit_) return bad();
+  if (mm_.start_brk > mm_.brk || mm_.arg_start > mm_.arg_end || mm_.env_start > mm_.env_end) return bad();
+
+  for (;;) {
+    CKPT_TRY(read_header(&hdr));
+    switch (hdr.type) {
+      case CKPT_REC_VMA:
+        CKPT_TRY(on_vma(hdr));
+        break;
+      case CKPT_REC_PAGES:
+        CKPT_TRY(on_pages(hdr));
+        break;
+      case CKPT_REC_LDT: {
+        if (have_ldt_ || hdr.len < sizeof(ckpt_ldt) || hdr.len > kMaxUnknownLen) return bad();
+        Crc32c ldt_crc = header_crc(hdr);
+        ckpt_ldt ldt{};
+        CKPT_TRY(read_payload(&ldt, sizeof(ldt), &ldt_crc));
+        if (ldt.nr) return error(kEOPNOTSUPP);  // an LDT is not restored yet
+        if (hdr.len != sizeof(ldt)) return bad();
+        CKPT_TRY(finish_record(hdr, ldt_crc));
+        have_ldt_ = true;
+        break;
+      }
+      case CKPT_REC_TAIL:
+        CKPT_TRY(on_tail(hdr));
+        return Status::from_return(ckpt_restore_set_mm(&mm_));
+      case CKPT_REC_HEAD:
+      case CKPT_REC_TASK:
+      case CKPT_REC_MM:
+      case CKPT_REC_THREAD:
+      case CKPT_REC_PROCESS:
+      case CKPT_REC_FILE:
+        return bad();  // out of order
+      default:
+        CKPT_TRY(skip(hdr));  // a later minor's record
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+}  // namespace ckpt
+
+// The ioctl's work, for src/bridge/device.c: validated arguments in, the
+// counters out, 0 or a negative errno back.
+extern "C" int ckpt_restore(ckpt_restore_args* args) {
+  if (args->bytes % 8) return -ckpt::kEINVAL;
+  ckpt::MemMeter meter;
+  ckpt_file_ref* ref = nullptr;
+  const int ret = ckpt_file_get_input(args->fd, &ref);
+  if (ret < 0) return ret;
+  ckpt::FileRef in(ref);
+  ckpt::Result<ckpt::KBuffer> buf = ckpt::KBuffer::allocate(meter, ckpt::kBatchPages * ckpt::kPageSize);
+  if (!buf.ok()) return buf.status().error();
+  ckpt::Result<ckpt::KBuffer> addrs = ckpt::KBuffer::allocate(meter, 8 * CKPT_PAGES_MAX + ckpt::kPageSize);
+  if (!addrs.ok()) return addrs.status().error();
+  ckpt::Restore restore(args, ckpt::move(in), buf.take(), addrs.take());
+  return restore.run().error();
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// CKPT_IOC_RESTORE's reading of an image (src/core/restore.cpp): an image
+// the core dumped is restored into the fake current address space page for
+// page, and every damaged, hostile or unrestorable image is refused with a
+// clean errno, nothing held and nothing leaked.
+#include <cstring>
+#include <vector>
+
+#include "crc32c.h"
+#include "dump_check.h"
+#include "fixture.h"
+#include "record_frames.h"
+#include "targets.h"
+
+namespace {
+
+using host_test::run_dump;
+using targets::kPage;
+
+constexpr int kInputFd = 5;
+
+// A target with what a single-threaded program has: text from a file with
+// copy-on-write pages, a heap with a hole, a PROT_NONE guard holding data,
+// [vdso] and a stack.
+struct Program {
+  targets::Target target;
+  fake::File* library;
+  uint64_t text = 0x555555554000, heap = 0x555555600000, guard = 0x7f0000100000, vdso = 0x7ffff7fc1000,
+           stack = 0x7ffffffde000;
+};
+
+Program make_program(fake::Kernel& kernel) {
+  Program p;
+  fake::Mm& mm = kernel.new_mm();
+  fake::Task& task = kernel.add_task(100, &mm);
+  p.target = {&task, &mm};
+  p.library = &kernel.new_file("/usr/bin/program");
+  const fake::Vma& text = mm.add_vma(targets::file_vma(p.text, 16, p.library));
+  p.library->ino = text.ino;  // the file ckpt_restore_open finds is the same
+  p.library->dev = text.dev;
+  p.library->size = 16 * kPage;
+  mm.fill(p.text, 16, fake::Pte::kFile, 1);
+  mm.set(p.text + 3 * kPage, fake::Pte::kAnon, 2);
+  mm.set(p.text + 4 * kPage, fake::Pte::kAnon, 3);
+  mm.add_vma(targets::anon_vma(p.heap, 40));
+  mm.fill(p.heap, 40, fake::Pte::kAnon, 4);
+  mm.set(p.heap + 7 * kPage, fake::Pte::kNone);
+  fake::Vma guard = targets::anon_vma(p.guard, 4);
+  guard.vm_flags = 0x70;  // PROT_NONE
+  mm.add_vma(guard);
+  mm.set(p.guard + kPage, fake::Pte::kAnon, 5);
+  mm.add_vma(targets::special_vma(p.vdso, 2, "[vdso]"));
+  fake::Vma stack = targets::anon_vma(p.stack, 33);
+  stack.vm_flags |= CKPT_VMA_F_GROWSDOWN;
+  mm.add_vma(stack);
+  mm.fill(p.stack + 20 * kPage, 13, fake::Pte::kAnon, 6);
+  mm.layout.start_brk = p.heap;
+  mm.layout.brk = p.heap + 40 * kPage;
+  mm.layout.start_stack = p.stack + 32 * kPage;
+  return p;
+}
+
+class Restore : public FakeKernelTest {
+ protected:
+  fake::File& out_ = kernel().open_output(3);
+  fake::File& in_ = kernel().open_output(kInputFd, false);
+
+  // What ckpt restore hands the module: the records before MM read, the
+  // stream positioned after MM's header.
+  ckpt_restore_args args_for(const std::vector<uint8_t>& image) {
+    std::string error;
+    const auto frames = host_test::split_frames(image, &error);
+    ckpt_restore_args args{};
+    args.size = sizeof args;
+    args.fd = kInputFd;
+    ckpt::Crc32c chain;
+    for (const host_test::Frame& f : frames) {
+      if (f.hdr.type == CKPT_REC_MM) {
+        args.bytes = f.offset;
+        args.mm_hdr = f.hdr;
+        break;
+      }
+      const uint8_t le[4] = {uint8_t(f.hdr.crc), uint8_t(f.hdr.crc >> 8), uint8_t(f.hdr.crc >> 16),
+                             uint8_t(f.hdr.crc >> 24)};
+      chain.update(le, 4);
+      args.nr_records++;
+    }
+    args.chain_crc = chain.state();
+    return args;
+  }
+
+  int restore(const std::vector<uint8_t>& image, ckpt_restore_args* args) {
+    kernel().restored = fake::Restored{};
+    kernel().restored.files["/usr/bin/program"] = program_.library;
+    in_.data = image;
+    in_.read_pos = args->bytes + sizeof(ckpt_rec_hdr);
+    return ckpt_restore(args);
+  }
+
+  std::vector<uint8_t> dumped() {
+    EXPECT_EQ(run_dump(100, 3).ret, 0);
+    return out_.data;
+  }
+
+  Program program_ = make_program(kernel());
+};
+
+// Recomputes every record's checksum and TAIL's chain after a test edited
+// an image's payloads: the damage is then the edit alone.
+void reseal(std::vector<uint8_t>& image) {
+  std::string error;
+  const auto frames = host_test::split_frames(image, &error);
+  ckpt::Crc32c chain;
+  for (const host_test::Frame& f : frames) {
+    uint8_t* hdr = image.data() + f.offset;
+    if (f.hdr.type == CKPT_REC_TAIL) {
+      const uint32_t value = chain.value();
+      std::memcpy(hdr + 24 + offsetof(ckpt_tail, crc), &value, 4);
+    }
+    ckpt::Crc32c crc;
+    crc.update(hdr, 16);
+    crc.update(hdr + 24, f.hdr.len);
+    const uint32_t value = crc.value();
+    std::memcpy(hdr + 16, &value, 4);
+    const uint8_t le[4] = {uint8_t(value), uint8_t(value >> 8), uint8_t(value >> 16), uint8_t(value >> 24)};
+    chain.update(le, 4);
+  }
+}
+
+// The payload of the n-th record of `type`.
+uint8_t* payload_of(std::vector<uint8_t>& image, uint32_t type, int n = 0) {
+  std::string error;
+  for (const host_test::Frame& f : host_test::split_frames(image, &error))
+    if (f.hdr.type == type && n-- == 0) return image.data() + f.offset + 24;
+  return nullptr;
+}
+
+TEST_F(Restore, EveryPageAtItsAddressWithItsProtection) {
+  const std::vector<uint8_t> image = dumped();
+  ckpt_restore_args args = args_for(image);
+  ASSERT_EQ(restore(image, &args), 0) << "err_addr " << args.err_addr;
+  const fake::Restored& r = kernel().restored;
+  const fake::Mm& mm = *program_.target.mm;
+
+  EXPECT_EQ(args.nr_vmas, mm.vmas().size());
+  EXPECT_EQ(args.vdso[0], program_.vdso);
+  EXPECT_EQ(args.vdso[1], program_.vdso + 2 * kPage);
+  ASSERT_EQ(r.maps.size(), mm.vmas().size() - 1) << "[vdso] is the restorer's to place";
+  uint64_t pages = 0;
+  for (const auto& [start, v] : mm.vmas()) {
+    if (v.name == "[vdso]") continue;
+    const fake::RestoredMapping* m = nullptr;
+    for (const fake::RestoredMapping& candidate : r.maps)
+      if (candidate.start == v.start) m = &candidate;
+    ASSERT_NE(m, nullptr) << std::hex << v.start;
+    EXPECT_EQ(m->end, v.end);
+    EXPECT_EQ(m->prot, uint32_t(v.vm_flags & 7));
+    EXPECT_EQ(m->growsdown, (v.vm_flags & CKPT_VMA_F_GROWSDOWN) != 0);
+    EXPECT_EQ(m->file, v.file);
+    EXPECT_EQ(m->pgoff, v.pgoff);
+    for (uint64_t addr : targets::expected_pages(mm, v)) {
+      pages++;
+      const auto it = r.pages.find(addr);
+      ASSERT_NE(it, r.pages.end()) << std::hex << addr;
+      EXPECT_EQ(std::memcmp(it->second.data(), targets::expected_page(mm, v, addr)->data.data(), kPage), 0)
+          << std::hex << addr;
+    }
+  }
+  EXPECT_EQ(r.pages.size(), pages) << "no page the image does not hold";
+  EXPECT_EQ(args.nr_pages, pages);
+  ASSERT_TRUE(r.mm.has_value());
+  EXPECT_EQ(r.mm->start_brk, program_.heap);
+  EXPECT_EQ(r.mm->brk, program_.heap + 40 * kPage);
+  EXPECT_EQ(r.mm->start_stack, program_.stack + 32 * kPage);
+  EXPECT_EQ(in_.read_pos, image.size()) << "read up to TAIL's end, no further";
+}
+
+// Every bit of every record after MM's header, flipped one at a time in a
+// stride: a clean EBADMSG each time (a flip in a page's contents too: the
+// checksum is checked as the record ends).
+TEST_F(Restore, EveryDamageIsRefused) {
+  const std::vector<uint8_t> image = dumped();
+  const ckpt_restore_args clean = args_for(image);
+  int tried = 0;
+  for (uint64_t at = clean.bytes + sizeof(ckpt_rec_hdr); at < image.size(); at += 61) {
+    std::vector<uint8_t> bad = image;
+    bad[at] ^= uint8_t(1u << (at % 8));
+    ckpt_restore_args args = clean;
+    const int ret = restore(bad, &args);
+    ASSERT_EQ(ret, -EBADMSG) << "bit " << at % 8 << " of byte " << at;
+    tried++;
+  }
+  EXPECT_GT(tried, 100);
+}
+
+TEST_F(Restore, EveryTruncationIsRefused) {
+  const std::vector<uint8_t> image = dumped();
+  const ckpt_restore_args clean = args_for(image);
+  for (uint64_t len = clean.bytes + sizeof(ckpt_rec_hdr); len < image.size(); len += 53) {
+    std::vector<uint8_t> cut(image.begin(), image.begin() + long(len));
+    ckpt_restore_args args = clean;
+    ASSERT_EQ(restore(cut, &args), -EBADMSG) << "cut at " << len;
+  }
+}
+
+// A wrong count or chain from the caller is TAIL's business too.
+TEST_F(Restore, TheCallersPreludeStateIsChecked) {
+  const std::vector<uint8_t> image = dumped();
+  ckpt_restore_args args = args_for(image);
+  args.nr_records++;
+  EXPECT_EQ(restore(image, &args), -EBADMSG);
+  args = args_for(image);
+  args.chain_crc ^= 1;
+  EXPECT_EQ(restore(image, &args), -EBADMSG);
+  args = args_for(image);
+  args.mm_hdr.crc ^= 1;
+  EXPECT_EQ(restore(image, &args), -EBADMSG);
+}
+
+// Hostile but well-sealed images: bounds the checksum cannot catch.
+TEST_F(Restore, HostileVmasAndPagesAreRefused) {
+  const std::vector<uint8_t> image = dumped();
+  struct Case {
+    const char* what;
+    void (*edit)(std::vector<uint8_t>&);
+    int err;
+  };
+  const Case cases[] = {
+      {"a VMA over the kernel half",
+       [](std::vector<uint8_t>& img) {
+         auto* v = reinterpret_cast<ckpt_vma*>(payload_of(img, CKPT_REC_VMA, 1));
+         v->start = 0xffff888000000000ull;
+         v->end = 0xffff888000100000ull;
+       },
+       -EBADMSG},
+      {"overlapping VMAs",
+       [](std::vector<uint8_t>& img) {
+         auto* v = reinterpret_cast<ckpt_vma*>(payload_of(img, CKPT_REC_VMA, 1));
+         v->start = 0x555555554000 + kPage;  // inside the text
+       },
+       -EBADMSG},
+      {"an unaligned VMA",
+       [](std::vector<uint8_t>& img) { reinterpret_cast<ckpt_vma*>(payload_of(img, CKPT_REC_VMA, 1))->end += 8; },
+       -EBADMSG},
+      {"a VMA of unknown kind",
+       [](std::vector<uint8_t>& img) { reinterpret_cast<ckpt_vma*>(payload_of(img, CKPT_REC_VMA, 1))->kind = 9; },
+       -EBADMSG},
+      {"a page outside its VMA",
+       [](std::vector<uint8_t>& img) {
+         uint8_t* p = payload_of(img, CKPT_REC_PAGES, 0);
+         const uint64_t outside = 0x555555554000 + 64 * kPage;
+         std::memcpy(p + sizeof(ckpt_pages), &outside, 8);
+       },
+       -EBADMSG},
+      {"pages out of order",
+       [](std::vector<uint8_t>& img) {
+         uint8_t* p = payload_of(img, CKPT_REC_PAGES, 0);
+         uint64_t a[2];
+         std::memcpy(a, p + sizeof(ckpt_pages), 16);
+         std::swap(a[0], a[1]);
+         std::memcpy(p + sizeof(ckpt_pages), a, 16);
+       },
+       -EBADMSG},
+      {"absurd page count",
+       [](std::vector<uint8_t>& img) { reinterpret_cast<ckpt_pages*>(payload_of(img, CKPT_REC_PAGES, 0))->nr = 70000; },
+       -EBADMSG},
+      {"a name without its NUL",
+       [](std::vector<uint8_t>& img) {
+         auto* v = reinterpret_cast<ckpt_vma*>(payload_of(img, CKPT_REC_VMA, 0));
+         reinterpret_cast<char*>(v + 1)[v->name_len - 1] = 'x';
+       },
+       -EBADMSG},
+      {"a brk below start_brk",
+       [](std::vector<uint8_t>& img) {
+         auto* m = reinterpret_cast<ckpt_mm*>(payload_of(img, CKPT_REC_MM, 0));
+         m->brk = m->start_brk - kPage;
+       },
+       -EBADMSG},
+  };
+  // The control: resealing changes nothing in an unedited image.
+  std::vector<uint8_t> same = image;
+  reseal(same);
+  ASSERT_TRUE(same == image);
+  for (const Case& c : cases) {
+    std::vector<uint8_t> bad = image;
+    c.edit(bad);
+    reseal(bad);
+    ckpt_restore_args args = args_for(bad);
+    EXPECT_EQ(restore(bad, &args), c.err) << c.what;
+  }
+}
+
+TEST_F(Restore, AnOverlapWithTheRestorerIsEexistNamingTheVma) {
+  const std::vector<uint8_t> image = dumped();
+  ckpt_restore_args args = args_for(image);
+  kernel().restored = fake::Restored{};
+  kernel().restored.own.push_back({program_.heap + 10 * kPage, program_.heap + 11 * kPage});
+  kernel().restored.files["/usr/bin/program"] = program_.library;
+  in_.data = image;
+  in_.read_pos = args.bytes + sizeof(ckpt_rec_hdr);
+  EXPECT_EQ(ckpt_restore(&args), -EEXIST);
+  EXPECT_EQ(args.err_addr, program_.heap);
+}
+
+TEST_F(Restore, AChangedFileIsEstaleNamingTheVma) {
+  const std::vector<uint8_t> image = dumped();
+  fake::File& other = kernel().new_file("/usr/bin/program");
+  other.ino = 4242;
+  ckpt_restore_args args = args_for(image);
+  kernel().restored = fake::Restored{};
+  kernel().restored.files["/usr/bin/program"] = &other;
+  in_.data = image;
+  in_.read_pos = args.bytes + sizeof(ckpt_rec_hdr);
+  EXPECT_EQ(ckpt_restore(&args), -ESTALE);
+  EXPECT_EQ(args.err_addr, program_.text);
+}
+
+// What this first restore does not bring back is refused, never skipped.
+TEST_F(Restore, WhatCannotBeRestoredIsEopnotsupp) {
+  fake::Mm& mm = *program_.target.mm;
+  fake::File& memfd = kernel().new_file("/memfd:x (deleted)");
+  mm.add_vma(targets::shmem_vma(0x7f0000200000, 4, &memfd));
+  const std::vector<uint8_t> image = dumped();
+  ckpt_restore_args args = args_for(image);
+  EXPECT_EQ(restore(image, &args), -EOPNOTSUPP);
+  EXPECT_EQ(args.err_addr, 0x7f0000200000u);
+}
+
+// Every allocation failing in turn: a clean ENOMEM, nothing leaked.
+TEST_F(Restore, AllocationFailuresAreClean) {
+  const std::vector<uint8_t> image = dumped();
+  for (long nth = 0; nth < 4; nth++) {
+    ckpt_restore_args args = args_for(image);
+    fake::heap::fail_nth(nth);
+    const int ret = restore(image, &args);
+    const long failed = fake::heap::fail_nth(-1);
+    if (!failed) {
+      EXPECT_EQ(ret, 0);
+      break;
+    }
+    EXPECT_EQ(ret, -ENOMEM) << "allocation " << nth;
+  }
+}
+
+}  // namespace
