@@ -38,9 +38,22 @@ struct CoreOptions {
     bool quiet = false;
 };
 
+struct RestoreOptions {
+    std::string input;  // "-" is stdin
+    bool detach = false;
+    bool any_pid = false;
+    bool skip_fds = false;
+    bool quiet = false;
+    // `ckpt restore --restorer IMAGE_FD PRELUDE_FD STATUS_FD`: the process
+    // `ckpt restore` starts, which becomes the restored one (restorer.cpp).
+    bool restorer = false;
+    int restorer_fds[3] = {-1, -1, -1};
+};
+
 int run_dump(const DumpOptions& options);
 int run_show(const ShowOptions& options);
 int run_verify(const VerifyOptions& options);
 int run_core(const CoreOptions& options);
+int run_restore(const RestoreOptions& options);
 
 }  // namespace ckpt

@@ -28,6 +28,7 @@ Commands:
   verify   check an image's structure and checksums, optionally against the
            live process
   core     write an ELF core file from an image, for gdb and readelf
+  restore  bring the process of an image back (single-threaded for now)
   help     show the help of a command
 
 Options:
@@ -42,7 +43,8 @@ ptrace tracer of every thread of the process: 'ckpt dump' attaches itself,
 and the kernel checked then that it may (the same user or CAP_SYS_PTRACE,
 a dumpable process, Yama's ptrace_scope, the LSMs).  A process that a
 debugger or strace traces cannot be dumped until that tracer detaches.
-/dev/ckpt is root's, mode 0600; the udev rule 60-ckpt.rules sets its owner
+A restore needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN for the module,
+and root for the pid and limits it sets.  /dev/ckpt is root's, mode 0600; the udev rule 60-ckpt.rules sets its owner
 and mode (copy it to /etc/udev/rules.d/ to give a group access).  show and
 verify without --pid need only read access to the image.
 
@@ -173,6 +175,39 @@ no other tracer attached to it unless --live.  Exit status: see
 'ckpt --help'.
 )";
 
+inline constexpr const char* kRestoreHelp = R"(Usage: ckpt restore [options] IMAGE|-
+
+Brings the process of a checkpoint image back and waits for it: ckpt exits
+with its exit status (128 + N if signal N killed it).  Needs root (or
+CAP_CHECKPOINT_RESTORE and CAP_SYS_ADMIN) and the ckpt module.
+
+The process gets its pid again (restore fails if the pid is taken, unless
+--any-pid), its memory (every mapping at its address, with its protection;
+private file mappings reopened and checked to be the same file), its
+registers, FPU/SSE/AVX state, thread pointer, signal mask, signal actions,
+alternate signal stack, rseq area, robust futex list and clear_child_tid,
+its resource limits, umask, working directory, personality and name, and
+its descriptors: 0, 1 and 2 are ckpt restore's own; regular files and
+directories are reopened at their offsets with their flags (refused if the
+file is not the same inode any more).  A thread stopped inside a system
+call that the kernel restarts is restarted (nanosleep and other calls with
+kernel-kept restart state return EINTR instead).
+
+Not yet: processes with several threads; pipes, sockets and other
+descriptors (restore refuses, naming them, unless --skip-fds); shared
+mappings of files and memfds; an LDT; credentials (the process runs as the
+user who restores it); pending signals; the executable's link in /proc
+(/proc/PID/exe names ckpt).  The image must come from the same kernel
+version (its vDSO is this kernel's).
+
+Options:
+  -d, --detach      print the restored pid and return once it runs
+      --any-pid     take any free pid if the image's is taken
+      --skip-fds    leave descriptors that cannot be restored closed
+  -q, --quiet       print nothing but errors
+  -h, --help        this text
+)";
+
 inline constexpr const char* kCoreHelp = R"(Usage: ckpt core [options] IMAGE|- -o CORE|-
 
 Writes an ELF core file of the checkpointed process, as the kernel's core
@@ -192,7 +227,9 @@ Then one PT_LOAD per VMA:
   private file mappings: left to the file (p_filesz 0) unless the process
                         wrote some pages; then the whole VMA, its clean
                         pages read from the mapped file when it still has
-                        the same inode (zeros, with a warning, when not)
+                        the same inode (zeros, with a warning, when not);
+                        an unwritten mapping of an ELF file keeps its
+                        first page, as the kernel does, for its build-id
   [vdso], [vvar], device mappings: headers only (p_filesz 0)
 A format 1.0 image has no threads: its core has no registers (a warning
 says so).  CORE is written to a temporary file and renamed into place only
@@ -220,6 +257,7 @@ inline constexpr CommandHelp kCommandHelp[] = {
     {"show", kShowHelp},
     {"verify", kVerifyHelp},
     {"core", kCoreHelp},
+    {"restore", kRestoreHelp},
 };
 
 }  // namespace ckpt

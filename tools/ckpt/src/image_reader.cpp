@@ -132,6 +132,8 @@ struct ImageReader::Impl {
     int32_t task_pid = 0;
     uint32_t chain_crc = kCrc32cInit;
     std::vector<uint8_t> page_buf;
+    bool stop_at_mm = false;
+    std::optional<ImagePrelude> prelude;  // set where stop_at_mm stopped
 
     Expected<ImageSummary> run();
     Status dispatch(const Record& rec);
@@ -174,6 +176,15 @@ Expected<ImageSummary> ImageReader::read(ImageVisitor& visitor) {
     return impl_->run();
 }
 
+Expected<ImagePrelude> ImageReader::read_until_mm(ImageVisitor& visitor) {
+    impl_->visitor = &visitor;
+    impl_->stop_at_mm = true;
+    auto summary = impl_->run();
+    if (!summary) return summary.error();
+    if (!impl_->prelude) return format_error("the image has no MM record");
+    return *impl_->prelude;
+}
+
 Expected<ImageSummary> ImageReader::Impl::run() {
     for (;;) {
         Record rec;
@@ -202,6 +213,13 @@ Expected<ImageSummary> ImageReader::Impl::run() {
         if (rec.hdr.len > max_len)
             return format_error("absurd length " + std::to_string(rec.hdr.len) + " in " + where(rec));
 
+        if (stop_at_mm && rec.hdr.type == CKPT_REC_MM) {
+            if (auto e = check_phase(rec)) return format_error(*e);
+            if (rec.hdr.flags || rec.hdr.reserved)
+                return format_error("nonzero header flags or reserved field in " + where(rec));
+            prelude = ImagePrelude{summary, rec.offset, rec.hdr, chain_crc};
+            return summary;
+        }
         Status st = dispatch(rec);
         if (!st) return st.error();
         st = read_padding(rec);

@@ -88,6 +88,15 @@ public:
     virtual void on_tail(const ckpt_tail&) {}
 };
 
+// Where read_until_mm() stopped: everything a restorer needs to hand the
+// rest of the stream to the module (CKPT_IOC_RESTORE).
+struct ImagePrelude {
+    ImageSummary summary;   // of the records before MM
+    uint64_t mm_offset = 0; // stream offset of MM's header
+    ckpt_rec_hdr mm_hdr{};  // that header, already consumed
+    uint32_t chain_state = 0;  // TAIL's CRC chain so far (not inverted)
+};
+
 class ImageReader {
 public:
     explicit ImageReader(ByteSource& source);
@@ -98,6 +107,10 @@ public:
     // Reads the whole stream.  Format errors name the record and its stream
     // offset; Io errors come from the source.  Call once.
     Expected<ImageSummary> read(ImageVisitor& visitor);
+    // Reads and checks the records before MM, then MM's header, and stops:
+    // the source has given no byte past that header if it gives no more
+    // than is asked of it (see RecordSource in restore_input.h).
+    Expected<ImagePrelude> read_until_mm(ImageVisitor& visitor);
 
 private:
     struct Impl;

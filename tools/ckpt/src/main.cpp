@@ -200,6 +200,30 @@ int command_core(const std::vector<std::string>& args) {
     return run_core(o);
 }
 
+int command_restore(const std::vector<std::string>& args) {
+    RestoreOptions o;
+    // The restorer ckpt restore starts: not for users (not in the help).
+    if (args.size() >= 4 && args[0] == "--restorer") {
+        o.restorer = true;
+        for (int i = 0; i < 3; i++) o.restorer_fds[i] = std::atoi(args[size_t(i) + 1].c_str());
+        o.skip_fds = args.size() > 4 && args[4] == "--skip-fds";
+        return run_restore(o);
+    }
+    bool help = false;
+    std::vector<std::string> positionals;
+    const std::vector<OptionSpec> specs = {
+        {"--detach", "-d", false, [&](const std::string&) { o.detach = true; return std::optional<std::string>(); }},
+        {"--any-pid", nullptr, false, [&](const std::string&) { o.any_pid = true; return std::optional<std::string>(); }},
+        {"--skip-fds", nullptr, false, [&](const std::string&) { o.skip_fds = true; return std::optional<std::string>(); }},
+        {"--quiet", "-q", false, [&](const std::string&) { o.quiet = true; return std::optional<std::string>(); }},
+    };
+    if (auto err = parse_options(args, specs, &positionals, &help)) return usage_failure("restore", *err);
+    if (help) return print_help(kRestoreHelp);
+    if (positionals.size() != 1) return usage_failure("restore", "expected exactly one IMAGE (or - for stdin)");
+    o.input = positionals[0];
+    return run_restore(o);
+}
+
 int main_impl(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
@@ -226,6 +250,7 @@ int main_impl(int argc, char** argv) {
     if (command == "show") return command_show(rest);
     if (command == "verify") return command_verify(rest);
     if (command == "core") return command_core(rest);
+    if (command == "restore") return command_restore(rest);
     print_error("unknown command '" + command + "': see 'ckpt --help'");
     return kExitUsage;
 }

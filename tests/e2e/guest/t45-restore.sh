@@ -1,0 +1,141 @@
+# ckpt restore (issue 11, first step): a single-threaded process dumped
+# mid-run, killed and restored carries on to the same result as a run that
+# was never interrupted; restored twice from one image; dumped again once
+# restored and restored again; and bad images, a changed file and a taken
+# pid give clean errors and leave no process behind.
+
+RESTORE_DATA="$WORK/restore.data"
+RESTORE_BIN=/ckpt/bin/ckpt-restore-target
+
+# restore_run NAME: one uninterrupted run of the target, output in NAME.out.
+restore_setup() {
+	[ -s "$RESTORE_DATA" ] || dd if=/dev/urandom of="$RESTORE_DATA" bs=4096 count=32 2>/dev/null
+	[ -s "$WORK/restore-ref.out" ] && return 0
+	local rc=0
+	echo x | "$RESTORE_BIN" "$WORK/restore-ref.manifest" "$RESTORE_DATA" >"$WORK/restore-ref.out" 2>&1 || rc=$?
+	[ $rc -eq 42 ] || { fail "the uninterrupted run exited $rc: $(oneline "$WORK/restore-ref.out")"; return 1; }
+	grep -q '^result [0-9a-f]* signals 1 xmm OK$' "$WORK/restore-ref.out" ||
+		{ fail "the uninterrupted run printed: $(oneline "$WORK/restore-ref.out")"; return 1; }
+}
+
+# restore_start NAME: the target, blocked on a FIFO for its byte; PID_NAME.
+restore_start() {
+	local name=$1 i=0
+	rm -f "$WORK/$name.fifo" "$WORK/$name.manifest"
+	mkfifo "$WORK/$name.fifo" || return 1
+	"$RESTORE_BIN" "$WORK/$name.manifest" "$RESTORE_DATA" <"$WORK/$name.fifo" >"$WORK/$name.out" 2>&1 &
+	T_JOBS="$T_JOBS $!"
+	exec 6>"$WORK/$name.fifo"
+	while [ ! -s "$WORK/$name.manifest" ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && { fail "$name did not start: $(oneline "$WORK/$name.out")"; return 1; }
+		usleep 100000
+	done
+	eval "PID_$name=$(manifest_fact "$WORK/$name.manifest" pid)"
+}
+
+# expect_same_result OUT RC: what the uninterrupted run printed, and 42.
+expect_same_result() {
+	[ "$2" -eq 42 ] || { fail "the restored process exited $2: $(oneline "$1") $(oneline "$WORK/cli.err")"; return 1; }
+	cmp -s "$1" "$WORK/restore-ref.out" ||
+		fail "restored: '$(oneline "$1")', uninterrupted: '$(oneline "$WORK/restore-ref.out")'"
+}
+
+test_restore_carries_on() {
+	local rc=0 pid
+	have_cli && have_module || return
+	restore_setup || return
+	restore_start r1 || return
+	pid=$PID_r1
+	cli_dump "$WORK/r1.img" --pid "$pid" || rc=$?
+	expect_exit 0 $rc "ckpt dump" || return
+	kill -KILL "$pid"
+	exec 6>&-
+	wait "$pid" 2>/dev/null	# reaped: its pid is free for the restore
+	rc=0
+	echo x | tmo "$CKPT" restore "$WORK/r1.img" >"$WORK/r1-restored.out" 2>"$WORK/cli.err" || rc=$?
+	expect_same_result "$WORK/r1-restored.out" $rc || return
+	grep -q "restored pid $pid from" "$WORK/cli.err" || fail "no 'restored pid $pid': $(oneline "$WORK/cli.err")" || return
+	# The same image once more: the same result again.
+	rc=0
+	echo x | tmo "$CKPT" restore "$WORK/r1.img" >"$WORK/r1-again.out" 2>"$WORK/cli.err" || rc=$?
+	expect_same_result "$WORK/r1-again.out" $rc || return
+	# From a pipe, whose bytes after the image are the process's stdin.
+	rc=0
+	(cat "$WORK/r1.img"; echo x) | tmo "$CKPT" restore - >"$WORK/r1-pipe.out" 2>"$WORK/cli.err" || rc=$?
+	expect_same_result "$WORK/r1-pipe.out" $rc
+}
+
+t restore/carries-on test_restore_carries_on
+
+# A restored process is a normal one: dumped again (while it waits for its
+# byte on ckpt restore's stdin) and restored again, it still gets there.
+test_restore_dump_again() {
+	local rc=0 pid i=0
+	have_cli && have_module || return
+	restore_setup || return
+	[ -s "$WORK/r1.img" ] || { fail "no image from restore/carries-on"; return 1; }
+	rm -f "$WORK/r2.fifo"
+	mkfifo "$WORK/r2.fifo" || return
+	tmo "$CKPT" restore --detach "$WORK/r1.img" <"$WORK/r2.fifo" >"$WORK/r2.pid" 2>"$WORK/cli.err" &
+	exec 6>"$WORK/r2.fifo"
+	wait $! || rc=$?
+	expect_exit 0 $rc "ckpt restore --detach" || { exec 6>&-; return 1; }
+	pid=$(cat "$WORK/r2.pid")
+	[ -d "/proc/$pid" ] || { exec 6>&-; fail "--detach printed '$pid', no such process"; return 1; }
+	grep -q 'ckpt-restore-t' "/proc/$pid/comm" || { exec 6>&-; fail "restored comm: $(cat "/proc/$pid/comm")"; return 1; }
+	cli_dump "$WORK/r2.img" --pid "$pid" || rc=$?
+	kill -KILL "$pid"
+	exec 6>&-
+	while [ -d "/proc/$pid" ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && { fail "the restored process did not die"; return 1; }
+		usleep 100000
+	done
+	expect_exit 0 $rc "ckpt dump of a restored process" || return
+	rc=0
+	echo x | tmo "$CKPT" restore "$WORK/r2.img" >"$WORK/r2-restored.out" 2>"$WORK/cli.err" || rc=$?
+	expect_same_result "$WORK/r2-restored.out" $rc
+}
+
+# restore_refused WHAT MESSAGE ARGS...: ckpt restore ARGS fails with status
+# 2 and MESSAGE on stderr, and no process of the image is left.
+restore_refused() {
+	local what=$1 msg=$2 rc=0
+	shift 2
+	echo x | tmo "$CKPT" restore "$@" >"$WORK/refused.out" 2>"$WORK/cli.err" || rc=$?
+	[ $rc -eq 2 ] || { fail "$what: exited $rc, expected 2: $(oneline "$WORK/cli.err") $(oneline "$WORK/refused.out")"; return 1; }
+	grep -q -- "$msg" "$WORK/cli.err" || { fail "$what: no '$msg' in: $(oneline "$WORK/cli.err")"; return 1; }
+	[ ! -s "$WORK/refused.out" ] || fail "$what: the process ran: $(oneline "$WORK/refused.out")"
+}
+
+test_restore_refusals() {
+	local size
+	have_cli && have_module || return
+	[ -s "$WORK/r1.img" ] || { fail "no image from restore/carries-on"; return 1; }
+	size=$(stat -c %s "$WORK/r1.img")
+	# Damage in the memory: the module's checks.
+	cp "$WORK/r1.img" "$WORK/bad.img"
+	printf '\377' | dd of="$WORK/bad.img" bs=1 seek=$((size - 4096 - 100)) conv=notrunc 2>/dev/null
+	restore_refused "a damaged page" "Bad message" "$WORK/bad.img" || return
+	head -c $((size / 2)) "$WORK/r1.img" >"$WORK/short.img"
+	restore_refused "a truncated image" "Bad message" "$WORK/short.img" || return
+	# Damage before MM: the CLI's checks, before any process exists.
+	cp "$WORK/r1.img" "$WORK/bad.img"
+	printf '\377' | dd of="$WORK/bad.img" bs=1 seek=200 conv=notrunc 2>/dev/null
+	restore_refused "a damaged record before MM" "bad crc" "$WORK/bad.img" || return
+	# The pid taken: the process is still there.
+	restore_start r3 || return
+	cli_dump "$WORK/r3.img" --pid "$PID_r3" || { exec 6>&-; fail "dump"; return 1; }
+	restore_refused "a taken pid" "pid $PID_r3 is taken" "$WORK/r3.img" || { exec 6>&-; return 1; }
+	kill -KILL "$PID_r3"
+	exec 6>&-
+	wait "$PID_r3" 2>/dev/null
+	# The mapped file replaced by another (same name, another inode).
+	cp "$RESTORE_DATA" "$WORK/restore.data.new"
+	mv "$WORK/restore.data.new" "$RESTORE_DATA"
+	restore_refused "a replaced file" "is not the file that was open\|Stale file handle" "$WORK/r3.img"
+}
+
+t restore/dump-again test_restore_dump_again
+t restore/refusals test_restore_refusals

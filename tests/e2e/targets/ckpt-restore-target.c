@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt-restore-target: a deterministic computation whose state is spread
+ * over everything a restore must bring back, for the restore tests.
+ *
+ *   ckpt-restore-target MANIFEST DATAFILE
+ *
+ * Mixes a hash over many steps with state in general and SSE registers
+ * (a value held in %xmm8..%xmm15 across a system call, by assembly), in
+ * thread-local storage, on a growing heap (brk and mmap), on the stack
+ * (recursion), and in a private mapping of DATAFILE (written, so partly
+ * copied on write); reads one byte from a regular descriptor of DATAFILE
+ * at its offset.  Then writes its manifest ("@pid N") and blocks in
+ * read(0) for one byte: the moment to dump it.  Once the byte comes it
+ * raises SIGUSR1 (a handler counts), computes as much again, prints
+ * "result HASH signals N xmm OK|BAD" and exits with status 42.  An
+ * uninterrupted run and a dumped, killed and restored one print the same.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../lib/manifest.h"
+
+#define STEPS 4000
+#define PAGE 4096
+
+static __thread uint64_t tls_mix = 0x1234567;
+static volatile sig_atomic_t signals;
+static uint64_t *heap_small[64];
+static uint64_t *heap_big;
+static uint8_t *file_map;
+static int data_fd;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	signals++;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdULL;
+}
+
+static uint64_t recurse(uint64_t h, int depth)
+{
+	volatile uint64_t local[16];
+
+	for (int i = 0; i < 16; i++)
+		local[i] = mix(h, (uint64_t)(depth * 16 + i));
+	if (depth == 0)
+		return local[15];
+	return mix(recurse(local[depth % 16], depth - 1), local[3]);
+}
+
+static uint64_t step(uint64_t h, int i)
+{
+	double x = (double)(h & 0xffff) / 65536.0 + i;
+
+	for (int k = 0; k < 8; k++)
+		x = x * 1.000001 + 0.5 / (k + 1.0);
+	h = mix(h, (uint64_t)(x * 1e6));
+	tls_mix = mix(tls_mix, h);
+	heap_small[i % 64][i % 512] ^= h;
+	heap_big[(h >> 8) % (1 << 17)] += h;
+	file_map[(h >> 16) % (16 * PAGE)] ^= (uint8_t)h;
+	if (i % 97 == 0)
+		h = mix(h, recurse(h, 24));
+	return mix(h, tls_mix ^ heap_small[(i * 7) % 64][(i * 5) % 512]);
+}
+
+/* read(0) for one byte with a value held in %xmm8..%xmm15 across it. */
+static int blocking_read_keeps_xmm(uint64_t v)
+{
+	uint64_t back[8];
+	long ret;
+	char c;
+
+	asm volatile(
+		"movq %[v], %%xmm8\n\t"
+		"movq %%xmm8, %%xmm9\n\t"
+		"movq %%xmm8, %%xmm10\n\t"
+		"movq %%xmm8, %%xmm11\n\t"
+		"movq %%xmm8, %%xmm12\n\t"
+		"movq %%xmm8, %%xmm13\n\t"
+		"movq %%xmm8, %%xmm14\n\t"
+		"movq %%xmm8, %%xmm15\n\t"
+		"xor %%edi, %%edi\n\t"
+		"lea %[c], %%rsi\n\t"
+		"mov $1, %%edx\n\t"
+		"xor %%eax, %%eax\n\t"
+		"syscall\n\t"
+		"mov %%rax, %[ret]\n\t"
+		"movq %%xmm8, 0(%[back])\n\t"
+		"movq %%xmm9, 8(%[back])\n\t"
+		"movq %%xmm10, 16(%[back])\n\t"
+		"movq %%xmm11, 24(%[back])\n\t"
+		"movq %%xmm12, 32(%[back])\n\t"
+		"movq %%xmm13, 40(%[back])\n\t"
+		"movq %%xmm14, 48(%[back])\n\t"
+		"movq %%xmm15, 56(%[back])\n\t"
+		: [ret] "=r"(ret), [c] "=m"(c)
+		: [v] "r"(v), [back] "r"(back)
+		: "rax", "rcx", "rdx", "rsi", "rdi", "r11", "memory",
+		  "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+	if (ret != 1)
+		e2e_die("read(0) returned %ld", ret);
+	for (int i = 0; i < 8; i++)
+		if (back[i] != v)
+			return 0;
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct manifest m;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	unsigned char byte;
+	int xmm_ok;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s MANIFEST DATAFILE\n", argv[0]);
+		return 2;
+	}
+	signal(SIGUSR1, on_usr1);
+	for (int i = 0; i < 64; i++)
+		heap_small[i] = calloc(512, sizeof(uint64_t));
+	heap_big = calloc(1 << 17, sizeof(uint64_t));	/* 1 MiB: mmap */
+	data_fd = open(argv[2], O_RDONLY);
+	if (data_fd < 0)
+		e2e_die("open %s", argv[2]);
+	file_map = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, data_fd, 0);
+	if (file_map == MAP_FAILED)
+		e2e_die("mmap %s", argv[2]);
+	if (lseek(data_fd, 5000, SEEK_SET) != 5000)
+		e2e_die("lseek");
+
+	for (int i = 0; i < STEPS; i++)
+		h = step(h, i);
+
+	manifest_open(&m, argv[1]);
+	manifest_fact(&m, "pid %d", (int)getpid());
+	manifest_close(&m);
+	xmm_ok = blocking_read_keeps_xmm(h);
+
+	raise(SIGUSR1);
+	if (read(data_fd, &byte, 1) != 1)
+		e2e_die("read %s", argv[2]);
+	h = mix(h, byte);
+	for (int i = STEPS; i < 2 * STEPS; i++)
+		h = step(h, i);
+	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");
+	fflush(stdout);
+	return 42;
+}

@@ -1,0 +1,356 @@
+// `ckpt restore --restorer`: the process that becomes the restored one.
+//
+// In order: read the plan again (from the parent's memfd); set what belongs
+// to the process and the thread and needs no memory (signal actions,
+// limits, umask, cwd, name, descriptors, alternate stack, robust list);
+// prepare everything the last steps need, so that nothing is allocated
+// once the image's memory is in place (the heap's brk is then the image's);
+// CKPT_IOC_RESTORE maps the image around this process's own mappings;
+// move [vdso] and [vvar] to the image's addresses; rseq; and last, in one
+// assembly sequence, the thread pointer, the FPU state and
+// CKPT_IOC_RESTORE_FINISH, which unmaps this restorer and returns to user
+// mode as the restored thread.
+#include <fcntl.h>
+#include <linux/ckpt.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/rseq.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "format_util.h"
+#include "procfs.h"
+#include "restore_plan.h"
+
+namespace ckpt {
+namespace {
+
+constexpr int kOverlap = 75;  // known to `ckpt restore`: try another restorer
+constexpr int kFailed = 70;
+
+// Regs indices (struct user_regs_struct).
+enum { kRax = 10, kOrigRax = 15, kRip = 16, kFsBase = 21, kGsBase = 22 };
+
+constexpr long kERestartSys = -512, kERestartNoIntr = -513, kERestartNoHand = -514, kERestartBlock = -516;
+
+[[noreturn]] void die(const std::string& message, int code = kFailed) {
+    print_error("restore: " + message);
+    ::_exit(code);
+}
+
+// Before the image's memory is in place only: after it, write(2) alone.
+[[noreturn]] void die_raw(const char* message, int code = kFailed) {
+    const char prefix[] = "ckpt: restore: ";
+    (void)!::write(2, prefix, sizeof prefix - 1);
+    (void)!::write(2, message, std::strlen(message));
+    (void)!::write(2, "\n", 1);
+    ::_exit(code);
+}
+
+struct KernelSigaction {
+    uint64_t handler, flags, restorer, mask;
+};
+
+void restore_signal_actions(const ckpt_process& p) {
+    for (int sig = 1; sig <= CKPT_NR_SIGNALS; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        const ckpt_sigaction& a = p.action[sig - 1];
+        KernelSigaction k{a.handler, a.flags, a.restorer, a.mask};
+        if (::syscall(SYS_rt_sigaction, sig, &k, nullptr, 8) != 0)
+            die("signal " + std::to_string(sig) + ": rt_sigaction: " + std::strerror(errno));
+    }
+}
+
+void restore_limits(const ckpt_process& p) {
+    for (int r = 0; r < CKPT_NR_RLIMITS; r++) {
+        rlimit lim{rlim_t(p.rlim[r][0]), rlim_t(p.rlim[r][1])};
+        if (::setrlimit(__rlimit_resource(r), &lim) != 0)
+            die("limit " + std::to_string(r) + ": setrlimit: " + std::strerror(errno));
+    }
+}
+
+// Regular files and directories reopened at their descriptors, offsets and
+// flags, if they are still the same inode.
+void reopen_files(const RestorePlan& plan, bool skip_fds) {
+    for (const FileRecord& f : plan.files) {
+        const ckpt_file& r = f.file;
+        if (r.fd <= 2) continue;
+        if (!restorable_file(f)) {
+            if (skip_fds) continue;
+            die("descriptor " + std::to_string(r.fd) + " cannot be restored");
+        }
+        const int flags = int(r.f_flags) & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY);
+        const int fd = ::open(f.path.c_str(), flags | O_CLOEXEC);
+        if (fd < 0) die("descriptor " + std::to_string(r.fd) + ": " + f.path + ": " + std::strerror(errno));
+        struct stat st {};
+        if (::fstat(fd, &st) != 0 || uint64_t(st.st_ino) != r.ino ||
+            major(st.st_dev) != ((r.dev >> 8) & 0xfff) || minor(st.st_dev) != ((r.dev & 0xff) | ((r.dev >> 12) & 0xfff00)))
+            die("descriptor " + std::to_string(r.fd) + ": " + f.path + " is not the file that was open (inode " +
+                std::to_string(r.ino) + ")");
+        if (r.kind == CKPT_FILE_REGULAR && ::lseek(fd, off_t(r.pos), SEEK_SET) < 0)
+            die("descriptor " + std::to_string(r.fd) + ": seek: " + std::strerror(errno));
+        const bool cloexec = r.fd_flags & CKPT_FILE_CLOEXEC;
+        if (fd == int(r.fd)) {
+            if (::fcntl(fd, F_SETFD, cloexec ? FD_CLOEXEC : 0) != 0) die(std::string("fcntl: ") + std::strerror(errno));
+            continue;
+        }
+        if (::dup3(fd, int(r.fd), cloexec ? O_CLOEXEC : 0) < 0)
+            die("dup3 " + std::to_string(r.fd) + ": " + std::strerror(errno));
+        ::close(fd);
+    }
+}
+
+// Moves fd above every descriptor of the image; 0, 1 and 2 stay open too
+// (an image read from stdin: the process's stdin is the rest of it).
+int move_high(int fd, int above) {
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, above + 1);
+    if (moved < 0) die(std::string("fcntl: ") + std::strerror(errno));
+    if (fd > 2) ::close(fd);
+    return moved;
+}
+
+struct Mapping {
+    uint64_t start, end;
+    std::string name;
+};
+
+std::vector<Mapping> own_mappings() {
+    std::vector<Mapping> out;
+    FILE* f = std::fopen("/proc/self/maps", "re");
+    if (!f) die(std::string("/proc/self/maps: ") + std::strerror(errno));
+    char line[4096];
+    while (std::fgets(line, sizeof line, f)) {
+        unsigned long long s = 0, e = 0;
+        int name_at = 0;
+        if (std::sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &s, &e, &name_at) < 2) continue;
+        std::string name = name_at ? std::string(line + name_at) : "";
+        while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+        out.push_back({s, e, name});
+    }
+    std::fclose(f);
+    return out;
+}
+
+// The registers the thread continues with: a thread stopped in a system
+// call that the kernel would restart gets it restarted, as the kernel does
+// on the way out of a signal stop (ERESTART_RESTARTBLOCK's restart state is
+// the kernel's and is lost: the call returns EINTR, as CRIU does).
+void apply_restart_rule(const ckpt_thread& t, __u64 regs[CKPT_THREAD_NR_REGS]) {
+    std::memcpy(regs, t.regs, sizeof t.regs);
+    if (!(t.flags & CKPT_THREAD_IN_SYSCALL)) return;
+    const long ax = long(regs[kRax]);
+    if (ax == kERestartSys || ax == kERestartNoIntr || ax == kERestartNoHand) {
+        regs[kRax] = regs[kOrigRax];
+        regs[kRip] -= 2;  // the syscall instruction again
+    } else if (ax == kERestartBlock) {
+        regs[kRax] = uint64_t(-long(EINTR));
+    }
+}
+
+uint64_t xcr0() {
+    uint32_t lo, hi;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return uint64_t(hi) << 32 | lo;
+}
+
+// glibc's own rseq registration of this thread, which must go before the
+// image's can be registered.
+void unregister_own_rseq() {
+    if (__rseq_size == 0) return;  // glibc did not register
+    void* area = static_cast<char*>(__builtin_thread_pointer()) + __rseq_offset;
+    for (uint32_t len : {32u, uint32_t(__rseq_size)})
+        if (::syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) == 0) return;
+    die(std::string("cannot unregister the restorer's rseq area: ") + std::strerror(errno));
+}
+
+// The last steps, from the moment the thread pointer is the image's: no C
+// code may run (it could touch thread-local storage or the FPU).
+[[noreturn]] __attribute__((noinline)) void jump(uint64_t fs_base, const void* xsave, int dev, void* finish) {
+    register uint64_t r12 asm("r12") = fs_base;
+    register uint64_t r13 asm("r13") = reinterpret_cast<uint64_t>(xsave);
+    register uint64_t r14 asm("r14") = uint64_t(dev);
+    register uint64_t r15 asm("r15") = reinterpret_cast<uint64_t>(finish);
+    asm volatile(
+        "mov $158, %%eax\n\t"       // arch_prctl(ARCH_SET_FS, fs_base)
+        "mov $0x1002, %%edi\n\t"
+        "mov %%r12, %%rsi\n\t"
+        "syscall\n\t"
+        "test %%rax, %%rax\n\t"
+        "jnz 1f\n\t"
+        "test %%r13, %%r13\n\t"
+        "jz 2f\n\t"
+        "mov $-1, %%eax\n\t"        // every feature XCR0 has: the rest start in their init state
+        "mov $-1, %%edx\n\t"
+        "xrstor64 (%%r13)\n\t"
+        "2:\n\t"
+        "mov $16, %%eax\n\t"        // ioctl(dev, CKPT_IOC_RESTORE_FINISH, finish)
+        "mov %%r14, %%rdi\n\t"
+        "mov %[cmd], %%rsi\n\t"
+        "mov %%r15, %%rdx\n\t"
+        "syscall\n\t"
+        "1:\n\t"
+        "mov $231, %%eax\n\t"       // exit_group(70): FINISH failed
+        "mov $70, %%edi\n\t"
+        "syscall\n\t"
+        "ud2\n\t"
+        :
+        : "r"(r12), "r"(r13), "r"(r14), "r"(r15), [cmd] "i"(CKPT_IOC_RESTORE_FINISH)
+        : "rax", "rcx", "rdx", "rsi", "rdi", "r11", "memory");
+    __builtin_unreachable();
+}
+
+}  // namespace
+
+int run_restorer(const RestoreOptions& options) {
+    // Nothing may interrupt a half-built process: the image's mask is set
+    // by the last step.
+    sigset_t all;
+    sigfillset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+
+    int image_fd = options.restorer_fds[0], prelude_fd = options.restorer_fds[1], status_fd = options.restorer_fds[2];
+    FdSource prelude_source(prelude_fd, "prelude");
+    if (::lseek(prelude_fd, 0, SEEK_SET) != 0) die("prelude: seek failed");
+    auto plan = read_restore_plan(prelude_source);
+    if (!plan) die("prelude: " + plan.error().message);
+    if (!plan->process || plan->threads.size() != 1) die("the plan has no process or not one thread");
+    const ckpt_process& proc = plan->process->process;
+    const ThreadRecord& thread = plan->threads[0];
+    const ckpt_thread& t = thread.thread;
+
+    int highest = 2;
+    for (const FileRecord& f : plan->files) highest = std::max(highest, int(f.file.fd));
+    image_fd = move_high(image_fd, highest);
+    prelude_fd = move_high(prelude_fd, highest);
+    status_fd = move_high(status_fd, highest);
+    int dev = ::open("/dev/ckpt", O_RDWR | O_CLOEXEC);
+    if (dev < 0) die(std::string("/dev/ckpt: ") + std::strerror(errno) + " (is the module loaded?)");
+    dev = move_high(dev, highest);
+
+    // What belongs to the process and the thread and needs no memory.
+    restore_signal_actions(proc);
+    restore_limits(proc);
+    ::umask(proc.umask);
+    if (!plan->process->cwd.empty() && ::chdir(plan->process->cwd.c_str()) != 0)
+        die("cwd " + plan->process->cwd + ": " + std::strerror(errno));
+    if (::personality(proc.personality) < 0) die(std::string("personality: ") + std::strerror(errno));
+    char comm[16] = {};
+    std::memcpy(comm, plan->task.comm, sizeof comm - 1);
+    ::prctl(PR_SET_NAME, comm);
+    reopen_files(*plan, options.skip_fds);
+    stack_t ss{};
+    ss.ss_sp = reinterpret_cast<void*>(t.sas_ss_sp);
+    ss.ss_size = t.sas_ss_size;
+    ss.ss_flags = int(t.sas_ss_flags);
+    if (ss.ss_flags & SS_DISABLE) ss = stack_t{nullptr, SS_DISABLE, 0};
+    if (::sigaltstack(&ss, nullptr) != 0) die(std::string("sigaltstack: ") + std::strerror(errno));
+    if (t.robust_list && ::syscall(SYS_set_robust_list, t.robust_list, 24) != 0)
+        die(std::string("set_robust_list: ") + std::strerror(errno));
+
+    // Everything the steps after CKPT_IOC_RESTORE need, allocated now.
+    const std::vector<Mapping> mine = own_mappings();
+    std::vector<ckpt_range> unmap;
+    const Mapping* my_vdso = nullptr;
+    const Mapping* my_vvar = nullptr;
+    for (const Mapping& m : mine) {
+        if (m.name == "[vdso]") my_vdso = &m;
+        else if (m.name == "[vvar]") my_vvar = &m;
+        else if (m.name != "[vsyscall]") unmap.push_back({m.start, m.end});
+    }
+    if (unmap.size() + 2 > CKPT_RESTORE_MAX_UNMAP) die("the restorer has too many mappings");
+    alignas(64) static uint8_t xsave[64 * 1024];
+    const void* xsave_area = nullptr;
+    if (!thread.xstate.empty()) {
+        if (thread.xstate.size() > sizeof xsave) die("the FPU state is larger than 64 KiB");
+        std::memcpy(xsave, thread.xstate.data(), thread.xstate.size());
+        if (thread.xstate.size() >= 576) {
+            // The XSAVE header: only the features this CPU has, standard
+            // (not compacted) form, reserved bytes zero.
+            uint64_t bv;
+            std::memcpy(&bv, xsave + 512, 8);
+            bv &= xcr0();
+            std::memcpy(xsave + 512, &bv, 8);
+            std::memset(xsave + 520, 0, 56);
+            xsave_area = xsave;
+        }
+    }
+    static ckpt_restore_finish_args finish{};
+    static ckpt_range unmap_list[CKPT_RESTORE_MAX_UNMAP];
+    finish.size = sizeof finish;
+    finish.blocked = t.sig_blocked;
+    apply_restart_rule(t, finish.regs);
+    finish.close_fds[finish.nr_close++] = dev;
+    finish.close_fds[finish.nr_close++] = status_fd;
+    const uint64_t fs_base = t.regs[kFsBase];
+    if (t.regs[kGsBase]) die("a non-zero gs base is not restored yet");
+    unregister_own_rseq();
+
+    ckpt_restore_args args{};
+    args.size = sizeof args;
+    args.fd = image_fd;
+    args.nr_records = plan->prelude.summary.records;
+    args.bytes = plan->prelude.mm_offset;
+    args.chain_crc = plan->prelude.chain_state;
+    args.mm_hdr = plan->prelude.mm_hdr;
+    if (::ioctl(dev, CKPT_IOC_RESTORE, &args) != 0) {
+        const int err = errno;
+        if (err == EEXIST) die_raw("the image overlaps the restorer's memory", kOverlap);
+        char msg[256];
+        std::snprintf(msg, sizeof msg, "the module could not restore the memory: %s (at %#llx, after %llu VMAs, %llu pages)",
+                      std::strerror(err), static_cast<unsigned long long>(args.err_addr),
+                      static_cast<unsigned long long>(args.nr_vmas), static_cast<unsigned long long>(args.nr_pages));
+        die_raw(msg);
+    }
+    // From here on: no allocation (brk is the image's now).
+    ::close(image_fd);
+    ::close(prelude_fd);
+    size_t nr_unmap = 0;
+    for (const ckpt_range& r : unmap) unmap_list[nr_unmap++] = r;
+    const struct {
+        const Mapping* mine;
+        const __u64* image;
+    } specials[] = {{my_vdso, args.vdso}, {my_vvar, args.vvar}};
+    for (const auto& s : specials) {
+        if (!s.mine) {
+            if (s.image[1]) die_raw("the image has a vDSO mapping this kernel does not give");
+            continue;
+        }
+        if (!s.image[1]) {
+            unmap_list[nr_unmap++] = {s.mine->start, s.mine->end};
+            continue;
+        }
+        if (s.image[1] - s.image[0] != s.mine->end - s.mine->start)
+            die_raw("the image's vDSO differs from this kernel's: restore on the kernel it was dumped on");
+        if (s.image[0] != s.mine->start &&
+            ::syscall(SYS_mremap, s.mine->start, s.mine->end - s.mine->start, s.mine->end - s.mine->start,
+                      MREMAP_MAYMOVE | MREMAP_FIXED, s.image[0]) == -1)
+            die_raw("cannot move the vDSO to the image's address");
+    }
+    finish.unmap = reinterpret_cast<uint64_t>(unmap_list);
+    finish.nr_unmap = uint32_t(nr_unmap);
+    if (t.rseq && ::syscall(SYS_rseq, t.rseq, t.rseq_len, 0, t.rseq_sig) != 0) die_raw("cannot register the rseq area");
+    if (t.clear_child_tid) ::syscall(SYS_set_tid_address, t.clear_child_tid);
+    if (plan->process->auxv.size() &&
+        ::prctl(PR_SET_MM, PR_SET_MM_AUXV, plan->process->auxv.data(), plan->process->auxv.size() * 8, 0) != 0)
+        die_raw("cannot set the saved auxiliary vector");
+    const char ok = 1;
+    if (::write(status_fd, &ok, 1) != 1) die_raw("the parent is gone");
+    jump(fs_base, xsave_area, dev, &finish);
+}
+
+}  // namespace ckpt

@@ -1,0 +1,161 @@
+// `ckpt restore`'s reading of the records before MM: never a byte past MM's
+// header (the rest is the module's), and what it refuses to restore.
+#include "restore_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "crc32c.h"
+#include "image_builder.h"
+
+namespace ckpt {
+namespace {
+
+using test::ImageWriter;
+
+// Hands out at most `chunk` bytes per read and counts what it gave.
+class CountingSource final : public ByteSource {
+public:
+    CountingSource(const std::vector<uint8_t>& bytes, size_t chunk) : bytes_(bytes), chunk_(chunk) {}
+    Expected<size_t> read_some(void* buf, size_t len) override {
+        const size_t n = std::min({len, chunk_, bytes_.size() - pos_});
+        std::memcpy(buf, bytes_.data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+    size_t given() const { return pos_; }
+
+private:
+    const std::vector<uint8_t>& bytes_;
+    size_t chunk_;
+    size_t pos_ = 0;
+};
+
+struct Built {
+    std::vector<uint8_t> bytes;
+    uint64_t mm_offset = 0;
+    uint32_t chain_state = 0;  // over the records before MM
+    uint64_t records = 0;
+};
+
+// HEAD TASK PROCESS THREAD(s) FILE(s) MM VMA PAGES TAIL, as the module writes.
+Built build(uint32_t threads, const std::vector<std::pair<ckpt_file, std::string>>& files, uint32_t head_flags = 0) {
+    ImageWriter w;
+    ckpt_head head = ImageWriter::default_head();
+    head.flags = head_flags;
+    w.head(head);
+    ckpt_task task{};
+    task.pid = 4242;
+    task.tid = 4242;
+    task.nr_threads = threads;
+    task.state = CKPT_TASK_STOPPED;
+    std::strcpy(task.comm, "sample");
+    w.task(task);
+    for (const auto& [f, path] : files) w.file(f, path);
+    Built b;
+    b.records = w.nr_records();
+    uint32_t chain = kCrc32cInit;
+    {
+        // The chain: each earlier record's crc field, little-endian.
+        const std::vector<uint8_t>& bytes = w.bytes();
+        for (uint64_t at = 0; at < bytes.size();) {
+            ckpt_rec_hdr hdr;
+            std::memcpy(&hdr, bytes.data() + at, sizeof hdr);
+            chain = crc32c_update(chain, &hdr.crc, 4);
+            at += sizeof hdr + ((hdr.len + 7) & ~uint64_t(7));
+        }
+    }
+    b.chain_state = chain;
+    ckpt_mm mm{};
+    mm.start_brk = 0x1000000;
+    mm.brk = 0x1001000;
+    b.mm_offset = w.mm(mm);
+    ckpt_vma heap{};
+    heap.start = 0x1000000;
+    heap.end = 0x1001000;
+    heap.vm_flags = CKPT_VMA_F_READ | CKPT_VMA_F_WRITE;
+    heap.kind = CKPT_VMA_ANON;
+    w.vma(heap, "");
+    w.pages({0x1000000}, {test::pattern_page(0x1000000, 4096)});
+    w.tail();
+    b.bytes = w.bytes();
+    return b;
+}
+
+ckpt_file regular_file(uint32_t fd) {
+    ckpt_file f{};
+    f.fd = fd;
+    f.kind = CKPT_FILE_REGULAR;
+    f.f_flags = 0;
+    return f;
+}
+
+TEST(RestorePlan, ReadsUpToMmsHeaderAndNotAByteMore) {
+    const Built b = build(1, {{regular_file(3), "/etc/hostname"}});
+    for (size_t chunk : {size_t(1), size_t(7), size_t(1) << 20}) {
+        CountingSource source(b.bytes, chunk);
+        auto plan = read_restore_plan(source);
+        ASSERT_TRUE(plan) << plan.error().message;
+        EXPECT_EQ(source.given(), b.mm_offset + sizeof(ckpt_rec_hdr)) << "chunk " << chunk;
+        EXPECT_EQ(plan->prelude.mm_offset, b.mm_offset);
+        EXPECT_EQ(plan->prelude.mm_hdr.type, uint32_t(CKPT_REC_MM));
+        EXPECT_EQ(plan->prelude.summary.records, b.records);
+        EXPECT_EQ(plan->prelude.chain_state, b.chain_state);
+        EXPECT_EQ(plan->bytes.size(), b.mm_offset + sizeof(ckpt_rec_hdr));
+        EXPECT_TRUE(std::equal(plan->bytes.begin(), plan->bytes.end(), b.bytes.begin()));
+        ASSERT_EQ(plan->threads.size(), 1u);
+        ASSERT_EQ(plan->files.size(), 1u);
+        EXPECT_EQ(plan->files[0].path, "/etc/hostname");
+        EXPECT_TRUE(plan->process.has_value());
+        EXPECT_TRUE(restore_refusals(*plan, false).empty());
+    }
+}
+
+TEST(RestorePlan, DamageBeforeMmIsAFormatError) {
+    Built b = build(1, {});
+    b.bytes[128 + 24 + 4] ^= 1;  // in TASK (HEAD is 24 + 104 bytes)
+    CountingSource source(b.bytes, 1 << 20);
+    auto plan = read_restore_plan(source);
+    ASSERT_FALSE(plan);
+    EXPECT_NE(plan.error().message.find("bad crc in TASK record"), std::string::npos) << plan.error().message;
+}
+
+TEST(RestorePlan, WhatThisVersionCannotRestoreIsRefusedByName) {
+    {
+        const Built b = build(2, {});
+        CountingSource source(b.bytes, 1 << 20);
+        auto plan = read_restore_plan(source);
+        ASSERT_TRUE(plan);
+        const auto why = restore_refusals(*plan, false);
+        ASSERT_EQ(why.size(), 1u);
+        EXPECT_NE(why[0].find("2 threads"), std::string::npos) << why[0];
+    }
+    {
+        const Built b = build(1, {}, CKPT_IMAGE_LIVE);
+        CountingSource source(b.bytes, 1 << 20);
+        auto plan = read_restore_plan(source);
+        ASSERT_TRUE(plan);
+        const auto why = restore_refusals(*plan, false);
+        ASSERT_EQ(why.size(), 1u);
+        EXPECT_NE(why[0].find("live image"), std::string::npos) << why[0];
+    }
+    {
+        ckpt_file sock = regular_file(4);
+        sock.kind = CKPT_FILE_SOCKET;
+        ckpt_file tty = regular_file(0);
+        tty.kind = CKPT_FILE_CHAR;
+        const Built b = build(1, {{tty, "/dev/pts/0"}, {regular_file(3), "/etc/hostname"}, {sock, "socket:[77]"}});
+        CountingSource source(b.bytes, 1 << 20);
+        auto plan = read_restore_plan(source);
+        ASSERT_TRUE(plan);
+        const auto why = restore_refusals(*plan, false);
+        ASSERT_EQ(why.size(), 1u) << "stdin is ckpt restore's own; the regular file is reopened";
+        EXPECT_NE(why[0].find("descriptor 4 (socket socket:[77])"), std::string::npos) << why[0];
+        EXPECT_TRUE(restore_refusals(*plan, true).empty()) << "--skip-fds";
+    }
+}
+
+}  // namespace
+}  // namespace ckpt
