@@ -8,6 +8,7 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/wait.h>
 
 #include <ckpt/bridge.h>
 
@@ -54,7 +55,14 @@ static inline bool ckpt_thread_off_cpu(struct task_struct *t)
 #endif
 }
 
+/* Per open /dev/ckpt: the threads of a restore that have finished. */
+struct ckpt_restore_session {
+	atomic_t finished;
+	wait_queue_head_t wq;
+};
+
 struct ckpt_restore_finish_args;
-long ckpt_restore_finish(struct ckpt_restore_finish_args __user *uargs);
+long ckpt_restore_finish(struct ckpt_restore_session *session,
+			 struct ckpt_restore_finish_args __user *uargs);
 
 #endif /* CKPT_BRIDGE_PRIV_H */

@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -144,15 +145,35 @@ static long ckpt_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		 * reference: hold one until the ioctl has returned.
 		 */
 		get_file(filp);
-		ret = ckpt_restore_finish(uarg);
+		ret = ckpt_restore_finish(filp->private_data, uarg);
 		fput(filp);
 		return ret;
 	}
 	return -ENOTTY;
 }
 
+static int ckpt_open(struct inode *inode, struct file *filp)
+{
+	struct ckpt_restore_session *session;
+
+	session = kzalloc(sizeof(*session), GFP_KERNEL_ACCOUNT);
+	if (!session)
+		return -ENOMEM;
+	init_waitqueue_head(&session->wq);
+	filp->private_data = session;
+	return 0;
+}
+
+static int ckpt_release(struct inode *inode, struct file *filp)
+{
+	kfree(filp->private_data);
+	return 0;
+}
+
 static const struct file_operations ckpt_fops = {
 	.owner = THIS_MODULE,
+	.open = ckpt_open,
+	.release = ckpt_release,
 	.unlocked_ioctl = ckpt_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

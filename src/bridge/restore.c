@@ -222,12 +222,14 @@ enum {
 
 /**
  * ckpt_restore_finish() - CKPT_IOC_RESTORE_FINISH
+ * @session: the open /dev/ckpt's count of finished threads
  * @uargs: the caller's struct ckpt_restore_finish_args
  *
  * Return: the restored thread's ax (the ioctl's return value is what the
  * thread finds in ax), or a negative errno with nothing changed.
  */
-long ckpt_restore_finish(struct ckpt_restore_finish_args __user *uargs)
+long ckpt_restore_finish(struct ckpt_restore_session *session,
+			 struct ckpt_restore_finish_args __user *uargs)
 {
 	struct ckpt_restore_finish_args args;
 	struct pt_regs *regs = current_pt_regs();
@@ -243,8 +245,12 @@ long ckpt_restore_finish(struct ckpt_restore_finish_args __user *uargs)
 	ret = copy_struct_from_user(&args, sizeof(args), uargs, usize);
 	if (ret)
 		return ret == -E2BIG ? -EINVAL : ret;
-	if (args.flags || args.nr_unmap > CKPT_RESTORE_MAX_UNMAP ||
+	if ((args.flags & ~CKPT_RESTORE_FINISH_THREAD) || args.reserved ||
+	    args.nr_unmap > CKPT_RESTORE_MAX_UNMAP ||
 	    args.nr_close > CKPT_RESTORE_MAX_CLOSE)
+		return -EINVAL;
+	if ((args.flags & CKPT_RESTORE_FINISH_THREAD) &&
+	    (args.nr_unmap || args.nr_close || args.wait_threads))
 		return -EINVAL;
 	if (args.regs[R_IP] >= TASK_SIZE || args.regs[R_SP] >= TASK_SIZE)
 		return -EINVAL;
@@ -262,6 +268,16 @@ long ckpt_restore_finish(struct ckpt_restore_finish_args __user *uargs)
 		    !PAGE_ALIGNED(ranges[i].start)) {
 			kfree(ranges);
 			return -EINVAL;
+		}
+	}
+	/* The other threads must have left the restorer's code. */
+	if (args.wait_threads) {
+		ret = wait_event_killable(session->wq,
+					  atomic_read(&session->finished) >=
+					  (int)args.wait_threads);
+		if (ret) {
+			kfree(ranges);
+			return ret;
 		}
 	}
 	/* From here on the restorer's own memory goes: no way back. */
@@ -298,6 +314,11 @@ long ckpt_restore_finish(struct ckpt_restore_finish_args __user *uargs)
 	regs->ss = __USER_DS;
 	/* Not in a system call any more: no restart on the way out. */
 	regs->orig_ax = -1;
+	if (args.flags & CKPT_RESTORE_FINISH_THREAD) {
+		/* Past its last user instruction of the restorer's. */
+		atomic_inc(&session->finished);
+		wake_up_all(&session->wq);
+	}
 	return args.regs[R_AX];
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_finish);

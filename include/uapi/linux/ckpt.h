@@ -99,7 +99,7 @@ struct ckpt_range {
 /**
  * struct ckpt_restore_finish_args - argument of CKPT_IOC_RESTORE_FINISH
  * @size:	sizeof(struct ckpt_restore_finish_args) as the caller knows it.
- * @flags:	0; others are rejected with EINVAL.
+ * @flags:	CKPT_RESTORE_FINISH_THREAD or 0; others give EINVAL.
  * @unmap:	user address of @nr_unmap struct ckpt_range: the restorer's
  *		own mappings (this struct and that array may lie in them).
  * @nr_unmap:	at most 64.
@@ -107,12 +107,21 @@ struct ckpt_range {
  * @close_fds:	the restorer's own descriptors, closed last (the /dev/ckpt
  *		one this ioctl is called on may be among them).
  * @blocked:	the signal mask the thread continues with.
+ * @wait_threads: before unmapping anything, wait until this many other
+ *		threads have finished with CKPT_RESTORE_FINISH_THREAD on the
+ *		same open /dev/ckpt (the last thread of a process waits for
+ *		the others to have left the restorer's code).
+ * @reserved:	must be zero.
  * @regs:	the thread's general registers, in the order and layout of
  *		THREAD's regs (struct user_regs_struct): r15, r14, r13, r12, bp,
  *		bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs,
  *		flags, sp, ss, fs_base, gs_base, ds, es, fs, gs.  cs, ss and the
  *		segment selectors are the kernel's user defaults whatever they
  *		say; fs_base and gs_base must already be set (arch_prctl).
+ *
+ * With CKPT_RESTORE_FINISH_THREAD in @flags, a thread of a process whose
+ * last thread finishes after it: nothing is unmapped or closed (both counts
+ * must be 0), and once its registers are set it counts as finished.
  *
  * The last step of a restore: unmaps the ranges, closes the descriptors,
  * sets the signal mask and returns to user mode in the restored thread's
@@ -129,9 +138,12 @@ struct ckpt_restore_finish_args {
 	__s32 close_fds[8];
 	__u64 blocked;
 	__u64 regs[27];
+	__u32 wait_threads;
+	__u32 reserved;
 };
 
-#define CKPT_RESTORE_FINISH_ARGS_SIZE_VER0	280
+#define CKPT_RESTORE_FINISH_THREAD	(1U << 0)
+#define CKPT_RESTORE_FINISH_ARGS_SIZE_VER0	288
 #define CKPT_RESTORE_MAX_CLOSE	8
 #define CKPT_RESTORE_MAX_UNMAP	64
 

@@ -23,7 +23,8 @@ restore_start() {
 	local name=$1 i=0
 	rm -f "$WORK/$name.fifo" "$WORK/$name.manifest"
 	mkfifo "$WORK/$name.fifo" || return 1
-	"$RESTORE_BIN" "$WORK/$name.manifest" "$RESTORE_DATA" <"$WORK/$name.fifo" >"$WORK/$name.out" 2>&1 &
+	# shellcheck disable=SC2086 # RESTORE_ARGS: words
+	"$RESTORE_BIN" "$WORK/$name.manifest" "$RESTORE_DATA" ${RESTORE_ARGS:-} <"$WORK/$name.fifo" >"$WORK/$name.out" 2>&1 &
 	T_JOBS="$T_JOBS $!"
 	exec 6>"$WORK/$name.fifo"
 	while [ ! -s "$WORK/$name.manifest" ]; do
@@ -66,7 +67,46 @@ test_restore_carries_on() {
 	expect_same_result "$WORK/r1-pipe.out" $rc
 }
 
+# Four threads: the main one blocked in read(0), two in a futex
+# (pthread_cond_wait), one in a nanosleep() loop; each thread gets its tid,
+# registers, FPU state, thread pointer and rseq area back.
+test_restore_threads() {
+	local rc=0 pid tids
+	have_cli && have_module || return
+	restore_setup || return
+	if [ ! -s "$WORK/restore-threads-ref.out" ]; then
+		echo x | "$RESTORE_BIN" "$WORK/rt-ref.manifest" "$RESTORE_DATA" threads >"$WORK/restore-threads-ref.out" 2>&1 || rc=$?
+		[ $rc -eq 42 ] || { fail "the uninterrupted run exited $rc: $(oneline "$WORK/restore-threads-ref.out")"; return 1; }
+		rc=0
+	fi
+	RESTORE_ARGS=threads restore_start rt || return
+	pid=$PID_rt
+	tids=$(ls "/proc/$pid/task" | sort -n | tr '\n' ' ')
+	[ "$(echo $tids | wc -w)" = 4 ] || { exec 6>&-; fail "the target has threads '$tids'"; return 1; }
+	cli_dump "$WORK/rt.img" --pid "$pid" || rc=$?
+	kill -KILL "$pid"
+	exec 6>&-
+	wait "$pid" 2>/dev/null
+	expect_exit 0 $rc "ckpt dump" || return
+	rc=0
+	mkfifo "$WORK/rt2.fifo" || return
+	tmo "$CKPT" restore --detach "$WORK/rt.img" <"$WORK/rt2.fifo" >"$WORK/rt2.pid" 2>"$WORK/cli.err" &
+	exec 6>"$WORK/rt2.fifo"
+	wait $! || rc=$?
+	expect_exit 0 $rc "ckpt restore --detach of four threads" || { exec 6>&-; return 1; }
+	[ "$(ls "/proc/$pid/task" 2>/dev/null | sort -n | tr '\n' ' ')" = "$tids" ] ||
+		{ exec 6>&-; fail "restored tids '$(ls "/proc/$pid/task" 2>/dev/null | tr '\n' ' ')', dumped '$tids'"; return 1; }
+	kill -KILL "$pid"
+	exec 6>&-
+	rc=0
+	echo x | tmo "$CKPT" restore "$WORK/rt.img" >"$WORK/rt-restored.out" 2>"$WORK/cli.err" || rc=$?
+	[ $rc -eq 42 ] || { fail "the restored process exited $rc: $(oneline "$WORK/rt-restored.out") $(oneline "$WORK/cli.err")"; return 1; }
+	cmp -s "$WORK/rt-restored.out" "$WORK/restore-threads-ref.out" ||
+		fail "restored: '$(oneline "$WORK/rt-restored.out")', uninterrupted: '$(oneline "$WORK/restore-threads-ref.out")'"
+}
+
 t restore/carries-on test_restore_carries_on
+t restore/threads test_restore_threads
 
 # A restored process is a normal one: dumped again (while it waits for its
 # byte on ckpt restore's stdin) and restored again, it still gets there.
@@ -110,7 +150,7 @@ restore_refused() {
 }
 
 test_restore_refusals() {
-	local size
+	local size rc
 	have_cli && have_module || return
 	[ -s "$WORK/r1.img" ] || { fail "no image from restore/carries-on"; return 1; }
 	size=$(stat -c %s "$WORK/r1.img")
@@ -128,6 +168,11 @@ test_restore_refusals() {
 	restore_start r3 || return
 	cli_dump "$WORK/r3.img" --pid "$PID_r3" || { exec 6>&-; fail "dump"; return 1; }
 	restore_refused "a taken pid" "pid $PID_r3 is taken" "$WORK/r3.img" || { exec 6>&-; return 1; }
+	# --any-pid: a second copy beside the first, with another pid.
+	rc=0
+	echo x | tmo "$CKPT" restore --any-pid "$WORK/r3.img" >"$WORK/r3-any.out" 2>"$WORK/cli.err" || rc=$?
+	expect_same_result "$WORK/r3-any.out" $rc || { exec 6>&-; return 1; }
+	grep -q "restored pid $PID_r3 " "$WORK/cli.err" && { exec 6>&-; fail "--any-pid took the taken pid?"; return 1; }
 	kill -KILL "$PID_r3"
 	exec 6>&-
 	wait "$PID_r3" 2>/dev/null

@@ -3,7 +3,12 @@
  * ckpt-restore-target: a deterministic computation whose state is spread
  * over everything a restore must bring back, for the restore tests.
  *
- *   ckpt-restore-target MANIFEST DATAFILE
+ *   ckpt-restore-target MANIFEST DATAFILE [threads]
+ *
+ * With "threads", three more threads each compute with their own
+ * thread-local state and then wait for the main thread's byte: two in a
+ * futex (pthread_cond_wait), one in a nanosleep() loop; their results go
+ * into the hash.
  *
  * Mixes a hash over many steps with state in general and SSE registers
  * (a value held in %xmm8..%xmm15 across a system call, by assembly), in
@@ -18,6 +23,8 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,6 +126,45 @@ static int blocking_read_keeps_xmm(uint64_t v)
 	return 1;
 }
 
+#define WORKERS 3
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static int ready, go;
+static uint64_t results[WORKERS];
+
+static void *worker(void *arg)
+{
+	const int id = (int)(uintptr_t)arg;
+	uint64_t h = 0x100 + (uint64_t)id;
+
+	for (int i = 0; i < STEPS / 4; i++)
+		h = mix(h, tls_mix = mix(tls_mix, (uint64_t)i));
+	pthread_mutex_lock(&lock);
+	ready++;
+	if (id < 2) {
+		while (!go)
+			pthread_cond_wait(&wake, &lock);
+		pthread_mutex_unlock(&lock);
+	} else {
+		pthread_mutex_unlock(&lock);
+		for (;;) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			pthread_mutex_lock(&lock);
+			if (go)
+				break;
+			pthread_mutex_unlock(&lock);
+			nanosleep(&ts, NULL);	/* EINTR once restored: loop */
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	for (int i = 0; i < STEPS / 4; i++)
+		h = mix(h, tls_mix = mix(tls_mix, h));
+	results[id] = h;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct manifest m;
@@ -126,10 +172,15 @@ int main(int argc, char **argv)
 	unsigned char byte;
 	int xmm_ok;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s MANIFEST DATAFILE\n", argv[0]);
+	pthread_t threads[WORKERS];
+	int nr_workers = 0;
+
+	if (argc != 3 && !(argc == 4 && !strcmp(argv[3], "threads"))) {
+		fprintf(stderr, "usage: %s MANIFEST DATAFILE [threads]\n", argv[0]);
 		return 2;
 	}
+	if (argc == 4)
+		nr_workers = WORKERS;
 	signal(SIGUSR1, on_usr1);
 	for (int i = 0; i < 64; i++)
 		heap_small[i] = calloc(512, sizeof(uint64_t));
@@ -146,11 +197,31 @@ int main(int argc, char **argv)
 	for (int i = 0; i < STEPS; i++)
 		h = step(h, i);
 
+	for (int i = 0; i < nr_workers; i++)
+		if (pthread_create(&threads[i], NULL, worker, (void *)(uintptr_t)i))
+			e2e_die("pthread_create");
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		if (ready == nr_workers)
+			break;
+		pthread_mutex_unlock(&lock);
+		usleep(1000);	/* until every worker waits: no timing involved */
+	}
+	pthread_mutex_unlock(&lock);
+
 	manifest_open(&m, argv[1]);
 	manifest_fact(&m, "pid %d", (int)getpid());
 	manifest_close(&m);
 	xmm_ok = blocking_read_keeps_xmm(h);
 
+	pthread_mutex_lock(&lock);
+	go = 1;
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&lock);
+	for (int i = 0; i < nr_workers; i++) {
+		pthread_join(threads[i], NULL);
+		h = mix(h, results[i]);
+	}
 	raise(SIGUSR1);
 	if (read(data_fd, &byte, 1) != 1)
 		e2e_die("read %s", argv[2]);

@@ -181,19 +181,20 @@ Brings the process of a checkpoint image back and waits for it: ckpt exits
 with its exit status (128 + N if signal N killed it).  Needs root (or
 CAP_CHECKPOINT_RESTORE and CAP_SYS_ADMIN) and the ckpt module.
 
-The process gets its pid again (restore fails if the pid is taken, unless
---any-pid), its memory (every mapping at its address, with its protection;
-private file mappings reopened and checked to be the same file), its
-registers, FPU/SSE/AVX state, thread pointer, signal mask, signal actions,
-alternate signal stack, rseq area, robust futex list and clear_child_tid,
-its resource limits, umask, working directory, personality and name, and
+The process gets its pid and its threads their tids again (restore fails
+if one is taken; with --any-pid they get free ones), its memory (every
+mapping at its address, with its protection; private file mappings
+reopened and checked to be the same file), each thread's registers,
+FPU/SSE/AVX state, thread pointer, signal mask, alternate signal stack,
+rseq area, robust futex list and clear_child_tid, and the process's
+signal actions, resource limits, umask, working directory, personality and name, and
 its descriptors: 0, 1 and 2 are ckpt restore's own; regular files and
 directories are reopened at their offsets with their flags (refused if the
 file is not the same inode any more).  A thread stopped inside a system
 call that the kernel restarts is restarted (nanosleep and other calls with
 kernel-kept restart state return EINTR instead).
 
-Not yet: processes with several threads; pipes, sockets and other
+Not yet: a process whose main thread had exited; pipes, sockets and other
 descriptors (restore refuses, naming them, unless --skip-fds); shared
 mappings of files and memfds; an LDT; credentials (the process runs as the
 user who restores it); pending signals; the executable's link in /proc
@@ -202,7 +203,7 @@ version (its vDSO is this kernel's).
 
 Options:
   -d, --detach      print the restored pid and return once it runs
-      --any-pid     take any free pid if the image's is taken
+      --any-pid     free pid and tids instead of the image's
       --skip-fds    leave descriptors that cannot be restored closed
   -q, --quiet       print nothing but errors
   -h, --help        this text

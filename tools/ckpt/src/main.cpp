@@ -206,7 +206,10 @@ int command_restore(const std::vector<std::string>& args) {
     if (args.size() >= 4 && args[0] == "--restorer") {
         o.restorer = true;
         for (int i = 0; i < 3; i++) o.restorer_fds[i] = std::atoi(args[size_t(i) + 1].c_str());
-        o.skip_fds = args.size() > 4 && args[4] == "--skip-fds";
+        for (size_t i = 4; i < args.size(); i++) {
+            o.skip_fds = o.skip_fds || args[i] == "--skip-fds";
+            o.any_pid = o.any_pid || args[i] == "--any-pid";
+        }
         return run_restore(o);
     }
     bool help = false;

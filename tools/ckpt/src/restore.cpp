@@ -56,8 +56,8 @@ int prelude_memfd(const std::vector<uint8_t>& bytes) {
 }
 
 // The restorer: a new process (with `pid` unless 0) running
-// `ckpt restore --restorer IMAGE_FD PRELUDE_FD STATUS_FD [--skip-fds]`.
-pid_t start_restorer(pid_t pid, int image_fd, int prelude_fd, int status_fd, bool skip_fds) {
+// `ckpt restore --restorer IMAGE_FD PRELUDE_FD STATUS_FD [--skip-fds] [--any-pid]`.
+pid_t start_restorer(pid_t pid, int image_fd, int prelude_fd, int status_fd, bool skip_fds, bool any_pid) {
     clone_args args{};
     args.exit_signal = SIGCHLD;
     pid_t tid = pid;
@@ -69,6 +69,7 @@ pid_t start_restorer(pid_t pid, int image_fd, int prelude_fd, int status_fd, boo
     std::vector<const char*> argv = {"ckpt", "restore", "--restorer", fds[0].c_str(), fds[1].c_str(),
                                      fds[2].c_str()};
     if (skip_fds) argv.push_back("--skip-fds");
+    if (any_pid) argv.push_back("--any-pid");
     argv.push_back(nullptr);
     const long child = ::syscall(SYS_clone3, &args, sizeof args);
     if (child != 0) return pid_t(child);  // the parent, or -1
@@ -118,7 +119,7 @@ int run_restore(const RestoreOptions& options) {
     for (int attempt = 1;; attempt++) {
         int status_pipe[2];
         if (::pipe2(status_pipe, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno), kExitSystem);
-        const pid_t child = start_restorer(want, input->fd(), prelude, status_pipe[1], options.skip_fds);
+        const pid_t child = start_restorer(want, input->fd(), prelude, status_pipe[1], options.skip_fds, options.any_pid);
         const int clone_errno = errno;
         ::close(status_pipe[1]);
         if (child < 0) {

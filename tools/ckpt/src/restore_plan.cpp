@@ -63,10 +63,9 @@ std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds
         why.push_back("the image's page size is " + std::to_string(plan.head.page_size));
     if (plan.head.flags & CKPT_IMAGE_LIVE)
         why.push_back("a live image (dump --live) is not one moment's state: it cannot be restored");
-    if (plan.threads.size() > 1)
-        why.push_back("the process had " + std::to_string(plan.threads.size()) +
-                      " threads: only single-threaded processes are restored yet");
     if (plan.head.minor >= 1 && plan.threads.empty()) why.push_back("the image has no thread to restore");
+    if (!plan.threads.empty() && !(plan.threads[0].thread.flags & CKPT_THREAD_LEADER))
+        why.push_back("the process's main thread had exited (pthread_exit): such a process is not restored yet");
     if (!skip_fds) {
         for (const FileRecord& f : plan.files) {
             if (restorable_file(f)) continue;

@@ -30,9 +30,10 @@ struct RestorePlan {
 // header).  `name` is for messages.
 Expected<RestorePlan> read_restore_plan(ByteSource& source);
 
-// Why the plan cannot be restored by this version, one line each: several
-// threads, a 1.0 image, another architecture or page size, descriptors it
-// cannot reopen (unless skip_fds: then those are left out).
+// Why the plan cannot be restored by this version, one line each: a 1.0
+// image, a live one, another architecture or page size, descriptors it
+// cannot reopen (unless skip_fds: then those are left out), a main thread
+// that had exited.
 std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds);
 
 // What will differ from the dumped process, one line each: credentials

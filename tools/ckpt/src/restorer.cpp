@@ -12,6 +12,8 @@
 // mode as the restored thread.
 #include <fcntl.h>
 #include <linux/ckpt.h>
+#include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -214,6 +216,105 @@ void unregister_own_rseq() {
     __builtin_unreachable();
 }
 
+// A raw system call: for the restorer's own threads, which share the
+// restorer's thread pointer and so must not touch errno or anything else
+// of the C library's.
+long raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0) {
+    long ret;
+    register long r10 asm("r10") = a4;
+    asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10) : "rcx", "r11", "memory");
+    return ret;
+}
+
+// Everything one thread needs for its last steps, prepared before the
+// image's memory is in place.
+struct ThreadJob {
+    const ckpt_thread* record = nullptr;
+    ckpt_restore_finish_args finish{};
+    uint8_t* xsave = nullptr;  // 64-byte aligned, or nullptr (no XSAVE area)
+    std::vector<uint8_t> xsave_storage;
+    std::vector<uint8_t> stack;  // the restorer's stack for this thread
+    int dev = -1;
+    clone_args clone{};
+    pid_t tid = 0;
+};
+
+// The image's XSAVE area as xrstor takes it: only the features this CPU
+// has, standard (not compacted) form, reserved header bytes zero.
+void prepare_xsave(const ThreadRecord& thread, ThreadJob& job) {
+    if (thread.xstate.size() < 576) return;  // FXSAVE only: not restored
+    job.xsave_storage.assign(thread.xstate.size() + 64, 0);
+    uint8_t* area = job.xsave_storage.data();
+    area += (64 - reinterpret_cast<uintptr_t>(area) % 64) % 64;
+    std::memcpy(area, thread.xstate.data(), thread.xstate.size());
+    uint64_t bv;
+    std::memcpy(&bv, area + 512, 8);
+    bv &= xcr0();
+    std::memcpy(area + 512, &bv, 8);
+    std::memset(area + 520, 0, 56);
+    job.xsave = area;
+}
+
+ThreadJob prepare_thread(const ThreadRecord& thread, int dev) {
+    ThreadJob job;
+    job.record = &thread.thread;
+    job.dev = dev;
+    job.tid = thread.thread.tid;
+    job.finish.size = sizeof job.finish;
+    job.finish.blocked = thread.thread.sig_blocked;
+    apply_restart_rule(thread.thread, job.finish.regs);
+    prepare_xsave(thread, job);
+    if (thread.thread.regs[kGsBase]) die("thread " + std::to_string(job.tid) + ": a non-zero gs base is not restored yet");
+    return job;
+}
+
+// A thread's own state, then its last steps: in the thread itself, with
+// raw system calls only (it runs on the restorer's thread pointer).
+[[noreturn]] void finish_thread(ThreadJob* job) {
+    const ckpt_thread& t = *job->record;
+    stack_t ss{};
+    ss.ss_sp = reinterpret_cast<void*>(t.sas_ss_sp);
+    ss.ss_size = t.sas_ss_size;
+    ss.ss_flags = int(t.sas_ss_flags);
+    if (ss.ss_flags & SS_DISABLE) ss = stack_t{nullptr, SS_DISABLE, 0};
+    if (raw_syscall(SYS_sigaltstack, long(&ss), 0) != 0) raw_syscall(SYS_exit_group, kFailed);
+    if (t.robust_list && raw_syscall(SYS_set_robust_list, long(t.robust_list), 24) != 0)
+        raw_syscall(SYS_exit_group, kFailed);
+    if (t.clear_child_tid) raw_syscall(SYS_set_tid_address, long(t.clear_child_tid));
+    if (t.rseq && raw_syscall(SYS_rseq, long(t.rseq), long(t.rseq_len), 0, long(t.rseq_sig)) != 0)
+        raw_syscall(SYS_exit_group, kFailed);
+    jump(t.regs[kFsBase], job->xsave, job->dev, &job->finish);
+}
+
+// clone3() for a thread of this process with `job`'s tid, which runs
+// finish_thread(job) on job->stack.
+long start_thread(ThreadJob* job) {
+    job->clone = clone_args{};
+    job->clone.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+    job->clone.stack = reinterpret_cast<uint64_t>(job->stack.data());
+    job->clone.stack_size = job->stack.size();
+    if (job->tid) {  // 0: any free tid (--any-pid)
+        job->clone.set_tid = reinterpret_cast<uint64_t>(&job->tid);
+        job->clone.set_tid_size = 1;
+    }
+    long ret;
+    register void (*fn)(ThreadJob*) asm("r12") = [](ThreadJob* j) { finish_thread(j); };
+    register ThreadJob* arg asm("r13") = job;
+    asm volatile(
+        "syscall\n\t"
+        "test %%rax, %%rax\n\t"
+        "jnz 1f\n\t"
+        "xor %%ebp, %%ebp\n\t"   // the new thread: no caller frame
+        "mov %%r13, %%rdi\n\t"
+        "call *%%r12\n\t"
+        "ud2\n\t"
+        "1:\n\t"
+        : "=a"(ret)
+        : "a"(long(SYS_clone3)), "D"(&job->clone), "S"(sizeof job->clone), "r"(fn), "r"(arg)
+        : "rcx", "r11", "memory");
+    return ret;
+}
+
 }  // namespace
 
 int run_restorer(const RestoreOptions& options) {
@@ -228,10 +329,10 @@ int run_restorer(const RestoreOptions& options) {
     if (::lseek(prelude_fd, 0, SEEK_SET) != 0) die("prelude: seek failed");
     auto plan = read_restore_plan(prelude_source);
     if (!plan) die("prelude: " + plan.error().message);
-    if (!plan->process || plan->threads.size() != 1) die("the plan has no process or not one thread");
+    if (!plan->process || plan->threads.empty() || !(plan->threads[0].thread.flags & CKPT_THREAD_LEADER))
+        die("the plan has no process or no main thread");
     const ckpt_process& proc = plan->process->process;
-    const ThreadRecord& thread = plan->threads[0];
-    const ckpt_thread& t = thread.thread;
+    const ckpt_thread& t = plan->threads[0].thread;  // the leader: this thread
 
     int highest = 2;
     for (const FileRecord& f : plan->files) highest = std::max(highest, int(f.file.fd));
@@ -242,7 +343,7 @@ int run_restorer(const RestoreOptions& options) {
     if (dev < 0) die(std::string("/dev/ckpt: ") + std::strerror(errno) + " (is the module loaded?)");
     dev = move_high(dev, highest);
 
-    // What belongs to the process and the thread and needs no memory.
+    // What belongs to the process and the leader and needs no memory.
     restore_signal_actions(proc);
     restore_limits(proc);
     ::umask(proc.umask);
@@ -263,6 +364,18 @@ int run_restorer(const RestoreOptions& options) {
         die(std::string("set_robust_list: ") + std::strerror(errno));
 
     // Everything the steps after CKPT_IOC_RESTORE need, allocated now.
+    std::vector<ThreadJob> jobs;
+    jobs.reserve(plan->threads.size());
+    for (const ThreadRecord& thread : plan->threads) {
+        jobs.push_back(prepare_thread(thread, dev));
+        if (options.any_pid) jobs.back().tid = 0;
+    }
+    for (size_t i = 1; i < jobs.size(); i++) {
+        jobs[i].finish.flags = CKPT_RESTORE_FINISH_THREAD;
+        jobs[i].stack.assign(64 * 1024, 0);
+    }
+    ThreadJob& leader = jobs[0];
+    leader.finish.wait_threads = uint32_t(jobs.size() - 1);
     const std::vector<Mapping> mine = own_mappings();
     std::vector<ckpt_range> unmap;
     const Mapping* my_vdso = nullptr;
@@ -273,31 +386,9 @@ int run_restorer(const RestoreOptions& options) {
         else if (m.name != "[vsyscall]") unmap.push_back({m.start, m.end});
     }
     if (unmap.size() + 2 > CKPT_RESTORE_MAX_UNMAP) die("the restorer has too many mappings");
-    alignas(64) static uint8_t xsave[64 * 1024];
-    const void* xsave_area = nullptr;
-    if (!thread.xstate.empty()) {
-        if (thread.xstate.size() > sizeof xsave) die("the FPU state is larger than 64 KiB");
-        std::memcpy(xsave, thread.xstate.data(), thread.xstate.size());
-        if (thread.xstate.size() >= 576) {
-            // The XSAVE header: only the features this CPU has, standard
-            // (not compacted) form, reserved bytes zero.
-            uint64_t bv;
-            std::memcpy(&bv, xsave + 512, 8);
-            bv &= xcr0();
-            std::memcpy(xsave + 512, &bv, 8);
-            std::memset(xsave + 520, 0, 56);
-            xsave_area = xsave;
-        }
-    }
-    static ckpt_restore_finish_args finish{};
-    static ckpt_range unmap_list[CKPT_RESTORE_MAX_UNMAP];
-    finish.size = sizeof finish;
-    finish.blocked = t.sig_blocked;
-    apply_restart_rule(t, finish.regs);
-    finish.close_fds[finish.nr_close++] = dev;
-    finish.close_fds[finish.nr_close++] = status_fd;
-    const uint64_t fs_base = t.regs[kFsBase];
-    if (t.regs[kGsBase]) die("a non-zero gs base is not restored yet");
+    std::vector<ckpt_range> unmap_list(CKPT_RESTORE_MAX_UNMAP);
+    leader.finish.close_fds[leader.finish.nr_close++] = dev;
+    leader.finish.close_fds[leader.finish.nr_close++] = status_fd;
     unregister_own_rseq();
 
     ckpt_restore_args args{};
@@ -325,32 +416,38 @@ int run_restorer(const RestoreOptions& options) {
         const Mapping* mine;
         const __u64* image;
     } specials[] = {{my_vdso, args.vdso}, {my_vvar, args.vvar}};
-    for (const auto& s : specials) {
-        if (!s.mine) {
-            if (s.image[1]) die_raw("the image has a vDSO mapping this kernel does not give");
+    for (const auto& sp : specials) {
+        if (!sp.mine) {
+            if (sp.image[1]) die_raw("the image has a vDSO mapping this kernel does not give");
             continue;
         }
-        if (!s.image[1]) {
-            unmap_list[nr_unmap++] = {s.mine->start, s.mine->end};
+        if (!sp.image[1]) {
+            unmap_list[nr_unmap++] = {sp.mine->start, sp.mine->end};
             continue;
         }
-        if (s.image[1] - s.image[0] != s.mine->end - s.mine->start)
+        if (sp.image[1] - sp.image[0] != sp.mine->end - sp.mine->start)
             die_raw("the image's vDSO differs from this kernel's: restore on the kernel it was dumped on");
-        if (s.image[0] != s.mine->start &&
-            ::syscall(SYS_mremap, s.mine->start, s.mine->end - s.mine->start, s.mine->end - s.mine->start,
-                      MREMAP_MAYMOVE | MREMAP_FIXED, s.image[0]) == -1)
+        if (sp.image[0] != sp.mine->start &&
+            ::syscall(SYS_mremap, sp.mine->start, sp.mine->end - sp.mine->start, sp.mine->end - sp.mine->start,
+                      MREMAP_MAYMOVE | MREMAP_FIXED, sp.image[0]) == -1)
             die_raw("cannot move the vDSO to the image's address");
     }
-    finish.unmap = reinterpret_cast<uint64_t>(unmap_list);
-    finish.nr_unmap = uint32_t(nr_unmap);
+    leader.finish.unmap = reinterpret_cast<uint64_t>(unmap_list.data());
+    leader.finish.nr_unmap = uint32_t(nr_unmap);
     if (t.rseq && ::syscall(SYS_rseq, t.rseq, t.rseq_len, 0, t.rseq_sig) != 0) die_raw("cannot register the rseq area");
     if (t.clear_child_tid) ::syscall(SYS_set_tid_address, t.clear_child_tid);
     if (plan->process->auxv.size() &&
         ::prctl(PR_SET_MM, PR_SET_MM_AUXV, plan->process->auxv.data(), plan->process->auxv.size() * 8, 0) != 0)
         die_raw("cannot set the saved auxiliary vector");
+    // The other threads, each with its tid; each finishes on its own, and
+    // this one, last, waits for them in CKPT_IOC_RESTORE_FINISH.
+    for (size_t i = 1; i < jobs.size(); i++) {
+        const long ret = start_thread(&jobs[i]);
+        if (ret < 0) die_raw(ret == -EEXIST ? "a thread's tid is taken" : "cannot start a thread (clone3)");
+    }
     const char ok = 1;
     if (::write(status_fd, &ok, 1) != 1) die_raw("the parent is gone");
-    jump(fs_base, xsave_area, dev, &finish);
+    jump(t.regs[kFsBase], leader.xsave, dev, &leader.finish);
 }
 
 }  // namespace ckpt
