@@ -104,11 +104,13 @@ int run_restore(const RestoreOptions& options) {
     }
     if (!options.quiet)
         for (const std::string& w : restore_warnings(*plan)) std::fprintf(stderr, "ckpt: warning: %s\n", w.c_str());
+    // The process's C library holds pointers into the vDSO it started with,
+    // whose layout is its kernel's: only that kernel's vDSO can serve them.
     utsname un{};
-    if (::uname(&un) == 0 && std::strncmp(un.release, plan->head.release, sizeof plan->head.release) != 0 &&
-        !options.quiet)
-        std::fprintf(stderr, "ckpt: warning: the image was dumped on Linux %.65s, this is %s\n", plan->head.release,
-                     un.release);
+    if (::uname(&un) == 0 && std::strncmp(un.release, plan->head.release, sizeof plan->head.release) != 0)
+        return fail("cannot restore " + input->name() + ": it was dumped on Linux " +
+                    std::string(plan->head.release, strnlen(plan->head.release, sizeof plan->head.release)) +
+                    ", this is " + un.release + ": restoring on another kernel is not supported yet (the vDSO differs)");
 
     const uint64_t after_mm_hdr = plan->prelude.mm_offset + sizeof(ckpt_rec_hdr);
     const bool seekable = ::lseek(input->fd(), 0, SEEK_CUR) == off_t(after_mm_hdr);

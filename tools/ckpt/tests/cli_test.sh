@@ -177,6 +177,22 @@ expect_status 1 "verify --live without --pid"
 "$IMAGE_TOOL" sample >"$WORK/sample.img" || fail "writing the sample image"
 SIZE=$(stat -c %s "$WORK/sample.img")
 
+# ckpt restore refuses before any process exists (the module is not needed
+# for these): usage, an image from another kernel, a damaged prelude.
+run "$CKPT" restore
+expect_status 1 "restore without an image"
+run "$CKPT" restore --help
+expect_status 0 "restore --help"
+expect_out "Usage: ckpt restore" "restore --help"
+run "$CKPT" restore "$WORK/sample.img"
+expect_status 2 "restore of an image from another kernel"
+expect_err "it was dumped on Linux 6.1.0-test, this is $(uname -r): restoring on another kernel is not supported yet" \
+    "restore of an image from another kernel"
+head -c 300 "$WORK/sample.img" >"$WORK/prelude-cut.img"
+run "$CKPT" restore "$WORK/prelude-cut.img"
+expect_status 2 "restore of an image cut before MM"
+expect_err "truncated" "restore of an image cut before MM"
+
 run "$CKPT" verify "$WORK/sample.img"
 expect_status 0 "verify sample"
 expect_out "OK: 17 records, 4 VMAs, 7 pages, $SIZE bytes" "verify sample"
