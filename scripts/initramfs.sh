@@ -124,7 +124,8 @@ main() {
 	fi
 	cli=$(cli_binary)
 	if [ -x "$cli" ]; then
-		ldd "$cli" >/dev/null 2>&1 && log "warning: $cli is not static"
+		# ldd says "statically linked" (and exits 0) for a static PIE.
+		ldd "$cli" 2>&1 | grep -q '=>' && log "warning: $cli is not static"
 		install -m 0755 "$cli" "$root/ckpt/bin/ckpt"
 	else
 		log "warning: $cli is missing: the guest will report CLI tests as failed"

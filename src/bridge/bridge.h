@@ -12,6 +12,8 @@
 
 #include <ckpt/bridge.h>
 
+#include <uapi/linux/ckpt.h>
+
 #include "compat.h"
 
 static inline struct task_struct *to_task(struct ckpt_task_ref *ref)
@@ -55,11 +57,18 @@ static inline bool ckpt_thread_off_cpu(struct task_struct *t)
 #endif
 }
 
-/* Per open /dev/ckpt: the threads of a restore that have finished. */
+/*
+ * Per open /dev/ckpt: the threads of a restore that have finished, and
+ * room for the last one's ranges to unmap, so that CKPT_IOC_RESTORE_FINISH
+ * allocates nothing: it runs after the point of no return.
+ */
 struct ckpt_restore_session {
 	atomic_t finished;
 	wait_queue_head_t wq;
+	struct ckpt_range ranges[CKPT_RESTORE_MAX_UNMAP];
 };
+
+long ckpt_copy_args(void *dst, size_t size, const void __user *src, u32 min_size);
 
 struct ckpt_restore_finish_args;
 long ckpt_restore_finish(struct ckpt_restore_session *session,

@@ -45,22 +45,46 @@ static bool ckpt_may_checkpoint(void)
 	       capable(CAP_SYS_ADMIN);
 }
 
+/**
+ * ckpt_copy_args() - copy a size-first, versioned ioctl argument
+ * @dst: the kernel's struct
+ * @size: sizeof(*@dst)
+ * @src: the caller's struct, whose first __u32 is its own size
+ * @min_size: the size of the oldest layout
+ *
+ * An older caller's smaller struct is zero-extended; a newer caller's extra
+ * fields must be zero (we do not know them).
+ *
+ * Return: the caller's size, or -EFAULT, or -EINVAL for a size out of
+ * range or non-zero fields beyond @size.
+ */
+long ckpt_copy_args(void *dst, size_t size, const void __user *src, u32 min_size)
+{
+	u32 usize;
+	int ret;
+
+	if (get_user(usize, (const u32 __user *)src))
+		return -EFAULT;
+	if (usize < min_size || usize > PAGE_SIZE)
+		return -EINVAL;
+	ret = copy_struct_from_user(dst, size, src, usize);
+	if (ret)
+		return ret == -E2BIG ? -EINVAL : ret;
+	return usize;
+}
+
 static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 {
 	struct ckpt_checkpoint_args args;
-	u32 usize;
+	long usize;
 	int ret;
 
 	if (!ckpt_may_checkpoint())
 		return -EPERM;
-	if (get_user(usize, &uargs->size))
-		return -EFAULT;
-	if (usize < CKPT_CHECKPOINT_ARGS_SIZE_VER0 || usize > PAGE_SIZE)
-		return -EINVAL;
-	/* A newer caller's extra fields must be zero: we do not know them. */
-	ret = copy_struct_from_user(&args, sizeof(args), uargs, usize);
-	if (ret)
-		return ret == -E2BIG ? -EINVAL : ret;
+	usize = ckpt_copy_args(&args, sizeof(args), uargs,
+			       CKPT_CHECKPOINT_ARGS_SIZE_VER0);
+	if (usize < 0)
+		return usize;
 	if (args.flags & ~CKPT_CHECKPOINT_FLAGS)
 		return -EINVAL;
 	if (args.reserved[0] || args.reserved[1])
@@ -90,18 +114,15 @@ static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
 {
 	struct ckpt_restore_args args;
-	u32 usize;
+	long usize;
 	int ret;
 
 	if (!capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	if (get_user(usize, &uargs->size))
-		return -EFAULT;
-	if (usize < CKPT_RESTORE_ARGS_SIZE_VER0 || usize > PAGE_SIZE)
-		return -EINVAL;
-	ret = copy_struct_from_user(&args, sizeof(args), uargs, usize);
-	if (ret)
-		return ret == -E2BIG ? -EINVAL : ret;
+	usize = ckpt_copy_args(&args, sizeof(args), uargs,
+			       CKPT_RESTORE_ARGS_SIZE_VER0);
+	if (usize < 0)
+		return usize;
 	if (args.flags || args.reserved0 || args.reserved1)
 		return -EINVAL;
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Files: the image's destination and the backing files' paths.
+ * Files: the image's destination (and a restore's source) and the backing
+ * files' paths.
  *
  * Only kernel memory reaches the destination: page contents are copied out
  * of the target first (ckpt_page_copy()), so what is written is what was
@@ -15,6 +16,24 @@
 
 #include "bridge.h"
 
+/* A reference on the caller's @fd if it is open with every bit of @mode. */
+static int ckpt_file_get(s32 fd, fmode_t mode, struct ckpt_file_ref **out)
+{
+	struct file *file;
+
+	if (fd < 0)
+		return -EBADF;
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	if ((file->f_mode & mode) != mode) {
+		fput(file);
+		return -EBADF;
+	}
+	*out = (struct ckpt_file_ref *)file;
+	return 0;
+}
+
 /**
  * ckpt_file_get_output() - take a reference on the caller's output fd
  * @fd: file descriptor in the calling process
@@ -24,22 +43,22 @@
  */
 int ckpt_file_get_output(s32 fd, struct ckpt_file_ref **out)
 {
-	struct file *file;
-
-	if (fd < 0)
-		return -EBADF;
-	file = fget(fd);
-	if (!file)
-		return -EBADF;
-	if (!(file->f_mode & FMODE_WRITE)) {
-		fput(file);
-		return -EBADF;
-	}
-	*out = (struct ckpt_file_ref *)file;
-	return 0;
+	return ckpt_file_get(fd, FMODE_WRITE, out);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_file_get_output);
 
+/**
+ * ckpt_file_get_input() - take a reference on the caller's image fd
+ * @fd: file descriptor in the calling process
+ * @out: receives the reference; drop it with ckpt_file_put()
+ *
+ * Return: 0, or -EBADF if @fd is not open or not open for reading.
+ */
+int ckpt_file_get_input(s32 fd, struct ckpt_file_ref **out)
+{
+	return ckpt_file_get(fd, FMODE_READ, out);
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_file_get_input);
 /**
  * ckpt_file_put() - drop a file reference
  * @ref: from ckpt_file_get_output() or ckpt_mm_find_vma()

@@ -27,31 +27,6 @@
 #include "bridge.h"
 
 /**
- * ckpt_file_get_input() - take a reference on the caller's image fd
- * @fd: file descriptor in the calling process
- * @out: receives the reference; drop it with ckpt_file_put()
- *
- * Return: 0, or -EBADF if @fd is not open or not open for reading.
- */
-int ckpt_file_get_input(s32 fd, struct ckpt_file_ref **out)
-{
-	struct file *file;
-
-	if (fd < 0)
-		return -EBADF;
-	file = fget(fd);
-	if (!file)
-		return -EBADF;
-	if (!(file->f_mode & FMODE_READ)) {
-		fput(file);
-		return -EBADF;
-	}
-	*out = (struct ckpt_file_ref *)file;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(ckpt_file_get_input);
-
-/**
  * ckpt_file_read() - read from the image, at its position
  * @ref: from ckpt_file_get_input()
  * @buf: kernel memory
@@ -225,6 +200,9 @@ enum {
  * @session: the open /dev/ckpt's count of finished threads
  * @uargs: the caller's struct ckpt_restore_finish_args
  *
+ * Allocates nothing: it runs after the restorer told ckpt restore that the
+ * process is back.
+ *
  * Return: the restored thread's ax (the ioctl's return value is what the
  * thread finds in ax), or a negative errno with nothing changed.
  */
@@ -235,16 +213,13 @@ long ckpt_restore_finish(struct ckpt_restore_session *session,
 	struct pt_regs *regs = current_pt_regs();
 	struct ckpt_range *ranges;
 	sigset_t blocked;
-	u32 usize, i;
-	int ret;
+	long ret;
+	u32 i;
 
-	if (get_user(usize, &uargs->size))
-		return -EFAULT;
-	if (usize < CKPT_RESTORE_FINISH_ARGS_SIZE_VER0 || usize > PAGE_SIZE)
-		return -EINVAL;
-	ret = copy_struct_from_user(&args, sizeof(args), uargs, usize);
-	if (ret)
-		return ret == -E2BIG ? -EINVAL : ret;
+	ret = ckpt_copy_args(&args, sizeof(args), uargs,
+			     CKPT_RESTORE_FINISH_ARGS_SIZE_VER0);
+	if (ret < 0)
+		return ret;
 	if ((args.flags & ~CKPT_RESTORE_FINISH_THREAD) || args.reserved ||
 	    args.nr_unmap > CKPT_RESTORE_MAX_UNMAP ||
 	    args.nr_close > CKPT_RESTORE_MAX_CLOSE)
@@ -255,35 +230,27 @@ long ckpt_restore_finish(struct ckpt_restore_session *session,
 	if (args.regs[R_IP] >= TASK_SIZE || args.regs[R_SP] >= TASK_SIZE)
 		return -EINVAL;
 
-	ranges = kcalloc(args.nr_unmap ?: 1, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
-	if (!ranges)
-		return -ENOMEM;
+	/* Only the last thread unmaps: the session's ranges are its own. */
+	ranges = session->ranges;
 	if (copy_from_user(ranges, u64_to_user_ptr(args.unmap),
-			   args.nr_unmap * sizeof(*ranges))) {
-		kfree(ranges);
+			   args.nr_unmap * sizeof(*ranges)))
 		return -EFAULT;
-	}
 	for (i = 0; i < args.nr_unmap; i++) {
 		if (ranges[i].start >= ranges[i].end || ranges[i].end > TASK_SIZE ||
-		    !PAGE_ALIGNED(ranges[i].start)) {
-			kfree(ranges);
+		    !PAGE_ALIGNED(ranges[i].start))
 			return -EINVAL;
-		}
 	}
 	/* The other threads must have left the restorer's code. */
 	if (args.wait_threads) {
 		ret = wait_event_killable(session->wq,
 					  atomic_read(&session->finished) >=
 					  (int)args.wait_threads);
-		if (ret) {
-			kfree(ranges);
+		if (ret)
 			return ret;
-		}
 	}
 	/* From here on the restorer's own memory goes: no way back. */
 	for (i = 0; i < args.nr_unmap; i++)
 		vm_munmap(ranges[i].start, ranges[i].end - ranges[i].start);
-	kfree(ranges);
 	/* The file this ioctl runs on stays referenced until it returns. */
 	for (i = 0; i < args.nr_close; i++)
 		close_fd(args.close_fds[i]);

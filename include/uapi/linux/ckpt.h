@@ -126,7 +126,7 @@ struct ckpt_range {
  * The last step of a restore: unmaps the ranges, closes the descriptors,
  * sets the signal mask and returns to user mode in the restored thread's
  * registers (the ioctl's return value is its ax).  The FPU state is the
- * caller's at the call.  On failure (EINVAL, EFAULT, ENOMEM) nothing has
+ * caller's at the call.  On failure (EINVAL, EFAULT) nothing has
  * changed.
  */
 struct ckpt_restore_finish_args {

@@ -164,8 +164,10 @@ test_restore_refusals() {
 	cp "$WORK/r1.img" "$WORK/bad.img"
 	printf '\377' | dd of="$WORK/bad.img" bs=1 seek=200 conv=notrunc 2>/dev/null
 	restore_refused "a damaged record before MM" "bad crc" "$WORK/bad.img" || return
-	# The pid taken: the process is still there.
-	restore_start r3 || return
+	# The pid taken: the process is still there.  (Its own copy of the data
+	# file, replaced below: r1.img stays restorable for t80.)
+	cp "$RESTORE_DATA" "$WORK/r3.data"
+	RESTORE_DATA="$WORK/r3.data" restore_start r3 || return
 	cli_dump "$WORK/r3.img" --pid "$PID_r3" || { exec 6>&-; fail "dump"; return 1; }
 	restore_refused "a taken pid" "pid $PID_r3 is taken" "$WORK/r3.img" || { exec 6>&-; return 1; }
 	# --any-pid: a second copy beside the first, with another pid.
@@ -177,8 +179,8 @@ test_restore_refusals() {
 	exec 6>&-
 	wait "$PID_r3" 2>/dev/null
 	# The mapped file replaced by another (same name, another inode).
-	cp "$RESTORE_DATA" "$WORK/restore.data.new"
-	mv "$WORK/restore.data.new" "$RESTORE_DATA"
+	cp "$WORK/r3.data" "$WORK/r3.data.new"
+	mv "$WORK/r3.data.new" "$WORK/r3.data"
 	restore_refused "a replaced file" "is not the file that was open\|Stale file handle" "$WORK/r3.img"
 }
 

@@ -69,9 +69,62 @@ test_fault_campaign() {
 	[ $ok -gt 0 ] || fail "no dump succeeded under fault injection"
 }
 
+# Restores (t45's image of ckpt-restore-target) under one injected
+# allocation failure each: the K-th allocation made through the module (a
+# restore allocates for every mapping and page it builds, so random faults
+# at the dump campaign's rate would fail every one).  Each restore either
+# carries on to the uninterrupted run's result or fails cleanly before the
+# process is back, leaving no process behind.
+FAULT_RESTORE_STEPS="1 2 3 4 5 6 7 8 9 10 20 40 80 160 320 640 1280 2560 5120 10240"
+
+# fault_once DIR K: fail once, at the next K-th allocation that matches.
+fault_once() {
+	echo 100 >"$1/probability" && echo "$2" >"$1/interval" && echo 1 >"$1/times"
+}
+
+test_fault_restores() {
+	local k rc ok=0 clean=0 injected range first="" n=0
+	have_cli && have_module || return
+	[ -s "$WORK/r1.img" ] && [ -s "$WORK/restore-ref.out" ] || fail "no image from restore/carries-on (t45)" || return
+	range=$(module_range) || fail "no address for ckpt in /proc/modules" || return
+	fault_attr /sys/kernel/debug/failslab $range || fail "cannot set up failslab" || return
+	fault_attr /sys/kernel/debug/fail_page_alloc $range || fail "cannot set up fail_page_alloc" || return
+	injected=0
+	for k in $FAULT_RESTORE_STEPS; do
+		n=$((n + 1))
+		fault_once /sys/kernel/debug/failslab "$k" && fault_once /sys/kernel/debug/fail_page_alloc "$k" ||
+			fail "cannot arm the faults" || return
+		rc=0
+		echo x | tmo sh -c 'echo 1 >/proc/self/make-it-fail && exec "$0" restore --quiet "$1"' \
+			"$CKPT" "$WORK/r1.img" >"$WORK/fault.out" 2>"$WORK/fault.err" || rc=$?
+		injected=$((injected + 2 - $(cat /sys/kernel/debug/failslab/times) - $(cat /sys/kernel/debug/fail_page_alloc/times)))
+		if [ $rc -eq 42 ]; then
+			cmp -s "$WORK/fault.out" "$WORK/restore-ref.out" ||
+				fail "restore $n carried on to another result: $(oneline "$WORK/fault.out")" || return
+			ok=$((ok + 1))
+		elif [ $rc -eq 2 ] && grep -q '^ckpt: ' "$WORK/fault.err" && [ ! -s "$WORK/fault.out" ]; then
+			clean=$((clean + 1))
+			[ -n "$first" ] || first=$(oneline "$WORK/fault.err")
+		else
+			fail "restore $n: exit $rc, not a clean failure: $(oneline "$WORK/fault.err") $(oneline "$WORK/fault.out")" ||
+				return
+		fi
+	done
+	for f in failslab fail_page_alloc; do
+		echo 0 >/sys/kernel/debug/$f/probability
+		echo 1 >/sys/kernel/debug/$f/interval
+	done
+	echo "# faults: $n restores, $ok carried on, $clean failed cleanly, $injected faults injected${first:+ (first failure: $first)}"
+	[ "$injected" -gt 0 ] || fail "no fault was injected: the restores tested nothing" || return
+	[ $clean -gt 0 ] || fail "no restore failed under fault injection" || return
+	[ $ok -gt 0 ] || fail "no restore succeeded"
+}
+
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 if [ -d /sys/kernel/debug/failslab ] && [ -d /sys/kernel/debug/fail_page_alloc ]; then
 	t faults/campaign test_fault_campaign
+	t faults/restores test_fault_restores
 else
 	echo "ok - faults/campaign # SKIP no failslab/fail_page_alloc: not the debug kernel"
+	echo "ok - faults/restores # SKIP no failslab/fail_page_alloc: not the debug kernel"
 fi

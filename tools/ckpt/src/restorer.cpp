@@ -340,7 +340,9 @@ int run_restorer(const RestoreOptions& options) {
     prelude_fd = move_high(prelude_fd, highest);
     status_fd = move_high(status_fd, highest);
     int dev = ::open("/dev/ckpt", O_RDWR | O_CLOEXEC);
-    if (dev < 0) die(std::string("/dev/ckpt: ") + std::strerror(errno) + " (is the module loaded?)");
+    if (dev < 0)
+        die(std::string("/dev/ckpt: ") + std::strerror(errno) +
+            (errno == ENOENT || errno == ENODEV || errno == ENXIO ? " (is the module loaded?)" : ""));
     dev = move_high(dev, highest);
 
     // What belongs to the process and the leader and needs no memory.
