@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "format_util.h"
 #include "restore_input.h"
 
@@ -47,6 +50,20 @@ Expected<RestorePlan> read_restore_plan(ByteSource& source) {
     plan.prelude = *prelude;
     plan.bytes = records.bytes();
     return plan;
+}
+
+void restart_registers(const ckpt_thread& thread, __u64 regs[CKPT_THREAD_NR_REGS]) {
+    enum { kRax = 10, kOrigRax = 15, kRip = 16 };
+    constexpr long kERestartSys = -512, kERestartNoIntr = -513, kERestartNoHand = -514, kERestartBlock = -516;
+    std::memcpy(regs, thread.regs, sizeof thread.regs);
+    if (!(thread.flags & CKPT_THREAD_IN_SYSCALL)) return;
+    const long ax = long(regs[kRax]);
+    if (ax == kERestartSys || ax == kERestartNoIntr || ax == kERestartNoHand) {
+        regs[kRax] = regs[kOrigRax];
+        regs[kRip] -= 2;  // the syscall instruction again
+    } else if (ax == kERestartBlock) {
+        regs[kRax] = uint64_t(-long(EINTR));
+    }
 }
 
 bool restorable_file(const FileRecord& file) {

@@ -40,6 +40,14 @@ std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds
 // (it runs as the caller) and pending signals.
 std::vector<std::string> restore_warnings(const RestorePlan& plan);
 
+// The registers a thread continues with: one stopped in a system call the
+// kernel restarts gets it restarted, as the kernel does on its way out of
+// a signal stop (-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND: rax back
+// to the call's number, rip back over the 2-byte syscall instruction);
+// -ERESTART_RESTARTBLOCK's restart state is the kernel's and is not in the
+// image: the call returns -EINTR, as CRIU does.
+void restart_registers(const ckpt_thread& thread, __u64 regs[CKPT_THREAD_NR_REGS]);
+
 // Descriptors the restorer reopens: regular files and directories above 2
 // (0, 1 and 2 are ckpt restore's own).
 bool restorable_file(const FileRecord& file);

@@ -46,9 +46,8 @@ constexpr int kOverlap = 75;  // known to `ckpt restore`: try another restorer
 constexpr int kFailed = 70;
 
 // Regs indices (struct user_regs_struct).
-enum { kRax = 10, kOrigRax = 15, kRip = 16, kFsBase = 21, kGsBase = 22 };
+enum { kFsBase = 21, kGsBase = 22 };
 
-constexpr long kERestartSys = -512, kERestartNoIntr = -513, kERestartNoHand = -514, kERestartBlock = -516;
 
 [[noreturn]] void die(const std::string& message, int code = kFailed) {
     print_error("restore: " + message);
@@ -146,22 +145,6 @@ std::vector<Mapping> own_mappings() {
     }
     std::fclose(f);
     return out;
-}
-
-// The registers the thread continues with: a thread stopped in a system
-// call that the kernel would restart gets it restarted, as the kernel does
-// on the way out of a signal stop (ERESTART_RESTARTBLOCK's restart state is
-// the kernel's and is lost: the call returns EINTR, as CRIU does).
-void apply_restart_rule(const ckpt_thread& t, __u64 regs[CKPT_THREAD_NR_REGS]) {
-    std::memcpy(regs, t.regs, sizeof t.regs);
-    if (!(t.flags & CKPT_THREAD_IN_SYSCALL)) return;
-    const long ax = long(regs[kRax]);
-    if (ax == kERestartSys || ax == kERestartNoIntr || ax == kERestartNoHand) {
-        regs[kRax] = regs[kOrigRax];
-        regs[kRip] -= 2;  // the syscall instruction again
-    } else if (ax == kERestartBlock) {
-        regs[kRax] = uint64_t(-long(EINTR));
-    }
 }
 
 uint64_t xcr0() {
@@ -262,7 +245,7 @@ ThreadJob prepare_thread(const ThreadRecord& thread, int dev) {
     job.tid = thread.thread.tid;
     job.finish.size = sizeof job.finish;
     job.finish.blocked = thread.thread.sig_blocked;
-    apply_restart_rule(thread.thread, job.finish.regs);
+    restart_registers(thread.thread, job.finish.regs);
     prepare_xsave(thread, job);
     if (thread.thread.regs[kGsBase]) die("thread " + std::to_string(job.tid) + ": a non-zero gs base is not restored yet");
     return job;

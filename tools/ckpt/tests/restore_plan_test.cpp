@@ -156,5 +156,36 @@ TEST(RestorePlan, WhatThisVersionCannotRestoreIsRefusedByName) {
     }
 }
 
+// The kernel's rule on the way out of a signal stop (arch/x86/kernel/
+// signal.c, handle_signal() without a handler): which stopped calls restart.
+TEST(RestorePlan, StoppedSystemCallsRestartAsTheKernelWould) {
+    ckpt_thread t{};
+    t.flags = CKPT_THREAD_IN_SYSCALL;
+    t.regs[15] = 0;         // orig_rax: read
+    t.regs[16] = 0x401002;  // rip, after the syscall instruction
+    __u64 regs[CKPT_THREAD_NR_REGS];
+    for (long ax : {-512L, -513L, -514L}) {
+        t.regs[10] = __u64(ax);
+        restart_registers(t, regs);
+        EXPECT_EQ(regs[10], 0u) << ax;
+        EXPECT_EQ(regs[16], 0x401000u) << ax;
+    }
+    t.regs[10] = __u64(-516L);  // ERESTART_RESTARTBLOCK: nanosleep's
+    restart_registers(t, regs);
+    EXPECT_EQ(long(regs[10]), -4L);
+    EXPECT_EQ(regs[16], 0x401002u);
+    for (long ax : {-4L, 0L, 5L, -515L}) {  // done, or not a restart code
+        t.regs[10] = __u64(ax);
+        restart_registers(t, regs);
+        EXPECT_EQ(long(regs[10]), ax);
+        EXPECT_EQ(regs[16], 0x401002u);
+    }
+    t.flags = 0;  // not in a system call: rax is the program's
+    t.regs[10] = __u64(-512L);
+    restart_registers(t, regs);
+    EXPECT_EQ(long(regs[10]), -512L);
+    EXPECT_EQ(regs[16], 0x401002u);
+}
+
 }  // namespace
 }  // namespace ckpt
