@@ -5,7 +5,9 @@
 // as given, and once with the checksums repaired so that mutations reach
 // the checks behind them.  The input is fed in chunks of varying size, as
 // a pipe would deliver it.  A crash, a sanitizer report or an accepted
-// image that breaks the format's rules (ShowVisitor) is a finding.
+// image that breaks the format's rules (ShowVisitor) is a finding.  The
+// same bytes also go through ckpt restore's prelude reader, which must
+// never take a byte past MM's header.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include "byte_source.h"
 #include "crc_repair.h"
 #include "image_reader.h"
+#include "restore_plan.h"
 #include "show_visitor.h"
 
 namespace {
@@ -30,6 +33,7 @@ class TrickleSource final : public ckpt::ByteSource {
     pos_ += n;
     return n;
   }
+  size_t given() const { return pos_; }
 
  private:
   const uint8_t* data_;
@@ -46,11 +50,28 @@ void read_image(const uint8_t* data, size_t size, size_t chunk) {
   if (summary) visitor.check_accepted(*summary, size);
 }
 
+// ckpt restore's reading: up to MM's header exactly, then the plan's checks.
+void read_prelude(const uint8_t* data, size_t size, size_t chunk) {
+  TrickleSource source(data, size, chunk);
+  auto plan = ckpt::read_restore_plan(source);
+  if (!plan) return;
+  const uint64_t want = plan->prelude.mm_offset + sizeof(ckpt_rec_hdr);
+  if (source.given() != want || plan->bytes.size() != want ||
+      std::memcmp(plan->bytes.data(), data, size_t(want)) != 0)
+    __builtin_trap();  // read past MM's header, or kept other bytes
+  (void)ckpt::restore_refusals(*plan, false);
+  (void)ckpt::restore_warnings(*plan);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   read_image(data, size, SIZE_MAX);
   std::vector<uint8_t> repaired(data, data + size);
-  if (ckpt_fuzz::repair_checksums(repaired)) read_image(repaired.data(), repaired.size(), 1 + size % 4093);
+  if (ckpt_fuzz::repair_checksums(repaired)) {
+    read_image(repaired.data(), repaired.size(), 1 + size % 4093);
+    read_prelude(repaired.data(), repaired.size(), 1 + size % 61);
+  }
+  read_prelude(data, size, SIZE_MAX);
   return 0;
 }
