@@ -111,19 +111,27 @@ t restore/threads test_restore_threads
 # A restored process is a normal one: dumped again (while it waits for its
 # byte on ckpt restore's stdin) and restored again, it still gets there.
 test_restore_dump_again() {
-	local rc=0 pid i=0
+	local rc=0 pid i=0 fds pos path
 	have_cli && have_module || return
 	restore_setup || return
 	[ -s "$WORK/r1.img" ] || { fail "no image from restore/carries-on"; return 1; }
 	rm -f "$WORK/r2.fifo"
 	mkfifo "$WORK/r2.fifo" || return
-	tmo "$CKPT" restore --detach "$WORK/r1.img" <"$WORK/r2.fifo" >"$WORK/r2.pid" 2>"$WORK/cli.err" &
+	# fd 7, open in ckpt restore, is not the process's.
+	tmo "$CKPT" restore --detach "$WORK/r1.img" <"$WORK/r2.fifo" >"$WORK/r2.pid" 2>"$WORK/cli.err" 7>"$WORK/stray" &
 	exec 6>"$WORK/r2.fifo"
 	wait $! || rc=$?
 	expect_exit 0 $rc "ckpt restore --detach" || { exec 6>&-; return 1; }
 	pid=$(cat "$WORK/r2.pid")
 	[ -d "/proc/$pid" ] || { exec 6>&-; fail "--detach printed '$pid', no such process"; return 1; }
 	grep -q 'ckpt-restore-t' "/proc/$pid/comm" || { exec 6>&-; fail "restored comm: $(cat "/proc/$pid/comm")"; return 1; }
+	# Read before closing the FIFO, which ends the process (EOF on stdin).
+	fds=$(ls "/proc/$pid/fd" | sort -n | tr '\n' ' ')
+	pos=$(oneline "/proc/$pid/fdinfo/3")
+	path=$(readlink "/proc/$pid/fd/3")
+	[ "$fds" = "0 1 2 3 " ] || { exec 6>&-; fail "restored descriptors: $fds"; return 1; }
+	case "$pos" in pos:[[:space:]]5000[[:space:]]*) ;; *) exec 6>&-; fail "fd 3's offset: $pos"; return 1 ;; esac
+	[ "$path" = "$RESTORE_DATA" ] || { exec 6>&-; fail "fd 3 is $path"; return 1; }
 	cli_dump "$WORK/r2.img" --pid "$pid" || rc=$?
 	kill -KILL "$pid"
 	exec 6>&-

@@ -10,6 +10,7 @@
 // assembly sequence, the thread pointer, the FPU state and
 // CKPT_IOC_RESTORE_FINISH, which unmaps this restorer and returns to user
 // mode as the restored thread.
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/ckpt.h>
 #include <linux/sched.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -114,6 +116,22 @@ void reopen_files(const RestorePlan& plan, bool skip_fds) {
             die("dup3 " + std::to_string(r.fd) + ": " + std::strerror(errno));
         ::close(fd);
     }
+}
+
+// Closes every descriptor but 0, 1, 2 and `keep`: what the caller of ckpt
+// restore left open (a shell's redirections) is not the process's.
+void close_others(std::initializer_list<int> keep) {
+    std::vector<int> open_fds;
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (!dir) die(std::string("/proc/self/fd: ") + std::strerror(errno));
+    while (const dirent* e = ::readdir(dir)) {
+        if (e->d_name[0] == '.') continue;
+        const int fd = std::atoi(e->d_name);
+        if (fd > 2 && fd != ::dirfd(dir) && std::find(keep.begin(), keep.end(), fd) == keep.end())
+            open_fds.push_back(fd);
+    }
+    ::closedir(dir);
+    for (int fd : open_fds) ::close(fd);
 }
 
 // Moves fd above every descriptor of the image; 0, 1 and 2 stay open too
@@ -327,6 +345,7 @@ int run_restorer(const RestoreOptions& options) {
         die(std::string("/dev/ckpt: ") + std::strerror(errno) +
             (errno == ENOENT || errno == ENODEV || errno == ENXIO ? " (is the module loaded?)" : ""));
     dev = move_high(dev, highest);
+    close_others({image_fd, prelude_fd, status_fd, dev});
 
     // What belongs to the process and the leader and needs no memory.
     restore_signal_actions(proc);
