@@ -38,7 +38,6 @@
 
 #include "commands.h"
 #include "format_util.h"
-#include "procfs.h"
 #include "restore_plan.h"
 
 namespace ckpt {
@@ -50,13 +49,14 @@ constexpr int kFailed = 70;
 // Regs indices (struct user_regs_struct).
 enum { kFsBase = 21, kGsBase = 22 };
 
-
+// Before the image's memory is in place.
 [[noreturn]] void die(const std::string& message, int code = kFailed) {
     print_error("restore: " + message);
     ::_exit(code);
 }
 
-// Before the image's memory is in place only: after it, write(2) alone.
+// Once the image's memory is in place (its brk: no allocation), write(2)
+// alone.
 [[noreturn]] void die_raw(const char* message, int code = kFailed) {
     const char prefix[] = "ckpt: restore: ";
     (void)!::write(2, prefix, sizeof prefix - 1);
