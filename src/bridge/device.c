@@ -73,6 +73,22 @@ long ckpt_copy_args(void *dst, size_t size, const void __user *src, u32 min_size
 	return usize;
 }
 
+/*
+ * The end of an ioctl that consumed or produced part of a stream: never
+ * restarted (a second run would not find the stream where the first
+ * began), and the out fields copied back whatever the outcome.
+ */
+static long ckpt_stream_ioctl_done(int ret, void __user *uargs,
+				   const void *args, size_t size, long usize)
+{
+	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
+	    ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
+		ret = -EINTR;
+	if (copy_to_user(uargs, args, min_t(size_t, usize, size)))
+		return ret ? ret : -EFAULT;
+	return ret;
+}
+
 static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 {
 	struct ckpt_checkpoint_args args;
@@ -97,18 +113,9 @@ static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 	args.err_addr = 0;
 	args.peak_kmem = 0;
 
+	/* Part of the image may be written: a rerun would append another. */
 	ret = ckpt_checkpoint(&args);
-	/*
-	 * Never restart: part of the image is written already, and a second
-	 * run would append another one to the same stream.
-	 */
-	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
-	    ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
-		ret = -EINTR;
-
-	if (copy_to_user(uargs, &args, min_t(size_t, usize, sizeof(args))))
-		return ret ? ret : -EFAULT;
-	return ret;
+	return ckpt_stream_ioctl_done(ret, uargs, &args, sizeof(args), usize);
 }
 
 static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
@@ -131,14 +138,9 @@ static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
 	args.err_addr = 0;
 	memset(args.vdso, 0, sizeof(args.vdso));
 	memset(args.vvar, 0, sizeof(args.vvar));
+	/* Part of the image may be consumed and mapped. */
 	ret = ckpt_restore(&args);
-	/* Never restart: part of the image is consumed and mapped. */
-	if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
-	    ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
-		ret = -EINTR;
-	if (copy_to_user(uargs, &args, min_t(size_t, usize, sizeof(args))))
-		return ret ? ret : -EFAULT;
-	return ret;
+	return ckpt_stream_ioctl_done(ret, uargs, &args, sizeof(args), usize);
 }
 
 static long ckpt_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
