@@ -29,9 +29,12 @@
  * TASK, MM and TAIL payloads; the fixed parts of VMA, PAGES and LDT, which
  * variable data follows, never grow.
  *
- * Integers are little-endian.  Every record's crc is CRC-32C (Castagnoli,
- * reflected polynomial 0x82F63B78, initial value ~0, final xor ~0) over the
- * first 16 bytes of its header followed by its payload (not the padding).
+ * Integers are little-endian.  Every record's crc is a checksum over the
+ * first 16 bytes of its header followed by its payload (not the padding):
+ * HEAD's is always CRC-32C (Castagnoli, reflected polynomial 0x82F63B78,
+ * initial value ~0, final xor ~0); every later record's uses the algorithm
+ * HEAD's @checksum names (format 1.2; 0, CRC-32C, before).  TAIL's chain is
+ * always CRC-32C.
  */
 #ifndef _UAPI_LINUX_CKPT_H
 #define _UAPI_LINUX_CKPT_H
@@ -45,7 +48,15 @@
 
 /* Dump even if the target's threads are running (the image may be torn). */
 #define CKPT_CHECKPOINT_LIVE	(1U << 0)
-#define CKPT_CHECKPOINT_FLAGS	(CKPT_CHECKPOINT_LIVE)
+/*
+ * Which checksum the image's records carry (struct ckpt_head.checksum).
+ * Neither: the module's choice at load (the faster on this CPU, see the
+ * module's "checksum" parameter); both: EINVAL.
+ */
+#define CKPT_CHECKPOINT_CRC32C	(1U << 1)
+#define CKPT_CHECKPOINT_XXH64	(1U << 2)
+#define CKPT_CHECKPOINT_FLAGS	(CKPT_CHECKPOINT_LIVE | CKPT_CHECKPOINT_CRC32C | \
+				 CKPT_CHECKPOINT_XXH64)
 
 /**
  * struct ckpt_checkpoint_args - argument of CKPT_IOC_CHECKPOINT
@@ -156,7 +167,7 @@ struct ckpt_restore_finish_args {
 
 #define CKPT_IMAGE_MAGIC	"CKPTIMG\0"	/* 8 bytes, first in HEAD */
 #define CKPT_FORMAT_MAJOR	1	/* incompatible changes */
-#define CKPT_FORMAT_MINOR	1	/* fields appended, types added */
+#define CKPT_FORMAT_MINOR	2	/* fields appended, types added */
 
 enum ckpt_rec_type {
 	CKPT_REC_HEAD	= 1,
@@ -203,6 +214,8 @@ struct ckpt_rec_hdr {
  * @reserved:	zero.
  * @time_ns:	CLOCK_REALTIME when the dump started.
  * @release:	the kernel's utsname release, NUL-terminated.
+ * @checksum:	CKPT_CSUM_*: the checksum of every record after HEAD
+ *		(format 1.2; zero, CRC-32C, in older images).
  */
 struct ckpt_head {
 	char  magic[8];
@@ -213,8 +226,16 @@ struct ckpt_head {
 	__u32 flags;
 	__u64 time_ns;
 	char  release[65];
-	__u8  reserved[7];
+	__u8  checksum;
+	__u8  reserved[6];
 };
+
+/*
+ * Record checksums (struct ckpt_head.checksum).  CKPT_CSUM_XXH64 is XXH64
+ * with seed 0 over the same bytes, its low 32 bits stored in the crc field.
+ */
+#define CKPT_CSUM_CRC32C	0
+#define CKPT_CSUM_XXH64		1
 
 /*
  * Target state at dump time, in struct ckpt_task.state.  A dump without
@@ -609,7 +630,7 @@ struct ckpt_tail {
  * @fd:		the image, positioned just after its MM record's header: the
  *		caller has read the records before MM (HEAD to the last FILE)
  *		and that header itself.
- * @reserved0:	must be zero.
+ * @checksum:	HEAD's checksum field: CKPT_CSUM_*, else EINVAL.
  * @nr_records:	records before MM (for TAIL's check).
  * @bytes:	stream offset of the MM record's header.
  * @chain_crc:	CRC-32C state (the register, not yet inverted) over the
@@ -644,7 +665,7 @@ struct ckpt_restore_args {
 	__u32 size;
 	__u32 flags;
 	__s32 fd;
-	__u32 reserved0;
+	__u32 checksum;
 	__u64 nr_records;
 	__u64 bytes;
 	__u32 chain_crc;
