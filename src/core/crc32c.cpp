@@ -7,6 +7,8 @@
 
 #include <ckpt/bridge.h>
 
+#include "pass_timing.h"
+
 namespace ckpt {
 namespace {
 
@@ -63,16 +65,23 @@ uint32_t load_le32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
+inline uint32_t slice8(const uint32_t (&t)[8][256], uint32_t crc, const uint8_t* p) {
+  const uint32_t lo = load_le32(p) ^ crc;
+  const uint32_t hi = load_le32(p + 4);
+  return t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
+         t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
+}
+
 uint32_t update_software(uint32_t crc, const uint8_t* p, size_t len) {
   const auto& t = kTables.t;
-  while (len >= 8) {
-    uint32_t lo = load_le32(p) ^ crc;
-    uint32_t hi = load_le32(p + 4);
-    crc = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
-          t[3][hi & 0xff] ^ t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
-    p += 8;
-    len -= 8;
+  // 32 bytes a round: an emulator (QEMU's TCG) pays per translated block.
+  for (; len >= 32; p += 32, len -= 32) {
+    crc = slice8(t, crc, p);
+    crc = slice8(t, crc, p + 8);
+    crc = slice8(t, crc, p + 16);
+    crc = slice8(t, crc, p + 24);
   }
+  for (; len >= 8; p += 8, len -= 8) crc = slice8(t, crc, p);
   while (len--) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xff];
   return crc;
 }
@@ -105,42 +114,16 @@ void Crc32c::use_hardware(bool enable) {
 
 bool Crc32c::hardware_in_use() { return g_use_hardware; }
 
-namespace {
+const uint8_t* Crc32c::timing_sample() { return reinterpret_cast<const uint8_t*>(&kTables); }
 
-// Nanoseconds per pass over the tables themselves (8 KiB, always
-// resident): passes are timed in growing groups until a group takes 1 ms,
-// so a coarse clock still measures, and the best of three groups counts
-// (the first may pay for cache misses, an emulator's translation or an
-// interrupt).  0 if the clock never moved.
-template <typename Update>
-uint64_t time_per_pass_ns(Update update) {
-  const auto* sample = reinterpret_cast<const uint8_t*>(&kTables);
-  constexpr uint64_t kEnoughNs = 1000 * 1000;
-  constexpr uint32_t kMaxPasses = 1024;
-  uint64_t best = ~uint64_t(0);
-  volatile uint32_t sink = 0;
-  for (int group = 0; group < 3; group++) {
-    uint32_t passes = 1;
-    uint64_t took;
-    for (;;) {
-      const uint64_t start = ckpt_clock_ns();
-      for (uint32_t i = 0; i < passes; i++) sink = update(sink, sample, sizeof(kTables));
-      took = ckpt_clock_ns() - start;
-      if (took >= kEnoughNs || passes == kMaxPasses) break;
-      passes *= 2;
-    }
-    if (took / passes < best) best = took / passes;
-  }
-  return best;
-}
-
-}  // namespace
 
 Crc32c::Timing Crc32c::choose_fastest(bool cpu_has_instruction) {
-  Timing timing{false, uint32_t(sizeof(kTables)), 0, time_per_pass_ns(update_software)};
+  const auto* sample = reinterpret_cast<const uint8_t*>(&kTables);
+  Timing timing{false, uint32_t(sizeof(kTables)), 0,
+                time_per_pass_ns(sample, sizeof(kTables), update_software)};
 #if defined(__x86_64__)
   if (cpu_has_instruction) {
-    timing.hardware_ns = time_per_pass_ns(update_hardware);
+    timing.hardware_ns = time_per_pass_ns(sample, sizeof(kTables), update_hardware);
     // Ties (and a clock that never moved) go to the instruction.
     timing.hardware = timing.hardware_ns <= timing.software_ns;
   }

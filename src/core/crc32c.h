@@ -29,6 +29,9 @@ class Crc32c {
     uint64_t software_ns;   // per pass
   };
   static Timing choose_fastest(bool cpu_has_instruction);
+  // The bytes choose_fastest() times (Timing::sample_bytes of them), for
+  // timing other checksums alike.
+  static const uint8_t* timing_sample();
 
   void update(const void* data, size_t len);
   // The same as update() over `len` zero bytes, in time logarithmic in

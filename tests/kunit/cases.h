@@ -16,6 +16,12 @@
 	X(crc32c, chooses_the_faster) \
 	X(crc32c, unaligned_input)
 
+#define CKPT_KT_CHECKSUM_CASES(X) \
+	X(checksum, xxh64_check_value) \
+	X(checksum, xxh64_streaming_split) \
+	X(checksum, record_checksum_low_bits) \
+	X(checksum, default_choice)
+
 #define CKPT_KT_PAGE_ARRAY_CASES(X) \
 	X(page_array, empty_chain) \
 	X(page_array, one_page) \
@@ -74,6 +80,7 @@
 
 #define CKPT_KT_ALL_CASES(X) \
 	CKPT_KT_CRC32C_CASES(X) \
+	CKPT_KT_CHECKSUM_CASES(X) \
 	CKPT_KT_PAGE_ARRAY_CASES(X) \
 	CKPT_KT_RECORD_CASES(X) \
 	CKPT_KT_SCAN_CASES(X) \

@@ -448,12 +448,14 @@ CKPT_KT_ALL_CASES(CKPT_KT_WRAPPER)
 	}
 
 CKPT_KT_SUITE(crc32c, CKPT_KT_CRC32C_CASES);
+CKPT_KT_SUITE(checksum, CKPT_KT_CHECKSUM_CASES);
 CKPT_KT_SUITE(page_array, CKPT_KT_PAGE_ARRAY_CASES);
 CKPT_KT_SUITE(record, CKPT_KT_RECORD_CASES);
 CKPT_KT_SUITE(scan, CKPT_KT_SCAN_CASES);
 CKPT_KT_SUITE(dump, CKPT_KT_DUMP_CASES);
 
-kunit_test_suites(&ckpt_crc32c_suite, &ckpt_page_array_suite,
+kunit_test_suites(&ckpt_crc32c_suite, &ckpt_checksum_suite,
+		  &ckpt_page_array_suite,
 		  &ckpt_record_suite, &ckpt_scan_suite, &ckpt_dump_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ckpt");
