@@ -196,10 +196,13 @@ long ckpt_kunit_fail_alloc(long nth);
 
 /* --- the core's entry points, called by the device ------------------ */
 struct ckpt_core_info {
+	__u32 checksum;			/* in: CKPT_CSUM_* or ~0; out: chosen */
 	__u32 crc_instruction;		/* 1: the CRC32 instruction was chosen */
 	__u32 crc_sample_bytes;		/* checksummed per timed pass */
+	__u32 reserved;
 	__u64 crc_instruction_ns;	/* per pass; 0 if the CPU lacks it */
 	__u64 crc_table_ns;		/* per pass, slice-by-8 */
+	__u64 xxh64_ns;			/* per pass */
 };
 
 void ckpt_core_init(struct ckpt_core_info *info);

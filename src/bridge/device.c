@@ -32,6 +32,46 @@ module_param(allow_tracers, bool, 0644);
 MODULE_PARM_DESC(allow_tracers,
 		 "Let callers without CAP_CHECKPOINT_RESTORE dump the processes they trace (default: no)");
 
+/* The dumps' default checksum (CKPT_CSUM_*): asked for at load, or timed. */
+#define CKPT_CSUM_TIMED	(~0U)
+static unsigned int checksum = CKPT_CSUM_TIMED;
+static const char * const ckpt_checksum_names[] = {
+	[CKPT_CSUM_CRC32C] = "crc32c",
+	[CKPT_CSUM_XXH64] = "xxh64",
+};
+
+static int ckpt_checksum_set(const char *val, const struct kernel_param *kp)
+{
+	int i;
+
+	if (sysfs_streq(val, "auto")) {
+		checksum = CKPT_CSUM_TIMED;
+		return 0;
+	}
+	i = sysfs_match_string(ckpt_checksum_names, val);
+	if (i < 0)
+		return i;
+	checksum = i;
+	return 0;
+}
+
+static int ckpt_checksum_get(char *buf, const struct kernel_param *kp)
+{
+	if (checksum >= ARRAY_SIZE(ckpt_checksum_names))
+		return scnprintf(buf, PAGE_SIZE, "auto\n");
+	return scnprintf(buf, PAGE_SIZE, "%s\n", ckpt_checksum_names[checksum]);
+}
+
+static const struct kernel_param_ops ckpt_checksum_ops = {
+	.set = ckpt_checksum_set,
+	.get = ckpt_checksum_get,
+};
+
+/* Read-only once loaded: it then shows what the module chose. */
+module_param_cb(checksum, &ckpt_checksum_ops, NULL, 0444);
+MODULE_PARM_DESC(checksum,
+		 "Default record checksum of images: auto (timed at load: CRC-32C unless it costs over 1.5 times XXH64), crc32c or xxh64");
+
 /*
  * Tracing the target is required of every caller (the core checks it);
  * that alone gives what PTRACE_SEIZE allowed, which is what gcore reads
@@ -103,6 +143,9 @@ static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 		return usize;
 	if (args.flags & ~CKPT_CHECKPOINT_FLAGS)
 		return -EINVAL;
+	if ((args.flags & CKPT_CHECKPOINT_CRC32C) &&
+	    (args.flags & CKPT_CHECKPOINT_XXH64))
+		return -EINVAL;
 	if (args.reserved[0] || args.reserved[1])
 		return -EINVAL;
 
@@ -130,7 +173,10 @@ static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
 			       CKPT_RESTORE_ARGS_SIZE_VER0);
 	if (usize < 0)
 		return usize;
-	if (args.flags || args.reserved0 || args.reserved1)
+	if (args.flags || args.reserved1)
+		return -EINVAL;
+	if (args.checksum != CKPT_CSUM_CRC32C &&
+	    args.checksum != CKPT_CSUM_XXH64)
 		return -EINVAL;
 
 	args.nr_vmas = 0;
@@ -227,10 +273,14 @@ static int __init ckpt_init(void)
 	struct ckpt_core_info info;
 	int ret;
 
+	info.checksum = checksum;
 	ckpt_core_init(&info);
-	pr_info("crc32c: %s (%u bytes: instruction %llu ns, slice-by-8 %llu ns)\n",
+	checksum = info.checksum;
+	pr_info("checksum: %s; crc32c: %s (%u bytes: instruction %llu ns, slice-by-8 %llu ns; xxh64 %llu ns)\n",
+		ckpt_checksum_names[checksum],
 		info.crc_instruction ? "crc32 instruction" : "slice-by-8 tables",
-		info.crc_sample_bytes, info.crc_instruction_ns, info.crc_table_ns);
+		info.crc_sample_bytes, info.crc_instruction_ns, info.crc_table_ns,
+		info.xxh64_ns);
 	ret = misc_register(&ckpt_misc);
 	if (ret)
 		pr_err("cannot register /dev/%s: %d\n", CKPT_DEVICE_NAME, ret);

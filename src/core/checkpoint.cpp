@@ -45,6 +45,7 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   const HoldMode mode = live() ? HoldMode::kLive : HoldMode::kStopped;
   CKPT_TRY_ASSIGN(const TargetHold hold, TargetHold::take(task_.get(), mm_.get(), mode));
 
+  writer_.use_checksum(checksum());
   CKPT_TRY(write_head());
   CKPT_TRY(write_task(hold.info(), mode));
   // Before the page batches are allocated: the two never coexist.
@@ -83,6 +84,7 @@ Status Checkpoint::write_head() {
   head.page_size = kPageSize;
   head.flags = live() ? CKPT_IMAGE_LIVE : 0;
   head.time_ns = ckpt_time_ns();
+  head.checksum = static_cast<uint8_t>(checksum());
   ckpt_kernel_release(head.release, sizeof(head.release));
   return writer_.write(CKPT_REC_HEAD, &head, sizeof(head));
 }
@@ -270,7 +272,7 @@ Status Checkpoint::write_vma_pages(const Vma& vma) {
     // after the one about to be written.
     if (!filling->chain.empty()) {
       const uint64_t at = writer_.offset() + (ready ? ready->plan.bytes() : 0);
-      filling->crc = Crc32c();
+      filling->crc = writer_.record_checksum();
       filling->plan = RecordWriter::plan_pages(filling->chain, at, &filling->crc);
       copier_.start(*filling);
       pending = filling;
@@ -313,11 +315,13 @@ Status checkpoint_into(ckpt_checkpoint_args& args, ckpt_file_ref* out) {
 
 // Module load, for src/bridge/device.c: choose how to checksum.
 extern "C" void ckpt_core_init(ckpt_core_info* info) {
-  const auto timing = ckpt::Crc32c::choose_fastest(ckpt_cpu_has_crc32c());
-  info->crc_instruction = timing.hardware;
-  info->crc_sample_bytes = timing.sample_bytes;
-  info->crc_instruction_ns = timing.hardware_ns;
-  info->crc_table_ns = timing.software_ns;
+  const auto choice = ckpt::RecordChecksum::choose_default(info->checksum, ckpt_cpu_has_crc32c());
+  info->checksum = choice.algorithm;
+  info->crc_instruction = choice.crc.hardware;
+  info->crc_sample_bytes = choice.crc.sample_bytes;
+  info->crc_instruction_ns = choice.crc.hardware_ns;
+  info->crc_table_ns = choice.crc.software_ns;
+  info->xxh64_ns = choice.xxh64_ns;
 }
 
 // The ioctl's work, for src/bridge/device.c: validated arguments in, the

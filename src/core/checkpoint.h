@@ -41,6 +41,12 @@ class Checkpoint {
   };
 
   bool live() const { return args_.flags & CKPT_CHECKPOINT_LIVE; }
+  // The caller's choice, else the module's (device.c rejects both flags).
+  uint32_t checksum() const {
+    if (args_.flags & CKPT_CHECKPOINT_CRC32C) return RecordChecksum::kCrc32c;
+    if (args_.flags & CKPT_CHECKPOINT_XXH64) return RecordChecksum::kXxh64;
+    return RecordChecksum::default_algorithm();
+  }
   Status write_head();
   Status write_task(const ckpt_task_info& info, HoldMode mode);
   Status write_mm();

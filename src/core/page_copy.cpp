@@ -3,7 +3,7 @@
 
 namespace ckpt {
 
-Status copy_pages(const PageArrayChain& chain, uint8_t* dst, Crc32c& crc, uint64_t* lost) {
+Status copy_pages(const PageArrayChain& chain, uint8_t* dst, RecordChecksum& crc, uint64_t* lost) {
   return chain.for_each_array([&](const uint64_t* addrs, ckpt_page_ref* const* refs, uint32_t n) {
     for (uint32_t i = 0; i < n; i++, dst += kPageSize) {
       const int ret = ckpt_page_copy(refs[i], dst);

@@ -18,7 +18,7 @@
 
 #include <ckpt/bridge.h>
 
-#include "crc32c.h"
+#include "checksum.h"
 #include "kbuffer.h"
 #include "page_array.h"
 #include "record_writer.h"
@@ -29,7 +29,7 @@ namespace ckpt {
 // Copies every page of `chain`, in order, to `dst` (chain.size() pages),
 // continuing `crc` over the copy.  On a memory error stops with EHWPOISON
 // and sets *lost to that page's address.
-Status copy_pages(const PageArrayChain& chain, uint8_t* dst, Crc32c& crc, uint64_t* lost);
+Status copy_pages(const PageArrayChain& chain, uint8_t* dst, RecordChecksum& crc, uint64_t* lost);
 
 // One PAGES record on its way out: the pages' addresses (and references
 // until they are copied), where the record will land, and the copy.
@@ -50,7 +50,7 @@ struct PageBatch {
   PageArrayChain chain;
   KBuffer contents;
   RecordWriter::PagesPlan plan{};
-  Crc32c crc;            // the record's, once copied
+  RecordChecksum crc;    // the record's, once copied
   Status copied = kOk;   // EHWPOISON: `lost` could not be read
   uint64_t lost = 0;
 };

@@ -74,7 +74,7 @@ Status RecordWriter::write(uint32_t type, const Chunk* chunks, size_t nr_chunks)
   for (size_t i = 0; i < nr_chunks; i++) len += chunks[i].len;
 
   ckpt_rec_hdr header = make_header(type, len);
-  Crc32c crc;
+  RecordChecksum crc(type == CKPT_REC_HEAD ? RecordChecksum::kCrc32c : checksum_);
   crc.update(&header, kCrcCovered);
   for (size_t i = 0; i < nr_chunks; i++) crc.update(chunks[i].data, chunks[i].len);
   header.crc = crc.value();
@@ -102,7 +102,7 @@ Status RecordWriter::emit_pages_prefix(const PageArrayChain& chain, const ckpt_r
 // The checksum covers the page contents, so the header can only be written
 // once they are copied; the layout depends only on the offset the record
 // starts at, so it can be planned before earlier records are written.
-RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, uint64_t at, Crc32c* crc) {
+RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, uint64_t at, RecordChecksum* crc) {
   const uint32_t nr = chain.size();
   const uint64_t payload_start = at + kHeaderSize;
   const uint64_t addrs_end = payload_start + sizeof(ckpt_pages) + uint64_t(nr) * sizeof(uint64_t);
@@ -126,7 +126,7 @@ RecordWriter::PagesPlan RecordWriter::plan_pages(const PageArrayChain& chain, ui
 }
 
 Status RecordWriter::write_pages(const PageArrayChain& chain) {
-  Crc32c crc;
+  RecordChecksum crc = record_checksum();
   const PagesPlan plan = plan_pages(chain, offset_, &crc);
   CKPT_TRY_ASSIGN(KBuffer copy, KBuffer::allocate(meter_, size_t(chain.size()) * kPageSize));
   uint64_t lost = 0;

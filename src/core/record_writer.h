@@ -13,6 +13,7 @@
 #include <ckpt/bridge.h>
 #include <linux/ckpt.h>
 
+#include "checksum.h"
 #include "crc32c.h"
 #include "kbuffer.h"
 #include "page_array.h"
@@ -29,6 +30,12 @@ struct Chunk {
 class RecordWriter {
  public:
   RecordWriter(ckpt_file_ref* out, MemMeter& meter) : out_(out), meter_(meter) {}
+
+  // The checksum of every record after HEAD (CKPT_CSUM_*, as HEAD says);
+  // HEAD's own is CRC-32C.  Set before the first record.
+  void use_checksum(uint32_t algorithm) { checksum_ = algorithm; }
+  // A fresh checksum for a record after HEAD.
+  RecordChecksum record_checksum() const { return RecordChecksum(checksum_); }
 
   // A record whose payload is the concatenation of `chunks`.
   Status write(uint32_t type, const Chunk* chunks, size_t nr_chunks);
@@ -53,7 +60,7 @@ class RecordWriter {
   };
   // The record for `chain` if it starts at offset `at`; `crc` receives the
   // checksum of everything before the page contents.
-  static PagesPlan plan_pages(const PageArrayChain& chain, uint64_t at, Crc32c* crc);
+  static PagesPlan plan_pages(const PageArrayChain& chain, uint64_t at, RecordChecksum* crc);
   // Writes a planned record at its offset: `chain` gives the addresses,
   // `contents` their pages' copies, and `crc` covers the contents too.
   Status write_copied_pages(const PageArrayChain& chain, PagesPlan plan, uint32_t crc,
@@ -89,7 +96,8 @@ class RecordWriter {
   uint64_t nr_records_ = 0;
   uint64_t nr_vmas_ = 0;
   uint64_t nr_pages_ = 0;
-  Crc32c chain_crc_;
+  uint32_t checksum_ = RecordChecksum::kCrc32c;
+  Crc32c chain_crc_;  // always CRC-32C
 };
 
 }  // namespace ckpt

@@ -7,6 +7,7 @@
 // address and writes its pages there, a bounded batch at a time.
 #include <linux/ckpt.h>
 
+#include "checksum.h"
 #include "crc32c.h"
 #include "kbuffer.h"
 #include "kernel_refs.h"
@@ -46,8 +47,9 @@ class Restore {
 
   Status read(void* dst, uint64_t len);
   Status read_header(ckpt_rec_hdr* hdr);
-  Status read_payload(void* dst, uint64_t len, Crc32c* crc);
-  Status finish_record(const ckpt_rec_hdr& hdr, const Crc32c& crc);
+  Status read_payload(void* dst, uint64_t len, RecordChecksum* crc);
+  RecordChecksum header_crc(const ckpt_rec_hdr& hdr) const;
+  Status finish_record(const ckpt_rec_hdr& hdr, const RecordChecksum& crc);
   Status on_vma(const ckpt_rec_hdr& hdr);
   Status on_pages(const ckpt_rec_hdr& hdr);
   Status map(const char* name);
@@ -88,14 +90,14 @@ Status Restore::read_header(ckpt_rec_hdr* hdr) {
   return kOk;
 }
 
-Status Restore::read_payload(void* dst, uint64_t len, Crc32c* crc) {
+Status Restore::read_payload(void* dst, uint64_t len, RecordChecksum* crc) {
   CKPT_TRY(read(dst, len));
   crc->update(dst, len);
   return kOk;
 }
 
 // The padding, the record's checksum, and its link in TAIL's chain.
-Status Restore::finish_record(const ckpt_rec_hdr& hdr, const Crc32c& crc) {
+Status Restore::finish_record(const ckpt_rec_hdr& hdr, const RecordChecksum& crc) {
   const uint64_t pad = round_up8(hdr.len) - hdr.len;
   uint8_t zeros[8];
   if (pad) {
@@ -110,8 +112,9 @@ Status Restore::finish_record(const ckpt_rec_hdr& hdr, const Crc32c& crc) {
   return kOk;
 }
 
-Crc32c header_crc(const ckpt_rec_hdr& hdr) {
-  Crc32c crc;
+// Every record restore reads comes after HEAD: HEAD's algorithm.
+RecordChecksum Restore::header_crc(const ckpt_rec_hdr& hdr) const {
+  RecordChecksum crc(args_->checksum);
   crc.update(&hdr, 16);
   return crc;
 }
@@ -161,7 +164,7 @@ Status Restore::map(const char* name) {
 
 Status Restore::on_vma(const ckpt_rec_hdr& hdr) {
   if (hdr.len < sizeof(ckpt_vma) || hdr.len > sizeof(ckpt_vma) + kMaxName) return bad();
-  Crc32c crc = header_crc(hdr);
+  RecordChecksum crc = header_crc(hdr);
   ckpt_vma& v = vma_.rec;
   CKPT_TRY(read_payload(&v, sizeof(v), &crc));
   char* name = reinterpret_cast<char*>(buf_.data());
@@ -188,7 +191,7 @@ Status Restore::on_vma(const ckpt_rec_hdr& hdr) {
 Status Restore::on_pages(const ckpt_rec_hdr& hdr) {
   if (!vma_.have || !vma_.takes_pages || have_ldt_) return bad();
   const ckpt_vma& v = vma_.rec;
-  Crc32c crc = header_crc(hdr);
+  RecordChecksum crc = header_crc(hdr);
   ckpt_pages pages{};
   if (hdr.len < sizeof(pages)) return bad();
   CKPT_TRY(read_payload(&pages, sizeof(pages), &crc));
@@ -228,7 +231,7 @@ Status Restore::on_pages(const ckpt_rec_hdr& hdr) {
 
 Status Restore::skip(const ckpt_rec_hdr& hdr) {
   if (hdr.len > kMaxUnknownLen) return bad();
-  Crc32c crc = header_crc(hdr);
+  RecordChecksum crc = header_crc(hdr);
   for (uint64_t left = hdr.len; left;) {
     const uint64_t n = left < buf_.size() ? left : buf_.size();
     CKPT_TRY(read_payload(buf_.data(), n, &crc));
@@ -241,7 +244,7 @@ Status Restore::on_tail(const ckpt_rec_hdr& hdr) {
   if (hdr.len < sizeof(ckpt_tail) || hdr.len > kMaxUnknownLen) return bad();
   const uint64_t at = offset_ - sizeof(hdr);
   const uint32_t chain = chain_.value();
-  Crc32c crc = header_crc(hdr);
+  RecordChecksum crc = header_crc(hdr);
   ckpt_tail tail{};
   CKPT_TRY(read_payload(&tail, sizeof(tail), &crc));
   for (uint64_t left = hdr.len - sizeof(tail); left;) {  // a later minor's fields
@@ -263,7 +266,7 @@ Status Restore::run() {
   offset_ += sizeof(hdr);
   if (hdr.flags || hdr.reserved) return bad();
   if (hdr.type != CKPT_REC_MM || hdr.len < sizeof(ckpt_mm) || hdr.len > kMaxUnknownLen) return bad();
-  Crc32c crc = header_crc(hdr);
+  RecordChecksum crc = header_crc(hdr);
   CKPT_TRY(read_payload(&mm_, sizeof(mm_), &crc));
   for (uint64_t left = hdr.len - sizeof(mm_); left;) {
     const uint64_t n = left < buf_.size() ? left : buf_.size();
@@ -289,7 +292,7 @@ Status Restore::run() {
         break;
       case CKPT_REC_LDT: {
         if (have_ldt_ || hdr.len < sizeof(ckpt_ldt) || hdr.len > kMaxUnknownLen) return bad();
-        Crc32c ldt_crc = header_crc(hdr);
+        RecordChecksum ldt_crc = header_crc(hdr);
         ckpt_ldt ldt{};
         CKPT_TRY(read_payload(&ldt, sizeof(ldt), &ldt_crc));
         if (ldt.nr) return error(kEOPNOTSUPP);  // an LDT is not restored yet
@@ -322,7 +325,7 @@ Status Restore::run() {
 // The ioctl's work, for src/bridge/device.c: validated arguments in, the
 // counters out, 0 or a negative errno back.
 extern "C" int ckpt_restore(ckpt_restore_args* args) {
-  if (args->bytes % 8) return -ckpt::kEINVAL;
+  if (args->bytes % 8 || !ckpt::RecordChecksum::known(args->checksum)) return -ckpt::kEINVAL;
   ckpt::MemMeter meter;
   ckpt_file_ref* ref = nullptr;
   const int ret = ckpt_file_get_input(args->fd, &ref);

@@ -230,6 +230,31 @@ TEST_F(Checkpoint, TargetWrittenDuringTheDumpStillVerifies) {
   EXPECT_TRUE(decode_image(out_.data).ok);
 }
 
+// A dump asked for XXH64 says so in HEAD, keeps HEAD's own checksum
+// CRC-32C, and every later record verifies with XXH64; CRC-32C is asked
+// for the same way; with neither the module's default applies.
+TEST_F(Checkpoint, EachChecksumTheCallerAsksFor) {
+  const auto target = targets::dense_anon(kernel(), 100);
+  int fd = 4;
+  for (const uint32_t flag : {0u, unsigned(CKPT_CHECKPOINT_CRC32C), unsigned(CKPT_CHECKPOINT_XXH64)}) {
+    SCOPED_TRACE(flag);
+    fake::File& out = kernel().open_output(fd);
+    ASSERT_EQ(run_dump(100, fd++, flag).ret, 0);
+    std::string error;
+    const auto frames = host_test::split_frames(out.data, &error);
+    ASSERT_EQ(error, "");
+    ASSERT_GT(frames.size(), 3u);
+    const uint8_t algorithm = frames[0].payload[offsetof(ckpt_head, checksum)];
+    EXPECT_EQ(algorithm, flag == CKPT_CHECKPOINT_XXH64 ? CKPT_CSUM_XXH64 : CKPT_CSUM_CRC32C);
+    // split_frames checks HEAD with CRC-32C, the records after it with
+    // the algorithm HEAD names.
+    for (const auto& frame : frames) EXPECT_EQ(frame.hdr.crc, frame.computed_crc) << "record at " << frame.offset;
+    const auto image = decode_image(out.data);
+    ASSERT_TRUE(image.ok);
+    host_test::expect_image_matches(image, *target.task, *target.mm);
+  }
+}
+
 // The stream starts where the fd is; alignment is relative to that start.
 TEST_F(Checkpoint, ImageStartsAtTheFdPosition) {
   const auto target = targets::worked_example(kernel());

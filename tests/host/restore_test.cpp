@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "checksum.h"
 #include "crc32c.h"
 #include "dump_check.h"
 #include "fixture.h"
@@ -74,6 +75,8 @@ class Restore : public FakeKernelTest {
     ckpt_restore_args args{};
     args.size = sizeof args;
     args.fd = kInputFd;
+    if (!frames.empty() && frames[0].hdr.type == CKPT_REC_HEAD)
+      args.checksum = frames[0].payload[offsetof(ckpt_head, checksum)];
     ckpt::Crc32c chain;
     for (const host_test::Frame& f : frames) {
       if (f.hdr.type == CKPT_REC_MM) {
@@ -98,8 +101,8 @@ class Restore : public FakeKernelTest {
     return ckpt_restore(args);
   }
 
-  std::vector<uint8_t> dumped() {
-    EXPECT_EQ(run_dump(100, 3).ret, 0);
+  std::vector<uint8_t> dumped(uint32_t flags = 0) {
+    EXPECT_EQ(run_dump(100, 3, flags).ret, 0);
     return out_.data;
   }
 
@@ -111,6 +114,7 @@ class Restore : public FakeKernelTest {
 void reseal(std::vector<uint8_t>& image) {
   std::string error;
   const auto frames = host_test::split_frames(image, &error);
+  const uint32_t algorithm = frames.at(0).payload[offsetof(ckpt_head, checksum)];
   ckpt::Crc32c chain;
   for (const host_test::Frame& f : frames) {
     uint8_t* hdr = image.data() + f.offset;
@@ -118,7 +122,7 @@ void reseal(std::vector<uint8_t>& image) {
       const uint32_t value = chain.value();
       std::memcpy(hdr + 24 + offsetof(ckpt_tail, crc), &value, 4);
     }
-    ckpt::Crc32c crc;
+    ckpt::RecordChecksum crc(f.hdr.type == CKPT_REC_HEAD ? ckpt::RecordChecksum::kCrc32c : algorithm);
     crc.update(hdr, 16);
     crc.update(hdr + 24, f.hdr.len);
     const uint32_t value = crc.value();
@@ -192,6 +196,34 @@ TEST_F(Restore, EveryDamageIsRefused) {
     tried++;
   }
   EXPECT_GT(tried, 100);
+}
+
+// An image whose HEAD names XXH64 restores the same way, its damage is
+// caught by XXH64, and the caller must pass the algorithm HEAD names.
+TEST_F(Restore, AnXxh64ImageIsCheckedWithXxh64) {
+  const std::vector<uint8_t> image = dumped(CKPT_CHECKPOINT_XXH64);
+  const ckpt_restore_args clean = args_for(image);
+  ASSERT_EQ(clean.checksum, uint32_t(CKPT_CSUM_XXH64));
+  ckpt_restore_args args = clean;
+  ASSERT_EQ(restore(image, &args), 0) << "err_addr " << args.err_addr;
+  EXPECT_GT(args.nr_pages, 40u);
+
+  args = clean;
+  args.checksum = CKPT_CSUM_CRC32C;
+  EXPECT_EQ(restore(image, &args), -EBADMSG) << "checked as CRC-32C";
+  args = clean;
+  args.checksum = 2;
+  EXPECT_EQ(restore(image, &args), -EINVAL) << "an algorithm the module does not know";
+
+  int tried = 0;
+  for (uint64_t at = clean.bytes + sizeof(ckpt_rec_hdr); at < image.size(); at += 197) {
+    std::vector<uint8_t> bad = image;
+    bad[at] ^= uint8_t(1u << (at % 8));
+    args = clean;
+    ASSERT_EQ(restore(bad, &args), -EBADMSG) << "bit " << at % 8 << " of byte " << at;
+    tried++;
+  }
+  EXPECT_GT(tried, 30);
 }
 
 TEST_F(Restore, EveryTruncationIsRefused) {

@@ -368,7 +368,7 @@ KT_CASE(record, worker_copy_equals_own) {
   KT_EXPECT_TRUE(copier.busy());
   auto busy = KBuffer::allocate(meter, 5 * kPageSize);
   KT_ASSERT_OK(busy.status());
-  Crc32c own;
+  RecordChecksum own;
   uint64_t lost = 0;
   KT_ASSERT_OK(copy_pages(other.chain(), busy.value().data(), own, &lost));
   copier.wait();
