@@ -6,6 +6,7 @@
 
 #include "format_util.h"
 #include "image_format.h"
+#include "record_checksum.h"
 
 namespace ckpt_fuzz {
 namespace {
@@ -26,7 +27,7 @@ void ShowVisitor::on_head(const ckpt_head& head) {
   page_size_ = head.page_size;
   note(ckpt::arch_name(head.arch) + ckpt::utc_time_string(head.time_ns) +
        ckpt::fixed_cstring(head.release, sizeof(head.release)) + std::to_string(head.major) + "." +
-       std::to_string(head.minor) + ckpt::hex(head.flags));
+       std::to_string(head.minor) + ckpt::hex(head.flags) + ckpt::checksum_name(ckpt::image_checksum(head)));
 }
 
 void ShowVisitor::on_task(const ckpt_task& task) {
@@ -124,6 +125,7 @@ void ShowVisitor::check_accepted(const ckpt::ImageSummary& summary, size_t input
   require(ldts_ <= 1, "at most one LDT");
   require(summary.head.arch != CKPT_ARCH_X86_64 || ldts_ == 1, "x86-64 images have an LDT record");
   require(summary.bytes == input_size, "nothing follows the TAIL");
+  require(ckpt::is_known_checksum(ckpt::image_checksum(summary.head)), "a known checksum algorithm");
   require(summary.bytes >= tail_.bytes + sizeof(ckpt_rec_hdr) + sizeof(ckpt_tail), "the TAIL ends the stream");
   require(summary.records == heads_ + tasks_ + processes_ + threads_ + files_ + mms_ + vmas_ + pages_records_ +
                                  ldts_ + unknown_ + tails_,

@@ -4,6 +4,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ckpt {
@@ -15,6 +17,7 @@ struct DumpOptions {
     bool leave_stopped = false;
     bool quiet = false;
     std::string stats;  // "": none; else a file for the JSON figures
+    std::optional<uint32_t> checksum;  // CKPT_CSUM_*; none: the module's choice
     std::chrono::milliseconds stop_timeout{10000};
 };
 

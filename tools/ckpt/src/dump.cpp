@@ -64,7 +64,11 @@ std::string errno_hint(int err, const ckpt_checkpoint_args& args) {
         return "a thread of the target ran, exited or appeared during the dump, or another process shares its "
                "memory";
     case ESRCH: return "no such process, or it has exited";
-    case EINVAL: return "a kernel thread, or the module rejected the request or the output fd";
+    case EINVAL:
+        if (args.flags & (CKPT_CHECKPOINT_CRC32C | CKPT_CHECKPOINT_XXH64))
+            return "a kernel thread, or the module rejected the request (a module before format 1.2 knows no "
+                   "--checksum) or the output fd";
+        return "a kernel thread, or the module rejected the request or the output fd";
     case EPERM: return "need root or CAP_CHECKPOINT_RESTORE, and ckpt must trace every thread of the target";
     case EACCES: return "need root, CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN";
     case EOPNOTSUPP: return "unsupported mapping at " + hex(args.err_addr) + " (hugetlb cannot be dumped)";
@@ -170,6 +174,8 @@ int run_dump(const DumpOptions& options) {
     ckpt_checkpoint_args args{};
     args.size = sizeof args;
     args.flags = options.live ? CKPT_CHECKPOINT_LIVE : 0;
+    if (options.checksum)
+        args.flags |= *options.checksum == CKPT_CSUM_XXH64 ? CKPT_CHECKPOINT_XXH64 : CKPT_CHECKPOINT_CRC32C;
     args.pid = options.pid;
     args.fd = out->fd();
 

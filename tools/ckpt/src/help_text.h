@@ -108,6 +108,14 @@ Options:
                           pages_scanned, peak_kmem (bytes), ioctl_ns,
                           downtime_ns (0 when the process was not stopped
                           by this dump)
+      --checksum ALGO     the checksum of the image's records: crc32c,
+                          xxh64, or auto (the default): the module's
+                          choice, the faster on this CPU (see its
+                          "checksum" parameter).  CRC-32C runs at memory
+                          speed with SSE4.2's crc32 instruction, XXH64
+                          near it without.  HEAD's own checksum and
+                          TAIL's chain are CRC-32C in every image; 'ckpt
+                          show' names the algorithm
   -h, --help              show this help
 
 Needs root, or CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) and the right to
@@ -119,11 +127,11 @@ tracer detaches.  Exit status: see 'ckpt --help'.
 
 inline constexpr const char* kShowHelp = R"(Usage: ckpt show [--json] [--pages] FILE|-
 
-Prints an image: header, task, memory layout, one /proc/PID/maps-style line
-per VMA with its kind and dumped page count, the LDT and the tail totals.
-The image is streamed (a pipe works, nothing is held in memory) and fully
-validated; an invalid image exits with status 2 after printing what came
-before the damage.
+Prints an image: header (format, checksum algorithm), task, memory
+layout, one /proc/PID/maps-style line per VMA with its kind and dumped
+page count, the LDT and the tail totals.  The image is streamed (a pipe
+works, nothing is held in memory) and fully validated; an invalid image
+exits with status 2 after printing what came before the damage.
 
 Options:
       --json    print one JSON object instead (addresses and flag words are
@@ -138,7 +146,8 @@ Exit status: see 'ckpt --help'.
 inline constexpr const char* kVerifyHelp = R"(Usage: ckpt verify [options] FILE|-
 
 Checks the whole image: record order, alignment, zero padding, page
-placement, every CRC-32C, and the TAIL totals and CRC chain.  Prints
+placement, every record's checksum (CRC-32C, or XXH64 where the image's
+HEAD says so), and the TAIL totals and CRC chain.  Prints
 "OK: ..." and exits 0 only if the image is fully valid.
 
 With --pid, also holds the process in ptrace-stops like 'ckpt dump' does

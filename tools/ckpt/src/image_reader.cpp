@@ -7,6 +7,7 @@
 #include "crc32c.h"
 #include "format_util.h"
 #include "image_format.h"
+#include "record_checksum.h"
 
 namespace ckpt {
 namespace {
@@ -53,8 +54,9 @@ public:
         return *got < len ? nullptr : static_cast<const uint8_t*>(scratch);
     }
 
-    // Skips up to len bytes, feeding them to *crc; fewer only at end of stream.
-    Expected<uint64_t> consume(uint64_t len, uint32_t* crc) {
+    // Skips up to len bytes, feeding them to *sum in place (no copy); fewer
+    // only at end of stream.
+    Expected<uint64_t> consume(uint64_t len, RecordChecksum* sum) {
         uint64_t done = 0;
         while (done < len) {
             if (pos_ == end_) {
@@ -63,7 +65,7 @@ public:
                 if (end_ == 0) break;
             }
             size_t n = size_t(std::min<uint64_t>(len - done, end_ - pos_));
-            *crc = crc32c_update(*crc, buf_.data() + pos_, n);
+            sum->update(buf_.data() + pos_, n);
             pos_ += n;
             done += n;
         }
@@ -130,7 +132,9 @@ struct ImageReader::Impl {
     int64_t last_thread_key = -1;  // the leader is 0, the others their tid
     int64_t last_fd = -1;
     int32_t task_pid = 0;
-    uint32_t chain_crc = kCrc32cInit;
+    uint32_t chain_crc = kCrc32cInit;  // always CRC-32C
+    // Of the records after HEAD (HEAD's own is CRC-32C): HEAD's checksum.
+    uint32_t checksum = CKPT_CSUM_CRC32C;
     std::vector<uint8_t> page_buf;
     bool stop_at_mm = false;
     std::optional<ImagePrelude> prelude;  // set where stop_at_mm stopped
@@ -153,7 +157,7 @@ struct ImageReader::Impl {
 
     struct Payload {
         std::vector<uint8_t> bytes;  // the first min(len, keep) payload bytes
-        uint32_t crc = 0;            // final CRC over header and whole payload
+        uint32_t crc = 0;            // final checksum over header and whole payload
     };
     Expected<Payload> read_payload(const Record& rec, size_t keep);
     std::optional<Error> check_crc_and_header(const Record& rec, uint32_t crc) const;
@@ -256,24 +260,29 @@ Status ImageReader::Impl::dispatch(const Record& rec) {
 
 Expected<ImageReader::Impl::Payload> ImageReader::Impl::read_payload(const Record& rec, size_t keep) {
     Payload p;
-    uint32_t crc = crc32c_update(kCrc32cInit, &rec.hdr, offsetof(ckpt_rec_hdr, crc));
+    // Until HEAD was read, `checksum` is CRC-32C: HEAD's own algorithm.
+    RecordChecksum sum(checksum);
+    sum.update(&rec.hdr, offsetof(ckpt_rec_hdr, crc));
     p.bytes.resize(size_t(std::min<uint64_t>(rec.hdr.len, keep)));
     auto got = in.read(p.bytes.data(), p.bytes.size());
     if (!got) return got.error();
     if (*got < p.bytes.size()) return truncated_payload(rec);
-    crc = crc32c_update(crc, p.bytes.data(), p.bytes.size());
+    sum.update(p.bytes.data(), p.bytes.size());
     uint64_t rest = rec.hdr.len - p.bytes.size();
-    auto skipped = in.consume(rest, &crc);
+    auto skipped = in.consume(rest, &sum);
     if (!skipped) return skipped.error();
     if (*skipped < rest) return truncated_payload(rec);
-    p.crc = crc32c_final(crc);
+    p.crc = sum.value();
     return p;
 }
 
 std::optional<Error> ImageReader::Impl::check_crc_and_header(const Record& rec, uint32_t crc) const {
-    if (crc != rec.hdr.crc)
+    if (crc != rec.hdr.crc) {
+        // Name the algorithm where it is not the usual one.
+        const bool xxh64 = checksum == CKPT_CSUM_XXH64 && rec.offset != 0;
         return format_error("bad crc in " + where(rec) + " (stored " + hex(rec.hdr.crc) + ", computed " +
-                            hex(crc) + ")");
+                            hex(crc) + (xxh64 ? " as xxh64" : "") + ")");
+    }
     if (strict_reserved && rec.hdr.flags != 0)
         return format_error("nonzero flags " + hex(rec.hdr.flags) + " in " + where(rec));
     if (strict_reserved && rec.hdr.reserved != 0)
@@ -338,8 +347,13 @@ Status ImageReader::Impl::handle_head(const Record& rec) {
         return format_error("bad page size " + std::to_string(ps) + " in " + where(rec));
     if (std::memchr(head.release, 0, sizeof head.release) == nullptr)
         return format_error("kernel release in " + where(rec) + " is not NUL-terminated");
-    if (strict_reserved && !all_zero(head.reserved))
+    // Before 1.2, `checksum` was a reserved byte.
+    if (strict_reserved && (!all_zero(head.reserved) || (head.minor < 2 && head.checksum != 0)))
         return format_error("nonzero reserved field in " + where(rec));
+    if (!is_known_checksum(image_checksum(head)))
+        return format_error("unknown checksum algorithm " + std::to_string(image_checksum(head)) + " in " +
+                            where(rec) + " (this ckpt knows 0, crc32c, and 1, xxh64)");
+    checksum = image_checksum(head);
     summary.head = head;
     page_buf.resize(ps);
     phase = Phase::Task;
@@ -632,7 +646,8 @@ std::optional<std::string> ImageReader::Impl::check_page_addrs(const Record& rec
 Status ImageReader::Impl::handle_pages(const Record& rec) {
     const uint64_t len = rec.hdr.len;
     const uint64_t ps = summary.head.page_size;
-    uint32_t crc = crc32c_update(kCrc32cInit, &rec.hdr, offsetof(ckpt_rec_hdr, crc));
+    RecordChecksum sum(checksum);
+    sum.update(&rec.hdr, offsetof(ckpt_rec_hdr, crc));
     uint64_t consumed = 0;
     std::optional<std::string> problem;
     PagesRecord pr;
@@ -644,7 +659,7 @@ Status ImageReader::Impl::handle_pages(const Record& rec) {
         auto got = in.read(&pr.pages, sizeof pr.pages);
         if (!got) return got.error();
         if (*got < sizeof pr.pages) return truncated_payload(rec);
-        crc = crc32c_update(crc, &pr.pages, sizeof pr.pages);
+        sum.update(&pr.pages, sizeof pr.pages);
         consumed = sizeof pr.pages;
         problem = check_pages_layout(rec, pr.pages);
     }
@@ -654,7 +669,7 @@ Status ImageReader::Impl::handle_pages(const Record& rec) {
         auto got = in.read(prefix.data(), prefix.size());
         if (!got) return got.error();
         if (*got < prefix.size()) return truncated_payload(rec);
-        crc = crc32c_update(crc, prefix.data(), prefix.size());
+        sum.update(prefix.data(), prefix.size());
         consumed += prefix.size();
         pr.addrs.resize(pr.pages.nr);
         std::memcpy(pr.addrs.data(), prefix.data(), 8 * pr.addrs.size());
@@ -666,17 +681,17 @@ Status ImageReader::Impl::handle_pages(const Record& rec) {
             auto page = in.view(ps, page_buf.data());
             if (!page) return page.error();
             if (!*page) return truncated_payload(rec);
-            crc = crc32c_update(crc, *page, ps);
+            sum.update(*page, ps);
             consumed += ps;
             visitor->on_page(addr, *page, ps);
         }
     }
     if (consumed < len) {
-        auto skipped = in.consume(len - consumed, &crc);
+        auto skipped = in.consume(len - consumed, &sum);
         if (!skipped) return skipped.error();
         if (*skipped < len - consumed) return truncated_payload(rec);
     }
-    if (auto e = check_crc_and_header(rec, crc32c_final(crc))) return *e;
+    if (auto e = check_crc_and_header(rec, sum.value())) return *e;
     if (problem) return format_error(*problem);
     summary.pages += pr.pages.nr;
     have_page = true;

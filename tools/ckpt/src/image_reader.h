@@ -2,8 +2,9 @@
 //
 // The reader makes one sequential pass, holding at most one PAGES record's
 // metadata and one page in memory, and checks every rule of <linux/ckpt.h>:
-// alignment, zero padding, record order, CRCs, page placement and the TAIL
-// totals and CRC chain.  Records are handed to an ImageVisitor as they pass.
+// alignment, zero padding, record order, checksums (CRC-32C or XXH64, as
+// HEAD says: record_checksum.h), page placement and the TAIL totals and
+// CRC-32C chain.  Records are handed to an ImageVisitor as they pass.
 #pragma once
 
 #include <linux/ckpt.h>
@@ -68,9 +69,9 @@ struct ImageSummary {
     uint64_t bytes = 0;    // whole stream, TAIL included
 };
 
-// Callbacks run after the record's CRC and structure were checked, except
-// on_pages/on_page: page contents are streamed, so they run before the
-// PAGES record's CRC is known.  A bad CRC still fails read().
+// Callbacks run after the record's checksum and structure were checked,
+// except on_pages/on_page: page contents are streamed, so they run before
+// the PAGES record's checksum is known.  A bad one still fails read().
 class ImageVisitor {
 public:
     virtual ~ImageVisitor() = default;

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "format_util.h"
 #include "help_text.h"
+#include "record_checksum.h"
 
 namespace ckpt {
 namespace {
@@ -134,6 +135,17 @@ int command_dump(const std::vector<std::string>& args) {
          [&](const std::string& v) -> std::optional<std::string> {
              if (v.empty()) return "empty file name";
              o.stats = v;
+             return std::nullopt;
+         }},
+        {"--checksum", nullptr, true,
+         [&](const std::string& v) -> std::optional<std::string> {
+             uint32_t algo = 0;
+             if (v == "auto")
+                 o.checksum.reset();
+             else if (parse_checksum_name(v, &algo))
+                 o.checksum = algo;
+             else
+                 return "'" + v + "' is not auto, crc32c or xxh64";
              return std::nullopt;
          }},
     };

@@ -38,6 +38,7 @@
 
 #include "commands.h"
 #include "format_util.h"
+#include "record_checksum.h"
 #include "restore_plan.h"
 
 namespace ckpt {
@@ -401,6 +402,8 @@ int run_restorer(const RestoreOptions& options) {
     args.nr_records = plan->prelude.summary.records;
     args.bytes = plan->prelude.mm_offset;
     args.chain_crc = plan->prelude.chain_state;
+    // The algorithm of the records the module reads (TAIL's chain is CRC-32C).
+    args.checksum = image_checksum(plan->prelude.summary.head);
     args.mm_hdr = plan->prelude.mm_hdr;
     if (::ioctl(dev, CKPT_IOC_RESTORE, &args) != 0) {
         const int err = errno;

@@ -11,6 +11,7 @@
 #include "image_input.h"
 #include "image_reader.h"
 #include "json.h"
+#include "record_checksum.h"
 #include "show_process.h"
 
 namespace ckpt {
@@ -68,8 +69,9 @@ public:
     void on_head(const ckpt_head& h) override {
         head_ = h;
         if (options_.json) return;
-        std::printf("image:    format %u.%u, %s, page size %u, flags %s\n", h.major, h.minor,
-                    arch_name(h.arch).c_str(), h.page_size, head_flags_string(h.flags).c_str());
+        std::printf("image:    format %u.%u, %s, page size %u, flags %s, checksum %s\n", h.major, h.minor,
+                    arch_name(h.arch).c_str(), h.page_size, head_flags_string(h.flags).c_str(),
+                    checksum_name(image_checksum(h)).c_str());
         std::printf("kernel:   %s\n", fixed_cstring(h.release, sizeof h.release).c_str());
         std::printf("time:     %s\n", utc_time_string(h.time_ns).c_str());
     }
@@ -236,6 +238,8 @@ std::string ShowVisitor::json() const {
         w.field("time_ns", h.time_ns);
         w.field("time", utc_time_string(h.time_ns));
         w.field("release", fixed_cstring(h.release, sizeof h.release));
+        // Of the records after HEAD ("crc32c" for images before 1.2).
+        w.field("checksum", checksum_name(image_checksum(h)));
         w.end_object();
     }
     if (task_) {

@@ -168,6 +168,14 @@ run "$CKPT" dump --pid 12ab -o "$WORK/x.img"
 expect_status 1 "dump with bad pid"
 run "$CKPT" dump --pid 1 -o "$WORK/x.img" --stop-timeout -3
 expect_status 1 "dump with bad timeout"
+run "$CKPT" dump --pid 1 -o "$WORK/x.img" --checksum=foo
+expect_status 1 "dump with a bad --checksum"
+expect_err "dump: --checksum: 'foo' is not auto, crc32c or xxh64: see 'ckpt help dump'" "dump with a bad --checksum"
+run "$CKPT" dump --pid 1 -o "$WORK/x.img" --checksum
+expect_status 1 "dump with --checksum but no value"
+expect_err "option --checksum needs a value" "dump with --checksum but no value"
+run "$CKPT" help dump
+expect_out "--checksum ALGO" "help dump names --checksum"
 run "$CKPT" show
 expect_status 1 "show without file"
 run "$CKPT" verify --live "$WORK/x.img"
@@ -232,6 +240,46 @@ if command -v python3 >/dev/null 2>&1; then
         "$WORK/out" || fail "show --json is not the expected JSON"
     python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["threads"]; assert [x["tid"] for x in t] == [4242, 4243] and t[0]["leader"] and not t[1]["leader"] and t[1]["regs"]["rip"] == "0x402093" and t[0]["xstate_size"] == 832, t' \
         "$WORK/out" || fail "show --json: the threads are not the expected JSON"
+fi
+
+# Record checksums: XXH64 where HEAD says so (HEAD itself and TAIL's chain
+# are CRC-32C in every image).
+run "$CKPT" show "$WORK/sample.img"
+expect_out "image:    format 1.2, x86_64, page size 4096, flags 0x0, checksum crc32c" "show sample names its checksum"
+"$IMAGE_TOOL" sample-xxh64 >"$WORK/xxh64.img" || fail "writing the XXH64 sample image"
+run "$CKPT" verify "$WORK/xxh64.img"
+expect_status 0 "verify the XXH64 sample"
+expect_out "OK: 17 records, 4 VMAs, 7 pages, $SIZE bytes" "verify the XXH64 sample"
+run bash -c "cat '$WORK/xxh64.img' | '$CKPT' verify -"
+expect_status 0 "verify the XXH64 sample from a pipe"
+run "$CKPT" show "$WORK/xxh64.img"
+expect_status 0 "show the XXH64 sample"
+expect_out "image:    format 1.2, x86_64, page size 4096, flags 0x0, checksum xxh64" "show the XXH64 sample"
+run "$CKPT" show --json "$WORK/xxh64.img"
+expect_status 0 "show --json of the XXH64 sample"
+expect_out '"checksum": "xxh64"' "show --json of the XXH64 sample"
+"$IMAGE_TOOL" sample-xxh64-bad-page >"$WORK/xxh64-bad.img"
+run "$CKPT" verify "$WORK/xxh64-bad.img"
+expect_status 2 "verify a damaged page of the XXH64 sample"
+expect_err "bad crc in PAGES record at offset " "verify a damaged page of the XXH64 sample"
+expect_err " as xxh64)" "verify a damaged page of the XXH64 sample"
+# An algorithm this ckpt does not know (HEAD's byte 97, its crc redone).
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$WORK/sample.img" "$WORK/unknown-csum.img" <<'PY' || fail "writing an image with checksum 2"
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[24 + 97] = 2
+crc = 0xFFFFFFFF
+for x in bytes(b[0:16]) + bytes(b[24:24 + 104]):
+    crc ^= x
+    for _ in range(8):
+        crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+b[16:20] = struct.pack("<I", crc ^ 0xFFFFFFFF)
+open(sys.argv[2], "wb").write(b)
+PY
+    run "$CKPT" verify "$WORK/unknown-csum.img"
+    expect_status 2 "verify an image with an unknown checksum"
+    expect_err "unknown checksum algorithm 2 in HEAD record at offset 0" "verify an image with an unknown checksum"
 fi
 
 # ------------------------------------------------------- damaged images
@@ -397,6 +445,9 @@ if [ -n "$FAKE_MODULE" ]; then
     expect_ioctl "Device or resource busy" --trace
     expect_ioctl "ok" --trace --live
     expect_ioctl "ok" --stop
+    expect_ioctl "ok" --stop --xxh64
+    expect_ioctl "ok" --stop --crc32c
+    expect_ioctl "Invalid argument" --stop --crc32c --xxh64
     kill -STOP "$TARGET_PID"
     wait_for job_stopped "$TARGET_PID" || fail "SIGSTOP did not stop the target: $(describe "$TARGET_PID")"
     expect_ioctl "Operation not permitted"
@@ -488,6 +539,29 @@ if [ -n "$FAKE_MODULE" ]; then
             fi
         fi
     fi
+
+    # head_checksum FILE: HEAD's checksum byte (payload offset 97).
+    head_checksum() { od -An -tu1 -j $((24 + 97)) -N1 "$1" | tr -d ' '; }
+    [ "$(head_checksum "$WORK/good.img")" = 0 ] || fail "dump: the fake module's default is not CRC-32C"
+    for algo in xxh64 crc32c; do
+        run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/$algo.img" --quiet --checksum="$algo"
+        expect_status 0 "dump --checksum=$algo"
+        want=0
+        [ "$algo" = xxh64 ] && want=1
+        [ "$(head_checksum "$WORK/$algo.img")" = "$want" ] ||
+            fail "dump --checksum=$algo: HEAD's checksum is $(head_checksum "$WORK/$algo.img"), expected $want"
+        run "$CKPT" show "$WORK/$algo.img"
+        expect_out "checksum $algo" "show of an image dumped with --checksum=$algo"
+        run "$CKPT" verify --pid "$TARGET_PID" "$WORK/$algo.img"
+        expect_status 0 "verify --pid of an image dumped with --checksum=$algo"
+        expect_out "matches pid $TARGET_PID" "verify --pid of an image dumped with --checksum=$algo"
+    done
+    run bash -c "$FAKE '$CKPT' dump --pid $TARGET_PID -o - --quiet --checksum xxh64 | '$CKPT' show -"
+    expect_status 0 "dump --checksum xxh64 to stdout, piped into show"
+    expect_out "checksum xxh64" "dump --checksum xxh64 to stdout, piped into show"
+    run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/auto.img" --quiet --checksum=auto
+    expect_status 0 "dump --checksum=auto"
+    [ "$(head_checksum "$WORK/auto.img")" = 0 ] || fail "dump --checksum=auto asked the fake module for XXH64"
 
     run $FAKE "$CKPT" dump --pid "$TARGET_PID" -o "$WORK/stats.img" --quiet --stats "$WORK/stats.json"
     expect_status 0 "dump --stats"

@@ -91,7 +91,7 @@ Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& optio
     if (!pagemap) return pagemap.error();
 
     ImageWriter w(ps);
-    w.head(ImageWriter::default_head(ps));
+    w.head(ImageWriter::default_head(ps, options.checksum));
 
     ckpt_task task{};
     task.pid = pid;

@@ -3,6 +3,7 @@
 // include.  Lets `verify --pid` be tested on a host without ckpt.ko.
 #pragma once
 
+#include <linux/ckpt.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -19,6 +20,7 @@ struct FakeDumpOptions {
     uint64_t drop_vma_containing = 0;    // leave out the VMA with this address
     uint64_t flip_vma_flags_at = 0;      // in the VMA with this address,
     uint64_t flip_vma_flags = 0;         // flip these vm_flags
+    uint8_t checksum = CKPT_CSUM_CRC32C; // HEAD's checksum (format 1.2)
 };
 
 Expected<std::vector<uint8_t>> fake_dump(pid_t pid, const FakeDumpOptions& options = {});

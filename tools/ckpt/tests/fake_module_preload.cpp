@@ -8,6 +8,8 @@
 //   - unless CKPT_CHECKPOINT_LIVE, every one of them in a ptrace-stop
 //     (state 't'; SIGSTOP's 'T' is not enough), else EBUSY, and still so
 //     with the same threads when the dump is done, else EBUSY.
+// The image's checksum: XXH64 with CKPT_CHECKPOINT_XXH64, else CRC-32C;
+// both flags are EINVAL.
 //
 // Environment knobs:
 //   CKPT_FAKE_FAIL=ERRNO[:ERR_ADDR]  write part of the image, then fail
@@ -96,6 +98,12 @@ int fake_checkpoint(ckpt_checkpoint_args* args) {
     auto kthread = ckpt::is_kernel_thread(args->pid);
     if (!kthread) return fail(ESRCH);
     if (*kthread) return fail(EINVAL);
+    // As the module: CRC-32C or XXH64 on request, not both; without either
+    // the module picks by CPU, the fake always CRC-32C.
+    const uint32_t checksum_flags = args->flags & (CKPT_CHECKPOINT_CRC32C | CKPT_CHECKPOINT_XXH64);
+    if (checksum_flags == (CKPT_CHECKPOINT_CRC32C | CKPT_CHECKPOINT_XXH64)) return fail(EINVAL);
+    ckpt::test::FakeDumpOptions options;
+    options.checksum = checksum_flags == CKPT_CHECKPOINT_XXH64 ? CKPT_CSUM_XXH64 : CKPT_CSUM_CRC32C;
     const bool live = args->flags & CKPT_CHECKPOINT_LIVE;
     std::vector<pid_t> held;
     if (int err = check_hold(args->pid, live, &held)) return fail(err);
@@ -108,7 +116,7 @@ int fake_checkpoint(ckpt_checkpoint_args* args) {
         // A signal ends the sleep as it would end the module's work.
         if (nanosleep(&ts, nullptr) != 0) return fail(EINTR);
     }
-    auto image = ckpt::test::fake_dump(args->pid);
+    auto image = ckpt::test::fake_dump(args->pid, options);
     if (!image) return fail(EIO);
     if (!live) {
         // Held still all along: the same threads, each still in its stop.

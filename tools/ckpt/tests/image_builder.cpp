@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crc32c.h"
+#include "record_checksum.h"
 
 namespace ckpt::test {
 namespace {
@@ -20,9 +21,10 @@ void append_le64(std::vector<uint8_t>& out, uint64_t v) {
 
 }  // namespace
 
-ImageWriter::ImageWriter(uint32_t page_size) : page_size_(page_size), chain_state_(kCrc32cInit) {}
+ImageWriter::ImageWriter(uint32_t page_size)
+    : page_size_(page_size), chain_state_(kCrc32cInit), checksum_(CKPT_CSUM_CRC32C) {}
 
-ckpt_head ImageWriter::default_head(uint32_t page_size) {
+ckpt_head ImageWriter::default_head(uint32_t page_size, uint8_t checksum) {
     ckpt_head h{};
     std::memcpy(h.magic, CKPT_IMAGE_MAGIC, 8);
     h.major = CKPT_FORMAT_MAJOR;
@@ -31,6 +33,7 @@ ckpt_head ImageWriter::default_head(uint32_t page_size) {
     h.page_size = page_size;
     h.time_ns = 1714566896123456789ull;
     std::strcpy(h.release, "6.1.0-test");
+    h.checksum = checksum;
     return h;
 }
 
@@ -41,9 +44,7 @@ uint64_t ImageWriter::record(uint32_t type, const std::vector<uint8_t>& payload,
     hdr.flags = tweaks.flags;
     hdr.len = uint64_t(int64_t(payload.size()) + tweaks.len_delta);
     hdr.reserved = tweaks.reserved;
-    uint32_t crc = crc32c_update(kCrc32cInit, &hdr, 16);
-    crc = crc32c_update(crc, payload.data(), payload.size());
-    hdr.crc = crc32c_final(crc) ^ tweaks.crc_xor;
+    hdr.crc = record_crc(checksum_, hdr, payload.data(), payload.size()) ^ tweaks.crc_xor;
     auto h = as_bytes(hdr);
     bytes_.insert(bytes_.end(), h.begin(), h.end());
     bytes_.insert(bytes_.end(), payload.begin(), payload.end());
@@ -57,7 +58,11 @@ uint64_t ImageWriter::record(uint32_t type, const std::vector<uint8_t>& payload,
 }
 
 uint64_t ImageWriter::head(const ckpt_head& head, const RecordTweaks& tweaks) {
-    return record(CKPT_REC_HEAD, as_bytes(head), tweaks);
+    if (records_ != 0) return record(CKPT_REC_HEAD, as_bytes(head), tweaks);
+    checksum_ = CKPT_CSUM_CRC32C;  // HEAD's own
+    const uint64_t offset = record(CKPT_REC_HEAD, as_bytes(head), tweaks);
+    checksum_ = image_checksum(head);
+    return offset;
 }
 
 uint64_t ImageWriter::task(const ckpt_task& task, const RecordTweaks& tweaks) {
@@ -225,7 +230,9 @@ SampleImage make_sample_image(const SampleOptions& options) {
     SampleImage s;
     ImageWriter w(s.page_size);
     const uint32_t ps = s.page_size;
-    w.head(ImageWriter::default_head(ps));
+    ckpt_head head = ImageWriter::default_head(ps, options.checksum);
+    head.minor = options.minor;
+    w.head(head);
 
     ckpt_task task{};
     task.pid = 4242;

@@ -49,7 +49,10 @@ public:
     explicit ImageWriter(uint32_t page_size = 4096);
 
     // Each returns the stream offset of the record it wrote.
+    // Every record's crc is HEAD's checksum algorithm (record_checksum.h),
+    // the first HEAD's own and TAIL's chain are CRC-32C.
     uint64_t record(uint32_t type, const std::vector<uint8_t>& payload, const RecordTweaks& tweaks = {});
+    // The first HEAD sets the algorithm of the records after it.
     uint64_t head(const ckpt_head& head, const RecordTweaks& tweaks = {});
     // TASK, then a PROCESS record (sample_process) and a THREAD record
     // (sample_thread) for each of its threads.
@@ -67,7 +70,12 @@ public:
     uint64_t ldt(const std::vector<uint64_t>& entries, const RecordTweaks& tweaks = {});
     uint64_t tail(const TailTweaks& tt = {}, const RecordTweaks& tweaks = {});
 
-    static ckpt_head default_head(uint32_t page_size = 4096);
+    // Format 1.CKPT_FORMAT_MINOR, checksum `checksum` (CKPT_CSUM_*).
+    static ckpt_head default_head(uint32_t page_size = 4096, uint8_t checksum = CKPT_CSUM_CRC32C);
+
+    // From now on, checksum records with `algo` whatever HEAD said.
+    void set_checksum(uint32_t algo) { checksum_ = algo; }
+    uint32_t checksum() const { return checksum_; }
 
     uint32_t page_size() const { return page_size_; }
     uint64_t nr_records() const { return records_; }
@@ -82,6 +90,7 @@ private:
     uint64_t vmas_ = 0;
     uint64_t pages_ = 0;
     uint32_t chain_state_;
+    uint32_t checksum_;
 };
 
 // A process as the module describes one: ids, limits, a signal handler,
@@ -120,6 +129,8 @@ struct SampleOptions {
     bool skip_ldt = false;
     bool skip_tail = false;
     TailTweaks tail;
+    uint8_t checksum = CKPT_CSUM_CRC32C;  // HEAD's checksum field
+    uint16_t minor = CKPT_FORMAT_MINOR;
 };
 
 SampleImage make_sample_image(const SampleOptions& options = {});

@@ -1,9 +1,10 @@
 // ckpt-test-image: writes test images to stdout for tests/cli_test.sh.
 //   sample                      the valid sample image
 //   sample-bad-page             the sample with one bit flipped in a page
-//   fake-dump PID [--drop-page ADDR] [--clean-file-pages]
+//   sample-xxh64[-bad-page]     the same with XXH64 record checksums
+//   fake-dump PID [--drop-page ADDR] [--clean-file-pages] [--xxh64]
 //                               image of a live process built from /proc
-//   ioctl PID [--trace|--stop] [--live]
+//   ioctl PID [--trace|--stop] [--live] [--crc32c] [--xxh64]
 //                               CKPT_IOC_CHECKPOINT of PID into /dev/null,
 //                               after tracing its threads (--trace) or
 //                               holding them in ptrace-stops (--stop), or
@@ -41,6 +42,7 @@ int write_all(const std::vector<uint8_t>& bytes) {
 int raw_ioctl(pid_t pid, int argc, char** argv) {
     std::optional<ckpt::Hold> hold;
     bool live = false;
+    uint32_t checksum_flags = 0;
     for (int i = 3; i < argc; i++) {
         const std::string arg = argv[i];
         if (arg == "--trace")
@@ -49,6 +51,10 @@ int raw_ioctl(pid_t pid, int argc, char** argv) {
             hold = ckpt::Hold::Stop;
         else if (arg == "--live")
             live = true;
+        else if (arg == "--crc32c")
+            checksum_flags |= CKPT_CHECKPOINT_CRC32C;
+        else if (arg == "--xxh64")
+            checksum_flags |= CKPT_CHECKPOINT_XXH64;
         else
             return 1;
     }
@@ -66,7 +72,7 @@ int raw_ioctl(pid_t pid, int argc, char** argv) {
     if (device < 0 || out < 0) return 3;
     ckpt_checkpoint_args args{};
     args.size = sizeof args;
-    args.flags = live ? CKPT_CHECKPOINT_LIVE : 0;
+    args.flags = (live ? CKPT_CHECKPOINT_LIVE : 0) | checksum_flags;
     args.pid = pid;
     args.fd = out;
     const int rc = ioctl(device, CKPT_IOC_CHECKPOINT, &args);
@@ -79,6 +85,13 @@ int raw_ioctl(pid_t pid, int argc, char** argv) {
 int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "sample") return write_all(ckpt::test::make_sample_image().bytes);
+    if (mode == "sample-xxh64" || mode == "sample-xxh64-bad-page") {
+        ckpt::test::SampleOptions o;
+        o.checksum = CKPT_CSUM_XXH64;
+        auto s = ckpt::test::make_sample_image(o);
+        if (mode == "sample-xxh64-bad-page") s.bytes[s.first_page_data_offset + 4097] ^= 0x20;
+        return write_all(s.bytes);
+    }
     if (mode == "sample-bad-page") {
         auto s = ckpt::test::make_sample_image();
         s.bytes[s.first_page_data_offset + 4097] ^= 0x20;
@@ -93,6 +106,8 @@ int main(int argc, char** argv) {
                 options.drop_page = std::strtoull(argv[++i], nullptr, 0);
             else if (arg == "--clean-file-pages")
                 options.include_clean_file_pages = true;
+            else if (arg == "--xxh64")
+                options.checksum = CKPT_CSUM_XXH64;
             else
                 return 1;
         }
@@ -109,6 +124,8 @@ int main(int argc, char** argv) {
         return write_all(*image);
     }
     if (mode == "ioctl" && argc >= 3) return raw_ioctl(pid_t(std::atoi(argv[2])), argc, argv);
-    std::fprintf(stderr, "usage: ckpt-test-image sample|sample-bad-page|fake-dump PID [...]|ioctl PID [...]\n");
+    std::fprintf(stderr,
+                 "usage: ckpt-test-image sample|sample-bad-page|sample-xxh64|sample-xxh64-bad-page|"
+                 "fake-dump PID [...]|ioctl PID [...]\n");
     return 1;
 }
