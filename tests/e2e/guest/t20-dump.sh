@@ -93,12 +93,39 @@ test_core() {
 		fail "ckpt core: $(oneline "$WORK/cli.out")"
 }
 
+# The checksum a dump asks for (format 1.2): HEAD names it, ckpt verifies
+# against the live target, and the independent parser (ckpt-imgcheck)
+# checks every record with it.  Without --checksum the module's choice,
+# which /sys/module/ckpt/parameters/checksum shows.
+test_checksum() {
+	local algo=$1 rc=0 img=$WORK/main-$1.img want got
+	have_cli && have_module && have_main || return
+	if [ "$algo" = auto ]; then
+		want=$(cat /sys/module/ckpt/parameters/checksum) ||
+			fail "no /sys/module/ckpt/parameters/checksum" || return
+		cli_dump "$img" --pid "$PID_main" || rc=$?
+	else
+		want=$algo
+		cli_dump "$img" --pid "$PID_main" --checksum="$algo" || rc=$?
+	fi
+	expect_exit 0 $rc "ckpt dump --checksum=$algo" || return
+	got=$("$CKPT" show "$img" 2>&1 | sed -n 's/.*checksum \([a-z0-9]*\).*/\1/p' | head -n 1)
+	[ "$got" = "$want" ] || fail "ckpt show says checksum '$got', expected $want" || return
+	tmo "$CKPT" verify "$img" --pid "$PID_main" >"$WORK/cli.out" 2>"$WORK/cli.err" || rc=$?
+	expect_exit 0 $rc "ckpt verify --pid of a $algo image" || return
+	check_image --state stopped "$img" "$WORK/main.manifest" || return
+	rm -f "$img"
+}
+
 t main/start test_start_main
 t main/thp-backed test_thp_backed
 t main/dump test_dump_main
 t main/verify test_verify_main
 t main/verify-pid test_verify_main --pid "$PID_main"
 t main/verify-pid-moved-threads test_verify_pid_moved_threads
+t main/checksum-auto test_checksum auto
+t main/checksum-crc32c test_checksum crc32c
+t main/checksum-xxh64 test_checksum xxh64
 if [ -s "$MAIN_IMG" ]; then
 	t_tap /ckpt/bin/ckpt-imgcheck --prefix main/ --state stopped --release "$(uname -r)" \
 		"$MAIN_IMG" "$WORK/main.manifest"

@@ -76,6 +76,7 @@ t errors/nonroot-ioctl test_raw_stopped_err "EPERM|EACCES" --drop-uid 65534
 t errors/fd-readonly test_raw_stopped_err EBADF --out-rdonly "$WORK/readonly.file"
 t errors/fd-not-open test_raw_stopped_err EBADF --fd 999
 t errors/unknown-flags test_raw_stopped_err EINVAL --flags 0x80000000
+t errors/both-checksums test_raw_stopped_err EINVAL --flags 6
 t errors/reserved-nonzero test_raw_stopped_err EINVAL --reserved 1
 t errors/size-zero test_raw_stopped_err EINVAL --size 0
 t errors/size-too-small test_raw_stopped_err EINVAL --size 8

@@ -258,6 +258,89 @@ static uint32_t crc_update(uint32_t c, const void *buf, size_t n)
 	return c;
 }
 
+/*
+ * XXH64 (seed 0), streaming, from the xxHash specification: the checksum of
+ * every record after HEAD when HEAD's checksum field says CKPT_CSUM_XXH64.
+ */
+#define XP1 0x9E3779B185EBCA87ull
+#define XP2 0xC2B2AE3D27D4EB4Full
+#define XP3 0x165667B19E3779F9ull
+#define XP4 0x85EBCA77C2B2AE63ull
+#define XP5 0x27D4EB2F165667C5ull
+
+struct xxh64 {
+	uint64_t v[4], total;
+	unsigned char buf[32];
+	unsigned int n;
+};
+
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t xround(uint64_t acc, uint64_t in) { return rotl64(acc + in * XP2, 31) * XP1; }
+
+static void xxh64_reset(struct xxh64 *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->v[0] = XP1 + XP2;
+	x->v[1] = XP2;
+	x->v[3] = -XP1;
+}
+
+static void xxh64_update(struct xxh64 *x, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	x->total += len;
+	while (len--) {
+		x->buf[x->n++] = *p++;
+		if (x->n == 32) {
+			for (int i = 0; i < 4; i++)
+				x->v[i] = xround(x->v[i], le64(x->buf + 8 * i));
+			x->n = 0;
+		}
+	}
+}
+
+static uint64_t xxh64_digest(const struct xxh64 *x)
+{
+	const unsigned char *p = x->buf;
+	unsigned int left = x->n;
+	uint64_t h;
+
+	if (x->total >= 32) {
+		h = rotl64(x->v[0], 1) + rotl64(x->v[1], 7) + rotl64(x->v[2], 12) + rotl64(x->v[3], 18);
+		for (int i = 0; i < 4; i++)
+			h = (h ^ xround(0, x->v[i])) * XP1 + XP4;
+	} else {
+		h = XP5;
+	}
+	h += x->total;
+	for (; left >= 8; left -= 8, p += 8)
+		h = rotl64(h ^ xround(0, le64(p)), 27) * XP1 + XP4;
+	if (left >= 4) {
+		h = rotl64(h ^ (uint64_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24) * XP1, 23) * XP2 + XP3;
+		left -= 4;
+		p += 4;
+	}
+	for (; left; left--, p++)
+		h = rotl64(h ^ *p * XP5, 11) * XP1;
+	h = (h ^ (h >> 33)) * XP2;
+	h = (h ^ (h >> 29)) * XP3;
+	return h ^ (h >> 32);
+}
+
+/* The current record's XXH64, fed alongside its CRC-32C. */
+static struct xxh64 rec_xxh;
+
 /* ----------------------------------------------------------------- image */
 
 struct image {
@@ -326,6 +409,7 @@ static int read_payload(void *buf, size_t n, uint32_t *crc)
 	if (get(buf, n) != 1)
 		BAD("stream ends inside a record at offset %llu", (unsigned long long)offset);
 	*crc = crc_update(*crc, buf, n);
+	xxh64_update(&rec_xxh, buf, n);
 	return 0;
 }
 
@@ -572,6 +656,8 @@ static int read_image(void)
 			BAD("first record has type %u, not HEAD", h.type);
 		payload_off = offset;
 		crc = crc_update(crc, &h, 16);
+		xxh64_reset(&rec_xxh);
+		xxh64_update(&rec_xxh, &h, 16);
 
 		switch (h.type) {
 		case CKPT_REC_HEAD:
@@ -586,6 +672,8 @@ static int read_image(void)
 				BAD("format major %u", img.head.major);
 			if (img.head.page_size != PAGE || img.head.arch != CKPT_ARCH_X86_64)
 				BAD("page_size %u arch %u", img.head.page_size, img.head.arch);
+			if (img.head.checksum > CKPT_CSUM_XXH64)
+				BAD("unknown checksum algorithm %u", img.head.checksum);
 			r = skip_rest(h.len - sizeof(img.head), &crc);
 			break;
 		case CKPT_REC_TASK:
@@ -648,9 +736,14 @@ static int read_image(void)
 		}
 		if (r)
 			return -1;
+		/* HEAD's own checksum is always CRC-32C. */
+		if (h.type != CKPT_REC_HEAD && img.head.checksum == CKPT_CSUM_XXH64)
+			crc = ~(uint32_t)xxh64_digest(&rec_xxh);
 		if (~crc != h.crc)
-			BAD("record type %u at %llu: crc %#x, computed %#x", h.type,
-			    (unsigned long long)start, h.crc, ~crc);
+			BAD("record type %u at %llu: crc %#x, computed %#x (%s)", h.type,
+			    (unsigned long long)start, h.crc, ~crc,
+			    h.type != CKPT_REC_HEAD && img.head.checksum == CKPT_CSUM_XXH64 ?
+			    "xxh64" : "crc32c");
 		/* padding to 8 */
 		while (offset % 8) {
 			unsigned char z;
