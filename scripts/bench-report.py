@@ -375,6 +375,11 @@ def main():
               if insns else "no crc32 instruction")
         lines += ["", f"CRC-32C in this guest: {hw}, "
                   f"{size / tab * 1e9 / 1e6:.0f} MB/s with slice-by-8 tables (median of {len(crc)})."]
+        xxh = [num(r, "xxh64_ns") for r in crc if num(r, "xxh64_ns")]
+        if xxh:
+            chose = crc[0].get("module_checksum", "?")
+            lines.append(f"XXH64 in this guest: {size / statistics.median(xxh) * 1e9 / 1e6:.0f} MB/s; "
+                         f"the module chose {chose} at load (CRC-32C unless it costs over 1.5 times XXH64).")
     lines += ["", "Goals:"]
     for name, met, measured in goals(bench):
         mark = "n/a" if met is None else ("MET" if met else "NOT MET")
