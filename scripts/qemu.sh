@@ -12,7 +12,7 @@
 # CKPT_QEMU_MEM (MiB, default 2048);
 # CKPT_QEMU_APPEND adds to the kernel command line (ckpt.reps=5, ...);
 # CKPT_QEMU_CPU picks QEMU's CPU model (default max; the log's name then
-# ends in -MODEL).
+# ends in -MODEL), CKPT_QEMU_TAG adds -TAG after it.
 # The test guest has two NUMA nodes, a CPU and half the memory each, so
 # that tests can migrate a target's pages between them.
 set -euo pipefail
@@ -52,7 +52,7 @@ main() {
 	[ -n "$rel" ] && [ -n "$mode" ] || die "usage: $0 RELEASE test|demo|bench"
 	vmlinuz=$(kernel_vmlinuz "$rel")
 	initrd=$(initramfs_path "$rel")
-	logf=$(log_path "$rel" "$mode${CKPT_QEMU_CPU:+-$CKPT_QEMU_CPU}")
+	logf=$(log_path "$rel" "$mode${CKPT_QEMU_CPU:+-$CKPT_QEMU_CPU}${CKPT_QEMU_TAG:+-$CKPT_QEMU_TAG}")
 	[ -f "$vmlinuz" ] || die "$vmlinuz missing (run scripts/kernels.sh)"
 	[ -f "$initrd" ] || die "$initrd missing (run scripts/initramfs.sh $rel)"
 	accel=$(choose_accel "$vmlinuz")

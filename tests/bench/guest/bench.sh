@@ -14,6 +14,9 @@ REPS=$(sed -n 's/.*ckpt\.reps=\([0-9]*\).*/\1/p' /proc/cmdline)
 REPS=${REPS:-5}
 ONLY=$(sed -n 's/.*ckpt\.only=\([a-z0-9,-]*\).*/\1/p' /proc/cmdline)
 TMO=1800
+# ckpt.checksum=crc32c|xxh64 (CKPT_BENCH_CHECKSUM on the host) fixes the
+# module's record checksum, to compare the two on one CPU model.
+CSUM=$(sed -n 's/.*ckpt\.checksum=\([a-z0-9]*\).*/\1/p' /proc/cmdline)
 
 echo "# ckpt bench on $(uname -r), $(nproc) CPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo), $REPS repetitions"
 rm -rf "$WORK" "$OUT"
@@ -21,7 +24,7 @@ mkdir -p "$WORK" "$OUT"
 # Images of 1 GiB next to a 1 GiB target: let tmpfs use most of the RAM.
 mount -o remount,size=90% /tmp
 
-insmod "$KMOD/ckpt.ko" || { echo "bench: insmod ckpt.ko failed"; exit 1; }
+insmod "$KMOD/ckpt.ko" ${CSUM:+checksum=$CSUM} || { echo "bench: insmod ckpt.ko failed"; exit 1; }
 
 # CRIU's start-up probe needs loopback, /run and a few network modules
 # (Documentation/benchmark.md).
