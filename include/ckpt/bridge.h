@@ -21,6 +21,7 @@ extern "C" {
 
 struct ckpt_checkpoint_args;
 struct ckpt_mm;			/* uapi record payload, filled by the bridge */
+struct ckpt_restore_advice;	/* uapi: a restored VMA's attributes */
 
 /* Opaque handles: never dereferenced on the C++ side. */
 struct ckpt_task_ref;		/* a task_struct reference */
@@ -182,7 +183,10 @@ int ckpt_restore_open(const char *path, __u64 ino, __u64 dev, __u64 min_size,
 		      struct ckpt_file_ref **out);
 __u64 ckpt_restore_user_limit(void);
 int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared,
-		     int growsdown, struct ckpt_file_ref *file, __u64 pgoff);
+		     int growsdown, int noreserve, struct ckpt_file_ref *file,
+		     __u64 pgoff);
+int ckpt_restore_put_advice(__u64 uaddr, __u32 index,
+			    const struct ckpt_restore_advice *advice);
 int ckpt_restore_write(__u64 addr, const void *buf, size_t len);
 int ckpt_restore_set_mm(const struct ckpt_mm *rec);
 

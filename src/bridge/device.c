@@ -184,6 +184,7 @@ static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
 	args.err_addr = 0;
 	memset(args.vdso, 0, sizeof(args.vdso));
 	memset(args.vvar, 0, sizeof(args.vvar));
+	args.nr_advice = 0;
 	/* Part of the image may be consumed and mapped. */
 	ret = ckpt_restore(&args);
 	return ckpt_stream_ioctl_done(ret, uargs, &args, sizeof(args), usize);

@@ -102,6 +102,7 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_user_limit);
  * @prot: PROT_* bits
  * @shared: MAP_SHARED (anonymous shared memory) instead of MAP_PRIVATE
  * @growsdown: MAP_GROWSDOWN (a stack)
+ * @noreserve: MAP_NORESERVE (no swap space reserved)
  * @file: the file to map, or NULL for anonymous memory
  * @pgoff: offset into @file, in pages
  *
@@ -111,7 +112,7 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_user_limit);
  * errno of the mmap.
  */
 int ckpt_restore_map(u64 start, u64 end, u32 prot, int shared, int growsdown,
-		     struct ckpt_file_ref *file, u64 pgoff)
+		     int noreserve, struct ckpt_file_ref *file, u64 pgoff)
 {
 	unsigned long flags = MAP_FIXED_NOREPLACE;
 	unsigned long addr;
@@ -121,6 +122,8 @@ int ckpt_restore_map(u64 start, u64 end, u32 prot, int shared, int growsdown,
 		flags |= MAP_ANONYMOUS;
 	if (growsdown)
 		flags |= MAP_GROWSDOWN;
+	if (noreserve)
+		flags |= MAP_NORESERVE;
 	addr = vm_mmap(file ? to_file(file) : NULL, start, end - start, prot,
 		       flags, file ? pgoff << PAGE_SHIFT : 0);
 	if (IS_ERR_VALUE(addr))
@@ -132,6 +135,25 @@ int ckpt_restore_map(u64 start, u64 end, u32 prot, int shared, int growsdown,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_map);
+
+/**
+ * ckpt_restore_put_advice() - report a restored VMA's attributes to current
+ * @uaddr: user address of the restorer's array of struct ckpt_restore_advice
+ * @index: the entry to write
+ * @advice: what to write there
+ *
+ * Return: 0, or -EFAULT.
+ */
+int ckpt_restore_put_advice(u64 uaddr, u32 index,
+			    const struct ckpt_restore_advice *advice)
+{
+	struct ckpt_restore_advice __user *array = u64_to_user_ptr(uaddr);
+
+	if (copy_to_user(&array[index], advice, sizeof(*advice)))
+		return -EFAULT;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_put_advice);
 
 /**
  * ckpt_restore_write() - write page contents into current's memory

@@ -53,6 +53,7 @@ class Restore {
   Status on_vma(const ckpt_rec_hdr& hdr);
   Status on_pages(const ckpt_rec_hdr& hdr);
   Status map(const char* name);
+  Status report_advice();
   Status skip(const ckpt_rec_hdr& hdr);
   Status on_tail(const ckpt_rec_hdr& hdr);
   Status bad() const { return error(kEBADMSG); }
@@ -127,22 +128,23 @@ Status Restore::map(const char* name) {
   if (v.vm_flags & CKPT_VMA_F_WRITE) prot |= 0x2;  // PROT_WRITE
   if (v.vm_flags & CKPT_VMA_F_EXEC) prot |= 0x4;   // PROT_EXEC
   const bool growsdown = v.vm_flags & CKPT_VMA_F_GROWSDOWN;
+  const bool noreserve = v.vm_flags & CKPT_VMA_F_NORESERVE;
   vma_.takes_pages = true;
   switch (v.kind) {
     case CKPT_VMA_ANON:
-      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, nullptr, 0));
+      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, noreserve, nullptr, 0));
     case CKPT_VMA_FILE: {
       if (!name[0] || (v.vm_flags & CKPT_VMA_F_NAME_TOO_LONG)) return error(kEOPNOTSUPP);
       ckpt_file_ref* ref = nullptr;
       const uint64_t need = v.pgoff * kPageSize;  // the pages mapped may lie past EOF
       CKPT_TRY(Status::from_return(ckpt_restore_open(name, v.ino, v.dev, need, &ref)));
       const FileRef file(ref);
-      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, file.get(), v.pgoff));
+      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, noreserve, file.get(), v.pgoff));
     }
     case CKPT_VMA_SHARED:
       // Shared anonymous memory only, for now: its object is named so.
       if (__builtin_strcmp(name, "/dev/zero (deleted)") != 0) return error(kEOPNOTSUPP);
-      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 1, 0, nullptr, 0));
+      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 1, 0, noreserve, nullptr, 0));
     case CKPT_VMA_SPECIAL:
       // The restorer moves its own [vdso] and [vvar] here.
       vma_.takes_pages = false;
@@ -160,6 +162,20 @@ Status Restore::map(const char* name) {
     default:
       return bad();
   }
+}
+
+// What only madvise(2) and mlock(2) set, for the restorer to apply: a
+// module cannot (do_madvise() is not exported, and setting vm_flags needs
+// the per-VMA lock's writer side, which is not either).
+Status Restore::report_advice() {
+  const ckpt_vma& v = vma_.rec;
+  const uint64_t flags = v.vm_flags & CKPT_VMA_F_ADVICE;
+  if (!flags || !args_->advice) return kOk;
+  if (args_->nr_advice >= args_->max_advice) return error(kE2BIG);
+  const ckpt_restore_advice advice = {v.start, v.end, flags};
+  CKPT_TRY(Status::from_return(ckpt_restore_put_advice(args_->advice, args_->nr_advice, &advice)));
+  args_->nr_advice++;
+  return kOk;
 }
 
 Status Restore::on_vma(const ckpt_rec_hdr& hdr) {
@@ -184,8 +200,10 @@ Status Restore::on_vma(const ckpt_rec_hdr& hdr) {
   vma_.have = true;
   vma_.last_page = v.start;
   args_->nr_vmas++;
-  const Status mapped = map(name);
-  return mapped.ok() ? kOk : fail_at(v.start, mapped);
+  Status st = map(name);
+  // [vdso] and [vvar] are not mapped yet: the restorer moves its own there.
+  if (st.ok() && vma_.takes_pages) st = report_advice();
+  return st.ok() ? kOk : fail_at(v.start, st);
 }
 
 Status Restore::on_pages(const ckpt_rec_hdr& hdr) {

@@ -15,6 +15,7 @@ enum Errno : int {
   kESRCH = 3,
   kEINTR = 4,
   kEIO = 5,
+  kE2BIG = 7,
   kEBADF = 9,
   kEAGAIN = 11,
   kENOMEM = 12,

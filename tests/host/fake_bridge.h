@@ -106,7 +106,7 @@ struct File {
 struct RestoredMapping {
   uint64_t start, end;
   uint32_t prot;
-  bool shared, growsdown;
+  bool shared, growsdown, noreserve;
   File* file;
   uint64_t pgoff;
 };
@@ -118,6 +118,7 @@ struct Restored {
   std::optional<ckpt_mm> mm;
   uint64_t user_limit = 0x7ffffffff000ull;
   std::map<std::string, File*> files;  // what ckpt_restore_open finds by path
+  bool advice_faults = false;          // ckpt_restore_put_advice returns -EFAULT
 };
 
 struct Vma {

@@ -48,8 +48,8 @@ int ckpt_restore_open(const char* path, __u64 ino, __u64 dev, __u64 min_size, ck
 
 __u64 ckpt_restore_user_limit(void) { return kernel().restored.user_limit; }
 
-int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared, int growsdown, ckpt_file_ref* file,
-                     __u64 pgoff) {
+int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared, int growsdown, int noreserve,
+                     ckpt_file_ref* file, __u64 pgoff) {
   fake::Restored& r = kernel().restored;
   if (start >= end || start % fake::kPageSize || end % fake::kPageSize || end > r.user_limit) return -EINVAL;
   if (file && file_of(file)->refs <= 0) kernel().violation("ckpt_restore_map of a file the core does not hold");
@@ -57,7 +57,14 @@ int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared, int growsdo
     if (overlaps(start, end, s, e)) return -EEXIST;
   for (const fake::RestoredMapping& m : r.maps)
     if (overlaps(start, end, m.start, m.end)) return -EEXIST;
-  r.maps.push_back({start, end, prot, shared != 0, growsdown != 0, file ? file_of(file) : nullptr, pgoff});
+  r.maps.push_back({start, end, prot, shared != 0, growsdown != 0, noreserve != 0, file ? file_of(file) : nullptr, pgoff});
+  return 0;
+}
+
+// The restorer's array is this process's memory here.
+int ckpt_restore_put_advice(__u64 uaddr, __u32 index, const ckpt_restore_advice* advice) {
+  if (kernel().restored.advice_faults) return -EFAULT;
+  reinterpret_cast<ckpt_restore_advice*>(uintptr_t(uaddr))[index] = *advice;
   return 0;
 }
 

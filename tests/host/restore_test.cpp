@@ -376,3 +376,51 @@ TEST_F(Restore, AllocationFailuresAreClean) {
 }
 
 }  // namespace
+
+// A VMA's attributes: MAP_NORESERVE when mapping; what only madvise(2) and
+// mlock(2) set is reported to the restorer, exactly those bits, one entry
+// per VMA that has any.
+TEST_F(Restore, AttributesOnlyMadviseSetsAreReportedToTheRestorer) {
+  constexpr uint64_t kAt = 0x7f0000200000;
+  fake::Vma tuned = targets::anon_vma(kAt, 4);
+  tuned.vm_flags |= CKPT_VMA_F_NORESERVE | CKPT_VMA_F_NOHUGEPAGE | CKPT_VMA_F_WIPEONFORK | CKPT_VMA_F_DONTCOPY;
+  program_.target.mm->add_vma(tuned);
+  program_.target.mm->fill(kAt, 4, fake::Pte::kAnon, 7);
+  // [vvar] is VM_DONTDUMP, but the restorer places it: not reported.
+  fake::Vma vvar = targets::special_vma(program_.vdso - 4 * kPage, 4, "[vvar]");
+  vvar.vm_flags |= CKPT_VMA_F_DONTDUMP;
+  program_.target.mm->add_vma(vvar);
+  const std::vector<uint8_t> image = dumped();
+
+  ckpt_restore_advice advice[4] = {};
+  ckpt_restore_args args = args_for(image);
+  args.advice = reinterpret_cast<uintptr_t>(advice);
+  args.max_advice = 4;
+  ASSERT_EQ(restore(image, &args), 0) << "err_addr " << std::hex << args.err_addr;
+  ASSERT_EQ(args.nr_advice, 1u);
+  EXPECT_EQ(advice[0].start, kAt);
+  EXPECT_EQ(advice[0].end, kAt + 4 * kPage);
+  EXPECT_EQ(advice[0].vm_flags, CKPT_VMA_F_NOHUGEPAGE | CKPT_VMA_F_WIPEONFORK | CKPT_VMA_F_DONTCOPY);
+  for (const fake::RestoredMapping& m : kernel().restored.maps)
+    EXPECT_EQ(m.noreserve, m.start == kAt) << std::hex << m.start;
+
+  // No room: E2BIG naming the VMA.  The array faults: EFAULT.  No array
+  // (a caller that predates it): restored without the report.
+  args = args_for(image);
+  args.advice = reinterpret_cast<uintptr_t>(advice);
+  args.max_advice = 0;
+  EXPECT_EQ(restore(image, &args), -E2BIG);
+  EXPECT_EQ(args.err_addr, kAt);
+  args = args_for(image);
+  args.advice = reinterpret_cast<uintptr_t>(advice);
+  args.max_advice = 4;
+  kernel().restored = fake::Restored{};
+  kernel().restored.files["/usr/bin/program"] = program_.library;
+  kernel().restored.advice_faults = true;
+  in_.data = image;
+  in_.read_pos = args.bytes + sizeof(ckpt_rec_hdr);
+  EXPECT_EQ(ckpt_restore(&args), -EFAULT);
+  args = args_for(image);
+  EXPECT_EQ(restore(image, &args), 0);
+  EXPECT_EQ(args.nr_advice, 0u);
+}

@@ -644,6 +644,11 @@ struct ckpt_tail {
  *		the restore fail; else 0.
  * @vdso:	out: start and end of the image's [vdso], or 0 and 0.
  * @vvar:	out: start and end of the image's [vvar], or 0 and 0.
+ * @advice:	user address of an array of @max_advice struct
+ *		ckpt_restore_advice, or 0 (then the attributes below are not
+ *		reported).
+ * @max_advice:	entries @advice has room for.
+ * @nr_advice:	out: entries written.
  *
  * Maps every VMA of the image into the caller's address space at its
  * address, with its protection, and writes every page of the image into
@@ -655,6 +660,9 @@ struct ckpt_tail {
  * (device, inode), else ESTALE.  [vdso] and [vvar] are left to the caller
  * (it moves its own there); a non-empty LDT, other special mappings and
  * shared mappings of anything but anonymous memory give EOPNOTSUPP.
+ * MAP_NORESERVE is applied when mapping; the attributes only madvise(2) and
+ * mlock(2) set (CKPT_VMA_F_ADVICE) are left to the caller: each VMA that
+ * has one is reported in @advice (E2BIG when it is full, with @err_addr).
  *
  * Fails with EEXIST when a VMA of the image overlaps one of the caller's:
  * nothing of the caller's is replaced.  On any failure the caller's address
@@ -676,8 +684,30 @@ struct ckpt_restore_args {
 	__u64 err_addr;
 	__u64 vdso[2];
 	__u64 vvar[2];
+	__u64 advice;
+	__u32 max_advice;
+	__u32 nr_advice;
 };
 
 #define CKPT_RESTORE_ARGS_SIZE_VER0	120
+#define CKPT_RESTORE_ARGS_SIZE_VER1	136	/* @advice, @max_advice, @nr_advice */
+
+/* The VMA attributes a restorer applies itself (madvise(2), mlock(2)). */
+#define CKPT_VMA_F_ADVICE	(CKPT_VMA_F_LOCKED | CKPT_VMA_F_LOCKONFAULT | \
+				 CKPT_VMA_F_DONTCOPY | CKPT_VMA_F_WIPEONFORK | \
+				 CKPT_VMA_F_DONTDUMP | CKPT_VMA_F_HUGEPAGE | \
+				 CKPT_VMA_F_NOHUGEPAGE | CKPT_VMA_F_MERGEABLE)
+
+/**
+ * struct ckpt_restore_advice - a restored VMA's attributes for its restorer
+ * @start:	first address of the VMA.
+ * @end:	address after its last byte.
+ * @vm_flags:	the VMA record's CKPT_VMA_F_ADVICE bits.
+ */
+struct ckpt_restore_advice {
+	__u64 start;
+	__u64 end;
+	__u64 vm_flags;
+};
 
 #endif /* _UAPI_LINUX_CKPT_H */

@@ -15,9 +15,13 @@
  * thread-local storage, on a growing heap (brk and mmap), on the stack
  * (recursion), and in a private mapping of DATAFILE (written, so partly
  * copied on write); reads one byte from a regular descriptor of DATAFILE
- * at its offset.  Then writes its manifest ("@pid N") and blocks in
+ * at its offset; maps 4 pages MAP_NORESERVE with MADV_NOHUGEPAGE,
+ * MADV_WIPEONFORK and MADV_DONTFORK, and 4 with MADV_DONTDUMP, data in
+ * each.  Then writes its manifest ("@pid N") and blocks in
  * read(0) for one byte: the moment to dump it.  Once the byte comes it
  * raises SIGUSR1 (a handler counts), computes as much again, prints
+ * "vmflags OK" if both mappings still have their attributes (in
+ * /proc/self/smaps) and data, else "vmflags LOST ...", then
  * "result HASH signals N xmm OK|BAD" and exits with status 42.  An
  * uninterrupted run and a dumped, killed and restored one print the same.
  */
@@ -44,6 +48,61 @@ static uint64_t *heap_small[64];
 static uint64_t *heap_big;
 static uint8_t *file_map;
 static int data_fd;
+static uint8_t *tuned_map, *nodump_map;
+
+static uint8_t *map_tuned(const int *advice, int n)
+{
+	uint8_t *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		e2e_die("mmap");
+	for (int i = 0; i < n; i++)
+		if (madvise(p, 4 * PAGE, advice[i]))
+			e2e_die("madvise %d", advice[i]);
+	for (int i = 0; i < 4 * PAGE; i++)
+		p[i] = (uint8_t)(i * 13 + (uintptr_t)p / PAGE);
+	return p;
+}
+
+/* Whether the VMA at @p has each of the smaps VmFlags mnemonics in @want
+ * and still its data; on the first that is missing, says so. */
+static int vmflags_ok(const uint8_t *p, const char *const *want, int n)
+{
+	char line[512], head[32];
+	int found = 0, ok = 1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		e2e_die("/proc/self/smaps");
+	snprintf(head, sizeof(head), "%lx-", (unsigned long)p);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, head, strlen(head)))
+			found = 1;
+		else if (found && !strncmp(line, "VmFlags:", 8))
+			break;
+	}
+	fclose(f);
+	if (!found) {
+		printf("vmflags LOST: no VMA at %p\n", (void *)p);
+		return 0;
+	}
+	for (int i = 0; i < n && ok; i++) {
+		char word[8];
+
+		snprintf(word, sizeof(word), " %s", want[i]);
+		if (!strstr(line + 8, word)) {
+			printf("vmflags LOST: %s missing at %p:%s", want[i], (void *)p, line + 8);
+			ok = 0;
+		}
+	}
+	for (int i = 0; i < 4 * PAGE && ok; i++)
+		if (p[i] != (uint8_t)(i * 13 + (uintptr_t)p / PAGE)) {
+			printf("vmflags LOST: data at %p\n", (void *)(p + i));
+			ok = 0;
+		}
+	return ok;
+}
 
 static void on_usr1(int sig)
 {
@@ -193,6 +252,13 @@ int main(int argc, char **argv)
 		e2e_die("mmap %s", argv[2]);
 	if (lseek(data_fd, 5000, SEEK_SET) != 5000)
 		e2e_die("lseek");
+	{
+		static const int tuned[] = { MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_DONTFORK };
+		static const int nodump[] = { MADV_DONTDUMP };
+
+		tuned_map = map_tuned(tuned, 3);
+		nodump_map = map_tuned(nodump, 1);
+	}
 
 	for (int i = 0; i < STEPS; i++)
 		h = step(h, i);
@@ -228,6 +294,13 @@ int main(int argc, char **argv)
 	h = mix(h, byte);
 	for (int i = STEPS; i < 2 * STEPS; i++)
 		h = step(h, i);
+	{
+		static const char *const tuned[] = { "nr", "nh", "wf", "dc" };
+		static const char *const nodump[] = { "nr", "dd" };
+
+		if (vmflags_ok(tuned_map, tuned, 4) && vmflags_ok(nodump_map, nodump, 2))
+			printf("vmflags OK\n");
+	}
 	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");
 	fflush(stdout);
 	return 42;

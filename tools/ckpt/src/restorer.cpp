@@ -66,6 +66,50 @@ enum { kFsBase = 21, kGsBase = 22 };
     ::_exit(code);
 }
 
+// Room for the module's report of VMA attributes: one entry per VMA at
+// most, and this kernel maps no more than vm.max_map_count.
+std::vector<ckpt_restore_advice> advice_room() {
+    unsigned long n = 65530;  // the kernel's default
+    if (FILE* f = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+        unsigned long v = 0;
+        if (std::fscanf(f, "%lu", &v) == 1 && v > 0 && v <= (1ul << 22)) n = v;
+        std::fclose(f);
+    }
+    return std::vector<ckpt_restore_advice>(n);
+}
+
+// What only madvise(2) and mlock(2) set on a VMA, which the module leaves
+// to us (CKPT_VMA_F_ADVICE).  No allocation: the image's memory is in place.
+void apply_advice(const ckpt_restore_advice& a) {
+    static constexpr struct {
+        uint64_t flag;
+        int advice;
+        const char* name;
+    } kAdvice[] = {
+        {CKPT_VMA_F_DONTCOPY, MADV_DONTFORK, "MADV_DONTFORK"},
+        {CKPT_VMA_F_WIPEONFORK, MADV_WIPEONFORK, "MADV_WIPEONFORK"},
+        {CKPT_VMA_F_DONTDUMP, MADV_DONTDUMP, "MADV_DONTDUMP"},
+        {CKPT_VMA_F_HUGEPAGE, MADV_HUGEPAGE, "MADV_HUGEPAGE"},
+        {CKPT_VMA_F_NOHUGEPAGE, MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE"},
+        {CKPT_VMA_F_MERGEABLE, MADV_MERGEABLE, "MADV_MERGEABLE"},
+    };
+    const char* failed = nullptr;
+    for (const auto& k : kAdvice) {
+        if ((a.vm_flags & k.flag) && ::madvise(reinterpret_cast<void*>(a.start), a.end - a.start, k.advice) != 0) {
+            failed = k.name;
+            break;
+        }
+    }
+    if (!failed && (a.vm_flags & CKPT_VMA_F_LOCKED) &&
+        ::syscall(SYS_mlock2, a.start, a.end - a.start, (a.vm_flags & CKPT_VMA_F_LOCKONFAULT) ? MLOCK_ONFAULT : 0) != 0)
+        failed = "mlock2";
+    if (!failed) return;
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "%s on the VMA at %#llx-%#llx: %s", failed, static_cast<unsigned long long>(a.start),
+                  static_cast<unsigned long long>(a.end), std::strerror(errno));
+    die_raw(msg);
+}
+
 struct KernelSigaction {
     uint64_t handler, flags, restorer, mask;
 };
@@ -392,6 +436,7 @@ int run_restorer(const RestoreOptions& options) {
     }
     if (unmap.size() + 2 > CKPT_RESTORE_MAX_UNMAP) die("the restorer has too many mappings");
     std::vector<ckpt_range> unmap_list(CKPT_RESTORE_MAX_UNMAP);
+    std::vector<ckpt_restore_advice> advice = advice_room();
     leader.finish.close_fds[leader.finish.nr_close++] = dev;
     leader.finish.close_fds[leader.finish.nr_close++] = status_fd;
     unregister_own_rseq();
@@ -405,6 +450,8 @@ int run_restorer(const RestoreOptions& options) {
     // The algorithm of the records the module reads (TAIL's chain is CRC-32C).
     args.checksum = image_checksum(plan->prelude.summary.head);
     args.mm_hdr = plan->prelude.mm_hdr;
+    args.advice = reinterpret_cast<uintptr_t>(advice.data());
+    args.max_advice = uint32_t(advice.size());
     if (::ioctl(dev, CKPT_IOC_RESTORE, &args) != 0) {
         const int err = errno;
         if (err == EEXIST) die_raw("the image overlaps the restorer's memory", kOverlap);
@@ -417,6 +464,7 @@ int run_restorer(const RestoreOptions& options) {
     // From here on: no allocation (brk is the image's now).
     ::close(image_fd);
     ::close(prelude_fd);
+    for (uint32_t i = 0; i < args.nr_advice && i < advice.size(); i++) apply_advice(advice[i]);
     size_t nr_unmap = 0;
     for (const ckpt_range& r : unmap) unmap_list[nr_unmap++] = r;
     const struct {
