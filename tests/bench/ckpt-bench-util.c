@@ -13,6 +13,10 @@
  *   ckpt-bench-util splice BYTES OUTPUT
  *	the same through a pipe: vmsplice(2) the buffer's pages in, splice(2)
  *	them to OUTPUT; the kernel copies page to page, as CRIU writes pages.
+ *   ckpt-bench-util readin FILE
+ *	restore's copy limit: FILE read(2) in 1 MiB reads into fresh private
+ *	anonymous memory (MADV_NOHUGEPAGE, as the targets'); prints "ns=N
+ *	bytes=N" for open, reads and close.
  *   ckpt-bench-util crc BYTES
  *	CRC-32C of BYTES in memory, with the crc32 instruction and with
  *	slice-by-8 tables, the module's two ways, and XXH64 (the format's
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -103,6 +108,38 @@ static int copy(uint64_t bytes, const char *output)
 	if (close(fd))
 		die("close");
 	printf("ns=%" PRIu64 "\n", now_ns() - t0);
+	return 0;
+}
+
+static int readin(const char *input)
+{
+	const size_t chunk = 1 << 20;
+	uint64_t t0, done = 0;
+	struct stat st;
+	char *buf;
+	int fd;
+
+	if (stat(input, &st))
+		die(input);
+	buf = mmap(NULL, st.st_size + 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		die("mmap");
+	madvise(buf, st.st_size + 1, MADV_NOHUGEPAGE);
+	t0 = now_ns();
+	fd = open(input, O_RDONLY);
+	if (fd < 0)
+		die(input);
+	while (done < (uint64_t)st.st_size) {
+		size_t n = st.st_size - done < chunk ? st.st_size - done : chunk;
+		ssize_t r = read(fd, buf + done, n);
+
+		if (r <= 0)
+			die("read");
+		done += r;
+	}
+	if (close(fd))
+		die("close");
+	printf("ns=%" PRIu64 " bytes=%" PRIu64 "\n", now_ns() - t0, done);
 	return 0;
 }
 
@@ -311,10 +348,12 @@ int main(int argc, char **argv)
 		return copy(strtoull(argv[2], NULL, 0), argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "splice"))
 		return splice_copy(strtoull(argv[2], NULL, 0), argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "readin"))
+		return readin(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "crc"))
 		return crc(strtoull(argv[2], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "criu-stats"))
 		return criu_stats(argv[2]);
-	fprintf(stderr, "usage: %s time CMD... | copy|splice BYTES OUTPUT | crc BYTES | criu-stats FILE\n", argv[0]);
+	fprintf(stderr, "usage: %s time CMD... | copy|splice BYTES OUTPUT | readin FILE | crc BYTES | criu-stats FILE\n", argv[0]);
 	return 2;
 }

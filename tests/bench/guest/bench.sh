@@ -98,7 +98,59 @@ m_ckpt() {
 		"peak_kmem=$(json "$OUT/stats.json" peak_kmem)" \
 		"vmas=$(json "$OUT/stats.json" vmas)"
 	[ "$keep" = keep ] && mv "$img" "$OUT/ckpt.keep"
-	rm -f "$img"
+	return 0
+}
+
+# The image ckpt just wrote (the last repetition's is kept for the checks).
+ckpt_image() {
+	if [ -f "$OUT/ckpt.img" ]; then echo "$OUT/ckpt.img"; else echo "$OUT/ckpt.keep"; fi
+}
+
+# restored_memory_ok REPORT: `ckpt verify --pid`'s report on a restored
+# process says every page matched.  Only the memory is the measure here: the
+# new process has another pid, this kernel's vDSO and has run since.
+restored_memory_ok() {
+	awk -F: '
+		/pages compared:/     { c = $2 + 0 }
+		/pages matched:/      { m = $2 + 0 }
+		/content mismatches:/ { bad += $2 }
+		/missing pages:/      { bad += $2 }
+		END { exit !(c > 0 && c == m && bad == 0) }' "$1"
+}
+
+# ckpt restore of that image as a new process (--any-pid: the target still
+# runs), against restore's copy limit: the same file read into fresh
+# anonymous memory.  The last repetition's process is compared with the
+# image by `ckpt verify --pid` before it is killed.
+m_restore() {
+	local rep=$1 img ns rpid rc=0 i=0
+	img=$(ckpt_image)
+	tmo "$BIN/ckpt-bench-util" time "$CKPT" restore -q --detach --any-pid "$img" \
+		</dev/null >"$OUT/rpid" 2>"$OUT/time"
+	ns=$(ns_of "$OUT/time")
+	rpid=$(head -n 1 "$OUT/rpid")
+	if [ -z "$ns" ] || [ -z "$rpid" ]; then
+		row "method=restore rep=$rep failed=1"
+		check ckpt-restore 0 "$(oneline "$OUT/time")"
+		return 1
+	fi
+	row "method=restore rep=$rep ns=$ns image_bytes=$(size_of "$img") data_bytes=$DATA"
+	if [ "$rep" -eq "$REPS" ]; then
+		tmo "$CKPT" verify "$img" --pid "$rpid" >"$OUT/check" 2>&1
+		sed 's/^/#   /' "$OUT/check"
+		restored_memory_ok "$OUT/check" || rc=1
+		check restored-memory $((1 - rc)) "$(grep -E 'pages (compared|matched)|mismatches|missing pages' "$OUT/check" | tr -s ' \n' ' ')"
+	fi
+	kill -KILL "$rpid"
+	# Its memory is freed once it is gone or a zombie (its parent, ckpt
+	# restore, has exited): before the next measurement.
+	while [ -d "/proc/$rpid" ] && ! grep -q '^State:.*Z' "/proc/$rpid/status" 2>/dev/null &&
+		[ $i -lt 6000 ]; do
+		usleep 10000
+		i=$((i + 1))
+	done
+	ns=$(tmo "$BIN/ckpt-bench-util" readin "$img" | sed -n 's/^ns=\([0-9]*\).*/\1/p')
+	row "method=readin rep=$rep ns=$ns image_bytes=$(size_of "$img") data_bytes=$DATA"
 }
 
 # The copy limit, two ways: write(2) from a buffer, and vmsplice+splice
@@ -187,7 +239,7 @@ check_udump() {
 }
 
 # workload NAME METHODS TARGET-ARGS...: METHODS is a comma list of
-# ckpt,copy,udump,criu,seed; seed runs last (it changes the target).
+# ckpt,restore,copy,udump,criu,seed; seed runs last (it changes the target).
 workload() {
 	local methods=",$2," r=1 keep
 	W=$1
@@ -199,6 +251,8 @@ workload() {
 		keep=
 		[ $r -eq "$REPS" ] && keep=keep
 		m_ckpt $r $keep || break
+		case $methods in *,restore,*) m_restore $r ;; esac
+		rm -f "$OUT/ckpt.img"
 		[ -n "$keep" ] && check_ckpt
 		case $methods in *,copy,*) m_copy $r ;; esac
 		case $methods in *,udump,*) m_udump $r udump $keep ;; esac
@@ -214,7 +268,7 @@ workload() {
 }
 
 calibrate
-workload dense ckpt,copy,udump,criu,seed dense 512
+workload dense ckpt,restore,copy,udump,criu,seed dense 512
 workload sparse ckpt,copy,udump,criu sparse 64 16
 workload sparse-ref ckpt,copy,udump,criu dense 16
 workload vmas ckpt,copy,udump,criu vmas 20000
@@ -222,7 +276,7 @@ workload vmas-ref ckpt,copy,udump,criu pages 20000
 workload filecow ckpt,copy,udump,criu,seed filecow "$WORK/filecow.dat" 256 1
 rm -f "$WORK/filecow.dat"
 for mib in 64 128 256 1024; do
-	workload "dense-$mib" ckpt,copy dense "$mib"
+	workload "dense-$mib" ckpt,restore,copy dense "$mib"
 done
 
 rmmod ckpt
