@@ -75,6 +75,7 @@ void Xxh64::consume_stripes(const uint8_t* p, size_t stripes) {
 }
 
 void Xxh64::update(const void* data, size_t len) {
+  if (len == 0) return;  // data may be null then, which memcpy may not take
   const auto* p = static_cast<const uint8_t*>(data);
   total_ += len;
   if (buffered_) {
@@ -90,7 +91,7 @@ void Xxh64::update(const void* data, size_t len) {
   consume_stripes(p, len / 32);
   p += len & ~size_t(31);
   len &= 31;
-  __builtin_memcpy(buffer_, p, len);
+  if (len) __builtin_memcpy(buffer_, p, len);
   buffered_ = uint32_t(len);
 }
 
