@@ -96,6 +96,11 @@ test_restore_threads() {
 	expect_exit 0 $rc "ckpt restore --detach of four threads" || { exec 6>&-; return 1; }
 	[ "$(ls "/proc/$pid/task" 2>/dev/null | sort -n | tr '\n' ' ')" = "$tids" ] ||
 		{ exec 6>&-; fail "restored tids '$(ls "/proc/$pid/task" 2>/dev/null | tr '\n' ' ')', dumped '$tids'"; return 1; }
+	# Exactly the image's mappings, with their attributes: nothing of the
+	# restorer's is left (its 1.5 MiB array for the VMA attributes was).
+	tmo "$CKPT" verify "$WORK/rt.img" --pid "$pid" >"$WORK/rt2.verify" 2>&1
+	grep -Eq 'VMA differences: +0$' "$WORK/rt2.verify" ||
+		{ exec 6>&-; fail "restored VMAs differ: $(grep -E 'VMA' "$WORK/rt2.verify" | tr '\n' ' ')"; return 1; }
 	kill -KILL "$pid"
 	exec 6>&-
 	rc=0

@@ -425,6 +425,9 @@ int run_restorer(const RestoreOptions& options) {
     }
     ThreadJob& leader = jobs[0];
     leader.finish.wait_threads = uint32_t(jobs.size() - 1);
+    // Allocated before the restorer lists its own mappings, which it unmaps
+    // at the end: 1.5 MiB, an mmap of its own, that the process must not keep.
+    std::vector<ckpt_restore_advice> advice = advice_room();
     const std::vector<Mapping> mine = own_mappings();
     std::vector<ckpt_range> unmap;
     const Mapping* my_vdso = nullptr;
@@ -436,7 +439,6 @@ int run_restorer(const RestoreOptions& options) {
     }
     if (unmap.size() + 2 > CKPT_RESTORE_MAX_UNMAP) die("the restorer has too many mappings");
     std::vector<ckpt_range> unmap_list(CKPT_RESTORE_MAX_UNMAP);
-    std::vector<ckpt_restore_advice> advice = advice_room();
     leader.finish.close_fds[leader.finish.nr_close++] = dev;
     leader.finish.close_fds[leader.finish.nr_close++] = status_fd;
     unregister_own_rseq();
