@@ -107,14 +107,16 @@ ckpt_image() {
 }
 
 # restored_memory_ok REPORT: `ckpt verify --pid`'s report on a restored
-# process says every page matched.  Only the memory is the measure here: the
-# new process has another pid, this kernel's vDSO and has run since.
+# process says every page matched and every VMA is the image's.  Only the
+# memory is the measure here: the new process has another pid, parent and
+# executable, and has run since.
 restored_memory_ok() {
 	awk -F: '
 		/pages compared:/     { c = $2 + 0 }
 		/pages matched:/      { m = $2 + 0 }
 		/content mismatches:/ { bad += $2 }
 		/missing pages:/      { bad += $2 }
+		/VMA differences:/    { bad += $2 }
 		END { exit !(c > 0 && c == m && bad == 0) }' "$1"
 }
 
@@ -139,7 +141,7 @@ m_restore() {
 		tmo "$CKPT" verify "$img" --pid "$rpid" >"$OUT/check" 2>&1
 		sed 's/^/#   /' "$OUT/check"
 		restored_memory_ok "$OUT/check" || rc=1
-		check restored-memory $((1 - rc)) "$(grep -E 'pages (compared|matched)|mismatches|missing pages' "$OUT/check" | tr -s ' \n' ' ')"
+		check restored-memory $((1 - rc)) "$(grep -E 'pages (compared|matched)|mismatches|missing pages|VMA' "$OUT/check" | tr -s ' \n' ' ')"
 	fi
 	kill -KILL "$rpid"
 	# Its memory is freed once it is gone or a zombie (its parent, ckpt
