@@ -7,6 +7,9 @@
  * thread will resume with.
  */
 #include <linux/elf.h>
+#include <linux/errno.h>
+#include <linux/futex.h>
+#include <linux/kallsyms.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/regset.h>
@@ -15,6 +18,8 @@
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/string.h>
+#include <linux/time64.h>
+#include <linux/timekeeping.h>
 #include <asm/processor.h>
 #include <asm/ptrace.h>
 
@@ -187,3 +192,106 @@ int ckpt_thread_describe(struct ckpt_task_ref *ref, struct ckpt_thread *out,
 	return ckpt_thread_regs(t, out, fpu, fpu_cap);
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_thread_describe);
+
+/* Now on @clockid, a clock an hrtimer sleep can be on; false if not one. */
+static bool ckpt_clock_now(clockid_t clockid, s64 *now)
+{
+	switch (clockid) {
+	case CLOCK_MONOTONIC:
+		*now = ktime_get_ns();
+		return true;
+	case CLOCK_REALTIME:
+		*now = ktime_get_real_ns();
+		return true;
+	case CLOCK_BOOTTIME:
+		*now = ktime_get_boottime_ns();
+		return true;
+	case CLOCK_TAI:
+		*now = ktime_get_clocktai_ns();
+		return true;
+	default:
+		return false;	/* CPU-time clocks: no deadline in time */
+	}
+}
+
+/*
+ * Which wait set the restart block: its function is static in each case,
+ * so it is known by name.  Alarm-clock sleeps (whose block holds an alarm
+ * type, not a clock) and kernels without kallsyms get EINTR instead.
+ */
+static u32 ckpt_restart_kind(struct restart_block *rb)
+{
+	static const struct {
+		const char *fn;
+		u32 kind;
+	} kinds[] = {
+		{ "hrtimer_nanosleep_restart", CKPT_RESTART_SLEEP },
+		{ "do_restart_poll", CKPT_RESTART_POLL },
+		{ "futex_wait_restart", CKPT_RESTART_FUTEX },
+	};
+	char name[KSYM_SYMBOL_LEN];
+	int i;
+
+	if (!rb->fn)
+		return 0;
+	snprintf(name, sizeof(name), "%ps", rb->fn);
+	for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(name, kinds[i].fn))
+			return kinds[i].kind;
+	return 0;
+}
+
+/**
+ * ckpt_thread_restart() - the restart state of a thread's interrupted wait
+ * @ref: a thread in a ptrace stop
+ * @out: filled in: the payload of its RESTART record
+ *
+ * A timed wait (a relative sleep, poll with a timeout, a futex wait with
+ * one) that the stop interrupted returned -ERESTART_RESTARTBLOCK and keeps
+ * its deadline in the thread's restart block until the thread resumes.
+ * The deadline is given as the time left, which means the same on any
+ * clock of any boot.
+ *
+ * Return: 1 if @out describes such a wait, 0 if the thread is in none.
+ */
+int ckpt_thread_restart(struct ckpt_task_ref *ref, struct ckpt_restart *out)
+{
+	struct task_struct *t = to_task(ref);
+	struct pt_regs *regs = task_pt_regs(t);
+	struct restart_block *rb = &t->restart_block;
+	s64 now, end;
+
+	memset(out, 0, sizeof(*out));
+	if (!user_64bit_mode(regs) || (long)regs->orig_ax < 0 ||
+	    regs->ax != (unsigned long)-ERESTART_RESTARTBLOCK)
+		return 0;
+	out->kind = ckpt_restart_kind(rb);
+	switch (out->kind) {
+	case CKPT_RESTART_SLEEP:
+		if (!ckpt_clock_now(rb->nanosleep.clockid, &now))
+			return 0;
+		end = rb->nanosleep.expires;
+		out->clockid = rb->nanosleep.clockid;
+		if (rb->nanosleep.type == TT_NATIVE)
+			out->rmtp = (unsigned long)rb->nanosleep.rmtp;
+		break;
+	case CKPT_RESTART_POLL:
+		if (!rb->poll.has_timeout)
+			return 0;
+		end = rb->poll.tv_sec * NSEC_PER_SEC + rb->poll.tv_nsec;
+		now = ktime_get_ns();
+		break;
+	case CKPT_RESTART_FUTEX:
+		/* The call's own op says its clock; the deadline is the host's. */
+		end = rb->futex.time;
+		now = (regs->si & FUTEX_CLOCK_REALTIME) ? ktime_get_real_ns() :
+							  ktime_get_ns();
+		break;
+	default:
+		return 0;
+	}
+	out->tid = task_pid_vnr(t);
+	out->remaining_ns = end > now ? end - now : 0;
+	return 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_thread_restart);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // The x86 THREAD records: one per thread, the group leader first, then by
-// tid, each with its registers, FPU/SSE/AVX state and signal state.  One
+// tid, each with its registers, FPU/SSE/AVX state and signal state, and
+// after it a RESTART record if it was stopped in a timed wait.  One
 // thread is read at a time through one FPU buffer, so kernel memory stays
 // the same whatever the thread count.
 #include <ckpt/bridge.h>
@@ -36,6 +37,13 @@ Status write_threads(RecordWriter& writer, ckpt_task_ref* task, MemMeter& meter,
     CKPT_TRY(Status::from_return(ckpt_thread_describe(thread.get(), &record, fpu.data(), uint32_t(fpu.size()))));
     const Chunk chunks[] = {{&record, sizeof(record)}, {fpu.data(), record.xstate_size}};
     CKPT_TRY(writer.write(CKPT_REC_THREAD, chunks, 2));
+    // A stopped thread's interrupted timed wait: its deadline (a running
+    // thread's registers are stale, and so would the record be).
+    ckpt_restart restart{};
+    if (!(record.flags & CKPT_THREAD_RUNNING) && ckpt_thread_restart(thread.get(), &restart) > 0) {
+      const Chunk chunk[] = {{&restart, sizeof(restart)}};
+      CKPT_TRY(writer.write(CKPT_REC_RESTART, chunk, 1));
+    }
     ++*written;
     if (ckpt_signal_pending()) return error(kEINTR);
     ckpt_cond_resched();

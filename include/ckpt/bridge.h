@@ -86,6 +86,8 @@ int ckpt_task_next_thread(struct ckpt_task_ref *task, __s64 after,
 __u32 ckpt_thread_fpu_size(struct ckpt_task_ref *thread);
 int ckpt_thread_describe(struct ckpt_task_ref *thread, struct ckpt_thread *out,
 			 void *fpu, __u32 fpu_cap);
+struct ckpt_restart;
+int ckpt_thread_restart(struct ckpt_task_ref *thread, struct ckpt_restart *out);
 
 /* --- the process (payloads: struct ckpt_process, struct ckpt_file) ---- */
 struct ckpt_process;

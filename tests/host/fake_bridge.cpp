@@ -140,6 +140,19 @@ int ckpt_thread_describe(ckpt_task_ref* ref, ckpt_thread* out, void* fpu, __u32 
   return 0;
 }
 
+int ckpt_thread_restart(ckpt_task_ref* ref, ckpt_restart* out) {
+  fake::Thread* thread = thread_of(ref);
+  if (!thread || thread->refs <= 0) {
+    kernel().violation("ckpt_thread_restart of a thread the core does not hold");
+    return -EINVAL;
+  }
+  std::memset(out, 0, sizeof(*out));
+  if (!thread->restart) return 0;
+  *out = *thread->restart;
+  out->tid = thread->tid;
+  return 1;
+}
+
 void ckpt_task_describe(ckpt_task_ref* ref, ckpt_task_info* out) {
   fake::Task* task = task_of(ref);
   if (task->on_describe) task->on_describe(*task);

@@ -208,6 +208,7 @@ struct Thread {
   int32_t syscall_nr = -1;
   std::vector<uint8_t> fpu = std::vector<uint8_t>(832);
   int describe_error = 0;  // ckpt_thread_describe fails with it
+  std::optional<ckpt_restart> restart;  // stopped in a timed wait
   int refs = 0;
 };
 

@@ -22,7 +22,8 @@ class Collector final : public ckpt::ImageVisitor {
     image_.cwd = r.cwd;
     image_.root = r.root;
   }
-  void on_thread(const ckpt::ThreadRecord& r) override { image_.threads.push_back({r.thread, r.xstate}); }
+  void on_thread(const ckpt::ThreadRecord& r) override { image_.threads.push_back({r.thread, r.xstate, {}}); }
+  void on_restart(const ckpt_restart& r) override { image_.threads.back().restart = r; }
   void on_file(const ckpt::FileRecord& r) override { image_.files.push_back({r.file, r.path}); }
   void on_mm(const ckpt_mm& mm) override { image_.mm = mm; }
   void on_vma(const ckpt::VmaRecord& record) override { image_.vmas.push_back({record.vma, record.name, {}, {}}); }

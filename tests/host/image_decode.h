@@ -10,6 +10,7 @@
 #include <linux/ckpt.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct DecodedVma {
 struct DecodedThread {
   ckpt_thread thread;
   std::vector<uint8_t> fpu;
+  std::optional<ckpt_restart> restart;  // the RESTART record after it
 };
 
 struct DecodedFile {

@@ -30,6 +30,41 @@ TEST_F(Threads, LeaderFirstThenByTid) {
   EXPECT_TRUE(image.threads[3].thread.flags & CKPT_THREAD_IN_SYSCALL);
 }
 
+// A thread stopped in a timed wait: its RESTART record right after its
+// THREAD record.  A running thread's (a live dump) would be stale: none.
+TEST_F(Threads, TimedWaitGetsItsRestartRecord) {
+  const auto target = targets::every_kind(kernel());
+  ckpt_restart r{};
+  r.tid = 102;
+  r.kind = CKPT_RESTART_FUTEX;
+  r.remaining_ns = 5000000000ull;
+  target.task->threads[3]->restart = r;  // tid 102
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  ASSERT_EQ(image.threads.size(), 4u);
+  EXPECT_FALSE(image.threads[1].restart);
+  ASSERT_TRUE(image.threads[2].restart);
+  EXPECT_EQ(image.threads[2].restart->tid, 102);
+  EXPECT_EQ(image.threads[2].restart->remaining_ns, 5000000000ull);
+  EXPECT_FALSE(image.threads[3].restart);
+}
+
+TEST_F(Threads, RunningThreadGetsNoRestartRecord) {
+  const auto target = targets::every_kind(kernel());
+  ckpt_restart r{};
+  r.tid = 102;
+  r.kind = CKPT_RESTART_SLEEP;
+  target.task->threads[3]->restart = r;  // tid 102
+  target.task->threads[3]->running = true;
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  ASSERT_EQ(image.threads.size(), 4u);
+  EXPECT_TRUE(image.threads[2].thread.flags & CKPT_THREAD_RUNNING);
+  EXPECT_FALSE(image.threads[2].restart);
+}
+
 // pthread_exit() in main: the zombie leader has no state to record.
 TEST_F(Threads, ExitedLeaderIsLeftOut) {
   const auto target = targets::dense_anon(kernel(), 4);

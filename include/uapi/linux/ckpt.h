@@ -167,7 +167,7 @@ struct ckpt_restore_finish_args {
 
 #define CKPT_IMAGE_MAGIC	"CKPTIMG\0"	/* 8 bytes, first in HEAD */
 #define CKPT_FORMAT_MAJOR	1	/* incompatible changes */
-#define CKPT_FORMAT_MINOR	2	/* fields appended, types added */
+#define CKPT_FORMAT_MINOR	3	/* fields appended, types added */
 
 enum ckpt_rec_type {
 	CKPT_REC_HEAD	= 1,
@@ -180,6 +180,7 @@ enum ckpt_rec_type {
 	CKPT_REC_THREAD	= 8,	/* format 1.1 */
 	CKPT_REC_PROCESS = 9,	/* format 1.1 */
 	CKPT_REC_FILE	= 10,	/* format 1.1 */
+	CKPT_REC_RESTART = 11,	/* format 1.3 */
 };
 
 /**
@@ -322,6 +323,37 @@ struct ckpt_thread {
 	__u64 xfeatures;
 	__u32 xstate_size;
 	__u32 reserved2;
+};
+
+/* What a thread's interrupted system call was doing, in struct ckpt_restart. */
+#define CKPT_RESTART_SLEEP	1	/* nanosleep(2), clock_nanosleep(2), relative */
+#define CKPT_RESTART_POLL	2	/* poll(2) with a timeout */
+#define CKPT_RESTART_FUTEX	3	/* futex(2) wait with a timeout */
+
+/**
+ * struct ckpt_restart - payload of CKPT_REC_RESTART (format 1.3): the
+ *	kernel's restart state of a thread stopped in a timed wait
+ * @tid:	the thread, as its THREAD record (which this record follows).
+ * @kind:	CKPT_RESTART_*.
+ * @clockid:	SLEEP: the clock the sleep's deadline is on; else 0.
+ * @reserved:	zero.
+ * @remaining_ns: nanoseconds from the dump to the wait's deadline, 0 if
+ *		it had passed.
+ * @rmtp:	SLEEP: where the call writes the time left if interrupted
+ *		(its rem argument), 0 for nowhere; else 0.
+ *
+ * A wait interrupted by the dump's stop returns -ERESTART_RESTARTBLOCK
+ * and leaves the rest to the kernel's per-thread restart block, which no
+ * register holds: this record is that state, so that a restore sleeps
+ * what was left instead of returning EINTR.
+ */
+struct ckpt_restart {
+	__s32 tid;
+	__u32 kind;
+	__s32 clockid;
+	__u32 reserved;
+	__u64 remaining_ns;
+	__u64 rmtp;
 };
 
 /**

@@ -162,6 +162,13 @@ restore_refused() {
 	[ ! -s "$WORK/refused.out" ] || fail "$what: the process ran: $(oneline "$WORK/refused.out")"
 }
 
+# flip_byte FILE OFFSET: the byte there changed (inverted), whatever it was.
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+	printf "\\$(printf %o $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 test_restore_refusals() {
 	local size rc
 	have_cli && have_module || return
@@ -169,13 +176,13 @@ test_restore_refusals() {
 	size=$(stat -c %s "$WORK/r1.img")
 	# Damage in the memory: the module's checks.
 	cp "$WORK/r1.img" "$WORK/bad.img"
-	printf '\377' | dd of="$WORK/bad.img" bs=1 seek=$((size - 4096 - 100)) conv=notrunc 2>/dev/null
+	flip_byte "$WORK/bad.img" $((size - 4096 - 100))
 	restore_refused "a damaged page" "Bad message" "$WORK/bad.img" || return
 	head -c $((size / 2)) "$WORK/r1.img" >"$WORK/short.img"
 	restore_refused "a truncated image" "Bad message" "$WORK/short.img" || return
 	# Damage before MM: the CLI's checks, before any process exists.
 	cp "$WORK/r1.img" "$WORK/bad.img"
-	printf '\377' | dd of="$WORK/bad.img" bs=1 seek=200 conv=notrunc 2>/dev/null
+	flip_byte "$WORK/bad.img" 200
 	restore_refused "a damaged record before MM" "bad crc" "$WORK/bad.img" || return
 	# The pid taken: the process is still there.  (Its own copy of the data
 	# file, replaced below: r1.img stays restorable for t80.)
@@ -199,3 +206,48 @@ test_restore_refusals() {
 
 t restore/dump-again test_restore_dump_again
 t restore/refusals test_restore_refusals
+
+# Threads stopped in timed waits that do not retry on EINTR (nanosleep,
+# clock_nanosleep, poll, relative and absolute futex waits): each had its
+# deadline in the kernel's restart block, which the image holds as a
+# RESTART record; restored, each waits out what was left and returns as
+# an uninterrupted wait does, no earlier than its deadline.
+test_restore_timed_waits() {
+	local rc=0 pid tids tid nr i=0 n
+	local want_nrs="230 230 7 202 202"	# glibc's nanosleep is clock_nanosleep
+	have_cli && have_module || return
+	rm -f "$WORK/w.manifest"
+	# 20 s: long past the dump, which must catch every thread in its wait.
+	/ckpt/bin/ckpt-wait-target "$WORK/w.manifest" 20 >"$WORK/w.out" 2>&1 &
+	pid=$!
+	T_JOBS="$T_JOBS $pid"
+	while [ ! -s "$WORK/w.manifest" ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && { fail "the wait target did not start: $(oneline "$WORK/w.out")"; return 1; }
+		usleep 100000
+	done
+	tids=$(manifest_fact "$WORK/w.manifest" tids)
+	set -- $want_nrs
+	for tid in $tids; do
+		i=0
+		until [ "$(cut -d' ' -f1 "/proc/$pid/task/$tid/syscall" 2>/dev/null)" = "$1" ]; do
+			i=$((i + 1))
+			[ $i -gt 1200 ] && { fail "thread $tid never entered system call $1"; return 1; }
+			usleep 100000
+		done
+		shift
+	done
+	cli_dump "$WORK/w.img" --pid "$pid" || rc=$?
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	expect_exit 0 $rc "ckpt dump" || return
+	n=$("$CKPT" show "$WORK/w.img" | grep -c '^ *in a timed ')
+	[ "$n" = 5 ] || { fail "the image has $n RESTART records, not 5: $("$CKPT" show "$WORK/w.img" | grep -A1 '^thread' | tr '\n' ' ')"; return 1; }
+	printf '%s: OK\n' nanosleep clock_nanosleep poll futex_wait futex_wait_bitset >"$WORK/w-want.out"
+	rc=0
+	tmo "$CKPT" restore "$WORK/w.img" </dev/null >"$WORK/w-restored.out" 2>"$WORK/cli.err" || rc=$?
+	expect_exit 0 $rc "ckpt restore of the waits: $(oneline "$WORK/w-restored.out") $(oneline "$WORK/cli.err")" || return
+	cmp -s "$WORK/w-restored.out" "$WORK/w-want.out" || fail "restored waits: $(oneline "$WORK/w-restored.out")"
+}
+
+t restore/timed-waits test_restore_timed_waits

@@ -7,8 +7,8 @@
  *
  * With "threads", three more threads each compute with their own
  * thread-local state and then wait for the main thread's byte: two in a
- * futex (pthread_cond_wait), one in a nanosleep() loop; their results go
- * into the hash.
+ * futex (pthread_cond_wait), one in a nanosleep() loop with a gs base of
+ * its own (arch_prctl); their results, and that gs base, go into the hash.
  *
  * Mixes a hash over many steps with state in general and SSE registers
  * (a value held in %xmm8..%xmm15 across a system call, by assembly), in
@@ -26,6 +26,7 @@
  * uninterrupted run and a dumped, killed and restored one print the same.
  */
 #define _GNU_SOURCE
+#include <asm/prctl.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../lib/manifest.h"
@@ -207,6 +209,9 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&lock);
 	} else {
 		pthread_mutex_unlock(&lock);
+		/* A gs base of the program's own (fs is the C library's). */
+		if (syscall(SYS_arch_prctl, ARCH_SET_GS, 0x5a5a0000UL + id))
+			e2e_die("arch_prctl(ARCH_SET_GS)");
 		for (;;) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
@@ -214,9 +219,15 @@ static void *worker(void *arg)
 			if (go)
 				break;
 			pthread_mutex_unlock(&lock);
-			nanosleep(&ts, NULL);	/* EINTR once restored: loop */
+			nanosleep(&ts, NULL);
 		}
 		pthread_mutex_unlock(&lock);
+	}
+	if (id >= 2) {
+		unsigned long gs = 0;
+
+		syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
+		h = mix(h, gs);
 	}
 	for (int i = 0; i < STEPS / 4; i++)
 		h = mix(h, tls_mix = mix(tls_mix, h));

@@ -195,13 +195,13 @@ if one is taken; with --any-pid they get free ones), its memory (every
 mapping at its address, with its protection; private file mappings
 reopened and checked to be the same file), each thread's registers,
 FPU/SSE/AVX state, thread pointer, signal mask, alternate signal stack,
-rseq area, robust futex list and clear_child_tid, and the process's
+rseq area, robust futex list, clear_child_tid and gs base, and the process's
 signal actions, resource limits, umask, working directory, personality and name, and
 its descriptors: 0, 1 and 2 are ckpt restore's own; regular files and
 directories are reopened at their offsets with their flags (refused if the
 file is not the same inode any more).  A thread stopped inside a system
-call that the kernel restarts is restarted (nanosleep and other calls with
-kernel-kept restart state return EINTR instead).
+call that the kernel restarts is restarted; one in a timed wait (nanosleep,
+clock_nanosleep, poll, futex) waits for the time it had left at the dump.
 
 Not yet: a process whose main thread had exited; pipes, sockets and other
 descriptors (restore refuses, naming them, unless --skip-fds); shared

@@ -130,6 +130,8 @@ struct ImageReader::Impl {
     uint64_t prev_vma_end = 0;
     bool have_ldt = false;
     int64_t last_thread_key = -1;  // the leader is 0, the others their tid
+    int32_t last_thread_tid = 0;
+    uint32_t last_type = 0;        // of the record before this one
     int64_t last_fd = -1;
     int32_t task_pid = 0;
     uint32_t chain_crc = kCrc32cInit;  // always CRC-32C
@@ -145,6 +147,7 @@ struct ImageReader::Impl {
     Status handle_task(const Record& rec);
     Status handle_process(const Record& rec);
     Status handle_thread(const Record& rec);
+    Status handle_restart(const Record& rec);
     Status handle_file(const Record& rec);
     Status handle_mm(const Record& rec);
     Status handle_vma(const Record& rec);
@@ -226,6 +229,7 @@ Expected<ImageSummary> ImageReader::Impl::run() {
         }
         Status st = dispatch(rec);
         if (!st) return st.error();
+        last_type = rec.hdr.type;
         st = read_padding(rec);
         if (!st) return st.error();
         summary.records++;
@@ -248,6 +252,7 @@ Status ImageReader::Impl::dispatch(const Record& rec) {
     case CKPT_REC_TASK: return handle_task(rec);
     case CKPT_REC_PROCESS: return handle_process(rec);
     case CKPT_REC_THREAD: return handle_thread(rec);
+    case CKPT_REC_RESTART: return handle_restart(rec);
     case CKPT_REC_FILE: return handle_file(rec);
     case CKPT_REC_MM: return handle_mm(rec);
     case CKPT_REC_VMA: return handle_vma(rec);
@@ -300,6 +305,7 @@ std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) con
     case CKPT_REC_TASK: ok = phase == Phase::Task; break;
     case CKPT_REC_PROCESS: ok = threads_next && summary.threads == 0 && summary.processes == 0; break;
     case CKPT_REC_THREAD: ok = threads_next; break;
+    case CKPT_REC_RESTART: ok = threads_next && last_type == CKPT_REC_THREAD; break;
     case CKPT_REC_FILE: ok = before_mm && summary.threads > 0; break;
     case CKPT_REC_MM: ok = before_mm; break;
     case CKPT_REC_VMA:
@@ -311,6 +317,7 @@ std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) con
     if (ok) return std::nullopt;
     if (rec.hdr.type == CKPT_REC_PAGES && phase == Phase::Vmas)
         return where(rec) + " does not follow a VMA record";
+    if (rec.hdr.type == CKPT_REC_RESTART) return where(rec) + " does not follow a THREAD record";
     std::string expected = expected_by_phase[int(phase)];
     if (before_mm) {
         if (summary.files) expected = "FILE or MM";
@@ -414,9 +421,36 @@ Status ImageReader::Impl::handle_thread(const Record& rec) {
         return format_error(where(rec) + " (tid " + std::to_string(t.tid) +
                             ") out of order: the leader comes first, then ascending tids");
     last_thread_key = key;
+    last_thread_tid = t.tid;
     tr.xstate.assign(p->bytes.begin() + sizeof(ckpt_thread), p->bytes.end());
     summary.threads++;
     visitor->on_thread(tr);
+    return ok_status();
+}
+
+// Format 1.3: right after the THREAD record of a thread stopped in a
+// timed wait.  Its fixed part may grow in a later minor.
+Status ImageReader::Impl::handle_restart(const Record& rec) {
+    auto p = read_payload(rec, sizeof(ckpt_restart));
+    if (!p) return p.error();
+    if (auto e = check_crc_and_header(rec, p->crc)) return *e;
+    if (auto e = check_phase(rec)) return format_error(*e);
+    if (rec.hdr.len < sizeof(ckpt_restart))
+        return format_error(where(rec) + ": len " + std::to_string(rec.hdr.len) + " is less than " +
+                            std::to_string(sizeof(ckpt_restart)));
+    ckpt_restart r;
+    std::memcpy(&r, p->bytes.data(), sizeof r);
+    if (r.tid != last_thread_tid)
+        return format_error(where(rec) + " is for tid " + std::to_string(r.tid) + ", after the THREAD record of tid " +
+                            std::to_string(last_thread_tid));
+    if (strict_reserved) {
+        if (r.kind < CKPT_RESTART_SLEEP || r.kind > CKPT_RESTART_FUTEX)
+            return format_error("unknown kind " + std::to_string(r.kind) + " in " + where(rec));
+        if (r.reserved || (r.kind != CKPT_RESTART_SLEEP && (r.clockid || r.rmtp)))
+            return format_error("nonzero reserved field in " + where(rec));
+    }
+    summary.restarts++;
+    visitor->on_restart(r);
     return ok_status();
 }
 

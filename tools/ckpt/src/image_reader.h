@@ -62,6 +62,7 @@ struct ImageSummary {
     ckpt_tail tail{};
     uint64_t records = 0;  // including HEAD and TAIL
     uint64_t threads = 0;  // THREAD records (format 1.1)
+    uint64_t restarts = 0;  // RESTART records (format 1.3)
     uint64_t processes = 0;  // PROCESS records (format 1.1: one)
     uint64_t files = 0;    // FILE records (format 1.1)
     uint64_t vmas = 0;
@@ -79,6 +80,8 @@ public:
     virtual void on_task(const ckpt_task&) {}
     virtual void on_process(const ProcessRecord&) {}
     virtual void on_thread(const ThreadRecord&) {}
+    // Format 1.3: the wait of the thread on_thread() gave last.
+    virtual void on_restart(const ckpt_restart&) {}
     virtual void on_file(const FileRecord&) {}
     virtual void on_mm(const ckpt_mm&) {}
     virtual void on_vma(const VmaRecord&) {}

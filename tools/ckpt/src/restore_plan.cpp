@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #include "format_util.h"
@@ -18,6 +21,7 @@ public:
     void on_task(const ckpt_task& t) override { plan_.task = t; }
     void on_process(const ProcessRecord& p) override { plan_.process = p; }
     void on_thread(const ThreadRecord& t) override { plan_.threads.push_back(t); }
+    void on_restart(const ckpt_restart& r) override { plan_.restarts.push_back(r); }
     void on_file(const FileRecord& f) override { plan_.files.push_back(f); }
 
 private:
@@ -52,17 +56,96 @@ Expected<RestorePlan> read_restore_plan(ByteSource& source) {
     return plan;
 }
 
-void restart_registers(const ckpt_thread& thread, __u64 regs[CKPT_THREAD_NR_REGS]) {
-    enum { kRax = 10, kOrigRax = 15, kRip = 16 };
-    constexpr long kERestartSys = -512, kERestartNoIntr = -513, kERestartNoHand = -514, kERestartBlock = -516;
+const ckpt_restart* RestorePlan::restart_of(int32_t tid) const {
+    for (const ckpt_restart& r : restarts)
+        if (r.tid == tid) return &r;
+    return nullptr;
+}
+
+namespace {
+
+// struct user_regs_struct's order.
+enum { kR10 = 7, kRax = 10, kRdx = 12, kRsi = 13, kRdi = 14, kOrigRax = 15, kRip = 16, kRsp = 19 };
+constexpr long kERestartSys = -512, kERestartNoIntr = -513, kERestartNoHand = -514, kERestartBlock = -516;
+constexpr long kNrPoll = 7, kNrFutex = 202, kNrClockNanosleep = 230;
+constexpr uint32_t kFutexCmdMask = ~(128u | 256u);  // FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME
+constexpr uint32_t kFutexWait = 0;                  // the one futex wait with a relative timeout
+
+// The call again: rax its number, rip on its syscall instruction.
+void again(__u64 regs[], long nr) {
+    regs[kRax] = uint64_t(nr);
+    regs[kRip] -= 2;
+}
+
+// Room for a timespec below the red zone, 16-byte aligned.
+WaitTimeout timeout_below_stack(const __u64 regs[], uint64_t ns) {
+    WaitTimeout t;
+    t.addr = (regs[kRsp] - 128 - 16) & ~uint64_t(15);
+    t.tv_sec = int64_t(ns / 1000000000);
+    t.tv_nsec = int64_t(ns % 1000000000);
+    return t;
+}
+
+// -ERESTART_RESTARTBLOCK: true if the wait goes on.  Its argument
+// registers are still the call's (a wait resumed once and stopped again
+// is in restart_syscall(2), whose number replaced the call's: `restart`
+// says which call it was).
+bool restart_wait(const ckpt_restart* restart, __u64 regs[], WaitTimeout* timeout) {
+    const long nr = long(regs[kOrigRax]);
+    const uint32_t futex_cmd = uint32_t(regs[kRsi]) & kFutexCmdMask;
+    if (!restart) {
+        // An absolute futex wait's deadline is in the process's memory.
+        if (nr != kNrFutex || futex_cmd == kFutexWait) return false;
+        again(regs, kNrFutex);
+        return true;
+    }
+    switch (restart->kind) {
+    case CKPT_RESTART_SLEEP:
+        // nanosleep(req, rem) is clock_nanosleep(clock, 0, req, rem).
+        *timeout = timeout_below_stack(regs, restart->remaining_ns);
+        regs[kRdi] = uint64_t(int64_t(restart->clockid));
+        regs[kRsi] = 0;
+        regs[kRdx] = timeout->addr;
+        regs[kR10] = restart->rmtp;
+        again(regs, kNrClockNanosleep);
+        return true;
+    case CKPT_RESTART_POLL: {
+        // Milliseconds, rounded up as poll(2) rounds its timeout.
+        const uint64_t ms = std::min<uint64_t>((restart->remaining_ns + 999999) / 1000000, INT32_MAX);
+        regs[kRdx] = ms;
+        again(regs, kNrPoll);
+        return true;
+    }
+    case CKPT_RESTART_FUTEX:
+        if (futex_cmd == kFutexWait) {
+            *timeout = timeout_below_stack(regs, restart->remaining_ns);
+            regs[kR10] = timeout->addr;
+        }
+        again(regs, kNrFutex);
+        return true;
+    default:
+        return false;
+    }
+}
+
+}  // namespace
+
+void interrupted_registers(const ckpt_thread& thread, __u64 regs[CKPT_THREAD_NR_REGS]) {
+    std::memcpy(regs, thread.regs, sizeof thread.regs);
+    if ((thread.flags & CKPT_THREAD_IN_SYSCALL) && long(regs[kRax]) == kERestartBlock)
+        regs[kRax] = uint64_t(-long(EINTR));
+}
+
+void restart_registers(const ckpt_thread& thread, const ckpt_restart* restart, __u64 regs[CKPT_THREAD_NR_REGS],
+                       WaitTimeout* timeout) {
+    *timeout = WaitTimeout{};
     std::memcpy(regs, thread.regs, sizeof thread.regs);
     if (!(thread.flags & CKPT_THREAD_IN_SYSCALL)) return;
     const long ax = long(regs[kRax]);
     if (ax == kERestartSys || ax == kERestartNoIntr || ax == kERestartNoHand) {
-        regs[kRax] = regs[kOrigRax];
-        regs[kRip] -= 2;  // the syscall instruction again
-    } else if (ax == kERestartBlock) {
-        regs[kRax] = uint64_t(-long(EINTR));
+        again(regs, long(regs[kOrigRax]));
+    } else if (ax == kERestartBlock && !restart_wait(restart, regs, timeout)) {
+        interrupted_registers(thread, regs);
     }
 }
 

@@ -21,9 +21,13 @@ struct RestorePlan {
     ckpt_task task{};
     std::optional<ProcessRecord> process;
     std::vector<ThreadRecord> threads;
+    std::vector<ckpt_restart> restarts;  // format 1.3: threads stopped in timed waits
     std::vector<FileRecord> files;
     ImagePrelude prelude;
     std::vector<uint8_t> bytes;  // the stream up to and with MM's header
+
+    // The RESTART record of thread `tid`, or nullptr.
+    const ckpt_restart* restart_of(int32_t tid) const;
 };
 
 // Reads and checks the records before MM from `source` (never past MM's
@@ -40,13 +44,30 @@ std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds
 // (it runs as the caller) and pending signals.
 std::vector<std::string> restore_warnings(const RestorePlan& plan);
 
+// A timespec a restarted wait's registers point at: it is written below
+// the thread's stack pointer (under the red zone, where a signal frame
+// would go) once the image's memory is in place.
+struct WaitTimeout {
+    uint64_t addr = 0;  // 0: none
+    int64_t tv_sec = 0;
+    int64_t tv_nsec = 0;
+};
+
 // The registers a thread continues with: one stopped in a system call the
 // kernel restarts gets it restarted, as the kernel does on its way out of
 // a signal stop (-ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND: rax back
-// to the call's number, rip back over the 2-byte syscall instruction);
-// -ERESTART_RESTARTBLOCK's restart state is the kernel's and is not in the
-// image: the call returns -EINTR, as CRIU does.
-void restart_registers(const ckpt_thread& thread, __u64 regs[CKPT_THREAD_NR_REGS]);
+// to the call's number, rip back over the 2-byte syscall instruction).
+// -ERESTART_RESTARTBLOCK keeps the call's deadline in the kernel: with the
+// image's RESTART record (`restart`, or nullptr), a relative sleep, poll or
+// futex wait is issued again for the time that was left (a timespec in
+// `*timeout`); an absolute futex wait (its deadline is in the process's
+// memory) again as it was; anything else returns -EINTR, as CRIU does.
+void restart_registers(const ckpt_thread& thread, const ckpt_restart* restart, __u64 regs[CKPT_THREAD_NR_REGS],
+                       WaitTimeout* timeout);
+
+// Where restart_registers() falls back to when the timeout cannot be
+// written: the call returns -EINTR.
+void interrupted_registers(const ckpt_thread& thread, __u64 regs[CKPT_THREAD_NR_REGS]);
 
 // Descriptors the restorer reopens: regular files and directories above 2
 // (0, 1 and 2 are ckpt restore's own).

@@ -10,6 +10,7 @@
 // assembly sequence, the thread pointer, the FPU state and
 // CKPT_IOC_RESTORE_FINISH, which unmaps this restorer and returns to user
 // mode as the restored thread.
+#include <asm/prctl.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/ckpt.h>
@@ -24,6 +25,7 @@
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -283,6 +285,7 @@ struct ThreadJob {
     int dev = -1;
     clone_args clone{};
     pid_t tid = 0;
+    WaitTimeout timeout;  // for a restarted wait, written once memory is in place
 };
 
 // The image's XSAVE area as xrstor takes it: only the features this CPU
@@ -301,17 +304,30 @@ void prepare_xsave(const ThreadRecord& thread, ThreadJob& job) {
     job.xsave = area;
 }
 
-ThreadJob prepare_thread(const ThreadRecord& thread, int dev) {
+ThreadJob prepare_thread(const ThreadRecord& thread, const ckpt_restart* restart, int dev) {
     ThreadJob job;
     job.record = &thread.thread;
     job.dev = dev;
     job.tid = thread.thread.tid;
     job.finish.size = sizeof job.finish;
     job.finish.blocked = thread.thread.sig_blocked;
-    restart_registers(thread.thread, job.finish.regs);
+    restart_registers(thread.thread, restart, job.finish.regs, &job.timeout);
     prepare_xsave(thread, job);
-    if (thread.thread.regs[kGsBase]) die("thread " + std::to_string(job.tid) + ": a non-zero gs base is not restored yet");
     return job;
+}
+
+// The timespec a restarted wait's registers point at, into the image's
+// memory (no allocation).  Where that cannot be written (the stack ends
+// there), the wait returns -EINTR instead.
+void write_wait_timeout(ThreadJob& job) {
+    if (!job.timeout.addr) return;
+    const struct {
+        int64_t tv_sec, tv_nsec;
+    } ts = {job.timeout.tv_sec, job.timeout.tv_nsec};
+    iovec local{const_cast<void*>(static_cast<const void*>(&ts)), sizeof ts};
+    iovec remote{reinterpret_cast<void*>(job.timeout.addr), sizeof ts};
+    if (::process_vm_writev(::getpid(), &local, 1, &remote, 1, 0) != ssize_t(sizeof ts))
+        interrupted_registers(*job.record, job.finish.regs);
 }
 
 // A thread's own state, then its last steps: in the thread itself, with
@@ -328,6 +344,8 @@ ThreadJob prepare_thread(const ThreadRecord& thread, int dev) {
         raw_syscall(SYS_exit_group, kFailed);
     if (t.clear_child_tid) raw_syscall(SYS_set_tid_address, long(t.clear_child_tid));
     if (t.rseq && raw_syscall(SYS_rseq, long(t.rseq), long(t.rseq_len), 0, long(t.rseq_sig)) != 0)
+        raw_syscall(SYS_exit_group, kFailed);
+    if (t.regs[kGsBase] && raw_syscall(SYS_arch_prctl, ARCH_SET_GS, long(t.regs[kGsBase])) != 0)
         raw_syscall(SYS_exit_group, kFailed);
     jump(t.regs[kFsBase], job->xsave, job->dev, &job->finish);
 }
@@ -416,7 +434,7 @@ int run_restorer(const RestoreOptions& options) {
     std::vector<ThreadJob> jobs;
     jobs.reserve(plan->threads.size());
     for (const ThreadRecord& thread : plan->threads) {
-        jobs.push_back(prepare_thread(thread, dev));
+        jobs.push_back(prepare_thread(thread, plan->restart_of(thread.thread.tid), dev));
         if (options.any_pid) jobs.back().tid = 0;
     }
     for (size_t i = 1; i < jobs.size(); i++) {
@@ -467,6 +485,7 @@ int run_restorer(const RestoreOptions& options) {
     ::close(image_fd);
     ::close(prelude_fd);
     for (uint32_t i = 0; i < args.nr_advice && i < advice.size(); i++) apply_advice(advice[i]);
+    for (ThreadJob& job : jobs) write_wait_timeout(job);
     size_t nr_unmap = 0;
     for (const ckpt_range& r : unmap) unmap_list[nr_unmap++] = r;
     const struct {
@@ -493,6 +512,9 @@ int run_restorer(const RestoreOptions& options) {
     leader.finish.nr_unmap = uint32_t(nr_unmap);
     if (t.rseq && ::syscall(SYS_rseq, t.rseq, t.rseq_len, 0, t.rseq_sig) != 0) die_raw("cannot register the rseq area");
     if (t.clear_child_tid) ::syscall(SYS_set_tid_address, t.clear_child_tid);
+    // The C library's thread pointer is fs; gs is the program's own.
+    if (t.regs[kGsBase] && ::syscall(SYS_arch_prctl, ARCH_SET_GS, t.regs[kGsBase]) != 0)
+        die_raw("cannot set the gs base");
     if (plan->process->auxv.size() &&
         ::prctl(PR_SET_MM, PR_SET_MM_AUXV, plan->process->auxv.data(), plan->process->auxv.size() * 8, 0) != 0)
         die_raw("cannot set the saved auxiliary vector");

@@ -29,6 +29,15 @@ struct UnknownRecord {
     uint64_t len;
 };
 
+const char* restart_kind_name(uint32_t kind) {
+    switch (kind) {
+    case CKPT_RESTART_SLEEP: return "sleep";
+    case CKPT_RESTART_POLL: return "poll";
+    case CKPT_RESTART_FUTEX: return "futex wait";
+    default: return "wait of unknown kind";
+    }
+}
+
 std::string thread_flags_string(const ckpt_thread& t) {
     std::string s;
     if (t.flags & CKPT_THREAD_LEADER) s += ", leader";
@@ -107,6 +116,15 @@ public:
         std::printf("thread:   tid %d (%d in its namespace)%s, rip %s, rsp %s, fpu %u bytes (xfeatures %s)\n",
                     t.tid, t.ns_tid, thread_flags_string(t).c_str(), hex(t.regs[kRegRip]).c_str(),
                     hex(t.regs[kRegRsp]).c_str(), t.xstate_size, hex(t.xfeatures).c_str());
+    }
+
+    void on_restart(const ckpt_restart& r) override {
+        if (options_.json) {
+            restarts_.push_back(r);
+            return;
+        }
+        std::printf("          in a timed %s, %s left%s\n", restart_kind_name(r.kind), seconds_string(double(r.remaining_ns) / 1e9).c_str(),
+                    r.kind == CKPT_RESTART_SLEEP ? (", clock " + std::to_string(r.clockid)).c_str() : "");
     }
 
     void on_mm(const ckpt_mm& m) override {
@@ -211,6 +229,7 @@ private:
     std::optional<ckpt_task> task_;
     std::optional<ckpt_mm> mm_;
     std::vector<ckpt_thread> threads_;  // JSON mode only
+    std::vector<ckpt_restart> restarts_;  // JSON mode only
     std::optional<ProcessRecord> process_;  // JSON mode only
     std::vector<FileRecord> files_;         // JSON mode only
     std::optional<VmaInfo> current_;
@@ -288,6 +307,16 @@ std::string ShowVisitor::json() const {
             w.end_array();
             w.field("xfeatures", hex(t.xfeatures));
             w.field("xstate_size", t.xstate_size);
+            for (const ckpt_restart& r : restarts_) {
+                if (r.tid != t.tid) continue;
+                w.key("restart");
+                w.begin_object();
+                w.field("kind", restart_kind_name(r.kind));
+                w.field("remaining_ns", r.remaining_ns);
+                w.field("clockid", r.clockid);
+                w.field("rmtp", hex(r.rmtp));
+                w.end_object();
+            }
             w.end_object();
         }
         w.end_array();

@@ -30,7 +30,9 @@ struct Collector : ImageVisitor {
     std::vector<ThreadRecord> threads;
     std::vector<ProcessRecord> processes;
     std::vector<FileRecord> files;
+    std::vector<ckpt_restart> restarts;
     void on_head(const ckpt_head&) override { heads++; }
+    void on_restart(const ckpt_restart& r) override { restarts.push_back(r); }
     void on_process(const ProcessRecord& p) override { processes.push_back(p); }
     void on_file(const FileRecord& f) override { files.push_back(f); }
     void on_thread(const ThreadRecord& t) override { threads.push_back(t); }
@@ -545,6 +547,90 @@ TEST(ImageReader, ThreadRecordDamage) {
         w.ldt({});
         w.tail();
         EXPECT_EQ(outcome(w.bytes()).rfind("no THREAD record before MM", 0), 0u) << outcome(w.bytes());
+    }
+}
+
+// ----------------------------------------------------------- RESTART (1.3)
+
+uint64_t restart_record(ImageWriter& w, const ckpt_restart& r) {
+    return w.record(CKPT_REC_RESTART,
+                    std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&r), reinterpret_cast<const uint8_t*>(&r + 1)));
+}
+
+ckpt_restart sample_restart(int32_t tid) {
+    ckpt_restart r{};
+    r.tid = tid;
+    r.kind = CKPT_RESTART_SLEEP;
+    r.clockid = 1;
+    r.remaining_ns = 1234567890;
+    r.rmtp = 0x7ffd0000;
+    return r;
+}
+
+TEST(ImageReader, RestartRecordFollowsItsThread) {
+    ImageWriter w = threads_image(2);
+    w.thread(test::sample_thread(10, true));
+    restart_record(w, sample_restart(10));
+    w.thread(test::sample_thread(12, false));
+    w.mm(ckpt_mm{});
+    w.ldt({});
+    w.tail();
+    Collector c;
+    auto r = read_bytes(w.bytes(), &c);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->restarts, 1u);
+    ASSERT_EQ(c.restarts.size(), 1u);
+    EXPECT_EQ(c.restarts[0].tid, 10);
+    EXPECT_EQ(c.restarts[0].remaining_ns, 1234567890u);
+    EXPECT_EQ(c.restarts[0].rmtp, 0x7ffd0000u);
+}
+
+TEST(ImageReader, RestartRecordDamage) {
+    {
+        // Not right after a THREAD record: after PROCESS.
+        ImageWriter w = threads_image(1);
+        const uint64_t off = restart_record(w, sample_restart(10));
+        w.thread(test::sample_thread(10, true));
+        EXPECT_EQ(finish(w), at("RESTART", off) + " does not follow a THREAD record");
+    }
+    {
+        // Two for one thread.
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        restart_record(w, sample_restart(10));
+        const uint64_t off = restart_record(w, sample_restart(10));
+        EXPECT_EQ(finish(w), at("RESTART", off) + " does not follow a THREAD record");
+    }
+    {
+        ImageWriter w = threads_image(2);
+        w.thread(test::sample_thread(10, true));
+        w.thread(test::sample_thread(12, false));
+        const uint64_t off = restart_record(w, sample_restart(10));
+        EXPECT_EQ(finish(w), at("RESTART", off) + " is for tid 10, after the THREAD record of tid 12");
+    }
+    {
+        ckpt_restart bad = sample_restart(10);
+        bad.kind = 4;
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        const uint64_t off = restart_record(w, bad);
+        EXPECT_EQ(finish(w), "unknown kind 4 in " + at("RESTART", off));
+    }
+    {
+        ckpt_restart bad = sample_restart(10);
+        bad.kind = CKPT_RESTART_POLL;  // a clock and rem are a sleep's
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        const uint64_t off = restart_record(w, bad);
+        EXPECT_EQ(finish(w), "nonzero reserved field in " + at("RESTART", off));
+    }
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        const ckpt_restart r = sample_restart(10);
+        const uint64_t off = w.record(
+            CKPT_REC_RESTART, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&r), reinterpret_cast<const uint8_t*>(&r) + 16));
+        EXPECT_EQ(finish(w), at("RESTART", off) + ": len 16 is less than 32");
     }
 }
 

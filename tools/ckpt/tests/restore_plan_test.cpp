@@ -164,27 +164,137 @@ TEST(RestorePlan, StoppedSystemCallsRestartAsTheKernelWould) {
     t.regs[15] = 0;         // orig_rax: read
     t.regs[16] = 0x401002;  // rip, after the syscall instruction
     __u64 regs[CKPT_THREAD_NR_REGS];
+    WaitTimeout timeout;
     for (long ax : {-512L, -513L, -514L}) {
         t.regs[10] = __u64(ax);
-        restart_registers(t, regs);
+        restart_registers(t, nullptr, regs, &timeout);
         EXPECT_EQ(regs[10], 0u) << ax;
         EXPECT_EQ(regs[16], 0x401000u) << ax;
     }
-    t.regs[10] = __u64(-516L);  // ERESTART_RESTARTBLOCK: nanosleep's
-    restart_registers(t, regs);
+    t.regs[10] = __u64(-516L);  // ERESTART_RESTARTBLOCK without its RESTART record
+    restart_registers(t, nullptr, regs, &timeout);
     EXPECT_EQ(long(regs[10]), -4L);
     EXPECT_EQ(regs[16], 0x401002u);
     for (long ax : {-4L, 0L, 5L, -515L}) {  // done, or not a restart code
         t.regs[10] = __u64(ax);
-        restart_registers(t, regs);
+        restart_registers(t, nullptr, regs, &timeout);
         EXPECT_EQ(long(regs[10]), ax);
         EXPECT_EQ(regs[16], 0x401002u);
     }
     t.flags = 0;  // not in a system call: rax is the program's
     t.regs[10] = __u64(-512L);
-    restart_registers(t, regs);
+    restart_registers(t, nullptr, regs, &timeout);
     EXPECT_EQ(long(regs[10]), -512L);
     EXPECT_EQ(regs[16], 0x401002u);
+}
+
+
+// A thread stopped in a timed wait: -ERESTART_RESTARTBLOCK, the deadline
+// in the RESTART record.  The wait is issued again for the time left.
+class TimedWait : public ::testing::Test {
+protected:
+    enum { kR10 = 7, kRax = 10, kRdx = 12, kRsi = 13, kRdi = 14, kOrigRax = 15, kRip = 16, kRsp = 19 };
+    void SetUp() override {
+        t.flags = CKPT_THREAD_IN_SYSCALL;
+        t.regs[kRax] = __u64(-516L);
+        t.regs[kRip] = 0x401002;
+        t.regs[kRsp] = 0x7ffd1000;
+        t.regs[kRdi] = 0x1111;
+        t.regs[kRsi] = 0x2222;
+        t.regs[kRdx] = 0x3333;
+        t.regs[kR10] = 0x4444;
+        r.tid = 7;
+    }
+    ckpt_thread t{};
+    ckpt_restart r{};
+    __u64 regs[CKPT_THREAD_NR_REGS]{};
+    WaitTimeout timeout;
+};
+
+TEST_F(TimedWait, NanosleepSleepsWhatWasLeftOnItsClock) {
+    for (long nr : {35L, 230L, 219L}) {  // nanosleep, clock_nanosleep, restart_syscall
+        t.regs[kOrigRax] = __u64(nr);
+        r.kind = CKPT_RESTART_SLEEP;
+        r.clockid = 7;  // CLOCK_BOOTTIME
+        r.remaining_ns = 2500000001ull;
+        r.rmtp = 0x7ffd2000;
+        restart_registers(t, &r, regs, &timeout);
+        EXPECT_EQ(regs[kRax], 230u) << nr;
+        EXPECT_EQ(regs[kRip], 0x401000u) << nr;
+        EXPECT_EQ(regs[kRdi], 7u) << "the clock";
+        EXPECT_EQ(regs[kRsi], 0u) << "relative";
+        EXPECT_EQ(regs[kRdx], timeout.addr);
+        EXPECT_EQ(regs[kR10], 0x7ffd2000u) << "rem";
+        EXPECT_EQ(timeout.addr, 0x7ffd1000u - 144) << "below the red zone, 16-byte aligned";
+        EXPECT_EQ(timeout.tv_sec, 2);
+        EXPECT_EQ(timeout.tv_nsec, 500000001);
+    }
+}
+
+TEST_F(TimedWait, PollGetsTheMillisecondsLeftRoundedUp) {
+    t.regs[kOrigRax] = 7;
+    r.kind = CKPT_RESTART_POLL;
+    r.remaining_ns = 1000001;
+    restart_registers(t, &r, regs, &timeout);
+    EXPECT_EQ(regs[kRax], 7u);
+    EXPECT_EQ(regs[kRip], 0x401000u);
+    EXPECT_EQ(regs[kRdi], 0x1111u) << "fds";
+    EXPECT_EQ(regs[kRsi], 0x2222u) << "nfds";
+    EXPECT_EQ(regs[kRdx], 2u);
+    EXPECT_EQ(timeout.addr, 0u);
+}
+
+TEST_F(TimedWait, RelativeFutexWaitGetsTheTimeLeft) {
+    t.regs[kOrigRax] = 202;
+    t.regs[kRsi] = 128;  // FUTEX_WAIT_PRIVATE
+    r.kind = CKPT_RESTART_FUTEX;
+    r.remaining_ns = 3000000000ull;
+    restart_registers(t, &r, regs, &timeout);
+    EXPECT_EQ(regs[kRax], 202u);
+    EXPECT_EQ(regs[kRip], 0x401000u);
+    EXPECT_EQ(regs[kRdi], 0x1111u);
+    EXPECT_EQ(regs[kRsi], 128u);
+    EXPECT_EQ(regs[kRdx], 0x3333u) << "val";
+    EXPECT_EQ(regs[kR10], timeout.addr);
+    EXPECT_EQ(timeout.tv_sec, 3);
+    EXPECT_EQ(timeout.tv_nsec, 0);
+}
+
+// FUTEX_WAIT_BITSET's deadline is absolute, in the process's own memory:
+// the call as it was, with or without a record.
+TEST_F(TimedWait, AbsoluteFutexWaitIsIssuedAsItWas) {
+    t.regs[kOrigRax] = 202;
+    t.regs[kRsi] = 9 | 128 | 256;  // FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME
+    r.kind = CKPT_RESTART_FUTEX;
+    const ckpt_restart* const records[] = {&r, nullptr};
+    for (const ckpt_restart* rec : records) {
+        restart_registers(t, rec, regs, &timeout);
+        EXPECT_EQ(regs[kRax], 202u);
+        EXPECT_EQ(regs[kRip], 0x401000u);
+        EXPECT_EQ(regs[kR10], 0x4444u) << "the process's own timespec";
+        EXPECT_EQ(timeout.addr, 0u);
+    }
+}
+
+// Without a record (an older image, a CPU-time clock, an alarm clock), or
+// where the timespec cannot be written: -EINTR, the call not issued again.
+TEST_F(TimedWait, WithoutItsRecordTheWaitReturnsEintr) {
+    for (long nr : {35L, 7L, 219L}) {
+        t.regs[kOrigRax] = __u64(nr);
+        restart_registers(t, nullptr, regs, &timeout);
+        EXPECT_EQ(long(regs[kRax]), -4L) << nr;
+        EXPECT_EQ(regs[kRip], 0x401002u);
+        EXPECT_EQ(regs[kRdi], 0x1111u);
+    }
+    t.regs[kOrigRax] = 35;
+    r.kind = CKPT_RESTART_SLEEP;
+    restart_registers(t, &r, regs, &timeout);
+    ASSERT_EQ(regs[kRax], 230u);
+    interrupted_registers(t, regs);
+    EXPECT_EQ(long(regs[kRax]), -4L);
+    EXPECT_EQ(regs[kRip], 0x401002u);
+    EXPECT_EQ(regs[kRdi], 0x1111u);
+    EXPECT_EQ(regs[kRdx], 0x3333u);
 }
 
 }  // namespace
