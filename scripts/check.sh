@@ -160,6 +160,46 @@ tap_script() {
 	rm -f "$out"
 }
 
+# Restore on the other kernel: each stock kernel's run exported an image
+# (t46-cross.sh, virtio port ckpt.xk); each kernel boots once more, with
+# only t10 and t46, and the other kernel's image added to its initramfs
+# (a second cpio archive: the kernel unpacks both).
+cross_kernel_tests() {
+	local rels=("$@") rel other img dir initrd logf rc
+	((${#rels[@]} == 2)) || return 0
+	for rel in "${rels[@]}"; do
+		other=${rels[0]}
+		[ "$other" = "$rel" ] && other=${rels[1]}
+		img=$(log_path "$other" test)
+		img="${img%.log}.xk"
+		if [ ! -s "$img" ]; then
+			failed "$rel cross/restore" "$other's run exported no image ($img)"
+			continue
+		fi
+		dir=$(mktemp -d)
+		mkdir -p "$dir/ckpt/xk"
+		cp "$img" "$dir/ckpt/xk/image"
+		initrd="$CKPT_BUILD/initramfs/$rel-cross.cpio.gz"
+		{
+			cat "$(initramfs_path "$rel")"
+			(cd "$dir" && find ckpt | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1)
+		} >"$initrd"
+		rm -rf "$dir"
+		log "booting $rel in QEMU with $other's image (cross-kernel restore)"
+		rc=0
+		CKPT_QEMU_INITRD=$initrd CKPT_QEMU_TAG=cross CKPT_QEMU_APPEND="ckpt.only=t10,t46" \
+			"$SCRIPTS/qemu.sh" "$rel" test || rc=$?
+		logf=$(log_path "$rel" test-cross)
+		sed -n 's/^\(ok\|not ok\) - /\1 - '"$rel"' /p' "$logf"
+		count_lines "$logf"
+		if ((rc == 2)); then
+			failed "$rel cross boot" "guest crashed, panicked or timed out before the end; see $logf"
+		elif ((rc != 0)) && ! grep -q '^not ok - ' "$logf"; then
+			failed "$rel cross suite" "guest suite failed without a failing test; see $logf"
+		fi
+	done
+}
+
 # The C++ core also builds with clang++ against a gcc-built stock kernel
 # (make CXX=clang++-16); the fast KUnit kernel runs a clang++ build.
 clangxx_build() {
@@ -218,6 +258,8 @@ main() {
 		step "$rel module/build-clang++" clangxx_build "$rel" || true
 		kernel_tests "$rel"
 	done
+	# shellcheck disable=SC2086 # a list of releases
+	cross_kernel_tests $releases
 	kunit_tests fast
 	kunit_tests debug
 	debug_kernel_tests

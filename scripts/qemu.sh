@@ -2,7 +2,8 @@
 # Boot RELEASE's cached kernel with its initramfs in MODE (test or demo).
 # The serial console (CR stripped) goes to build/logs/RELEASE-MODE.log, and
 # also to stdout when CKPT_QEMU_STREAM=1; what the guest writes to its
-# virtio port "ckpt.out" goes to build/logs/RELEASE-MODE.port.
+# virtio port "ckpt.out" goes to build/logs/RELEASE-MODE.port, and what it
+# writes to "ckpt.xk" (an image for the other kernel) to RELEASE-MODE.xk.
 # Exit: the guest's rc from "CKPT-GUEST-DONE rc=N" (0 all good, 1 if N != 0),
 # or 2 when that marker is missing: crash, panic, hang or timeout.
 #
@@ -11,6 +12,7 @@
 # default 1200: a guard against hangs, far above a run) bounds the run;
 # CKPT_QEMU_MEM (MiB, default 2048);
 # CKPT_QEMU_APPEND adds to the kernel command line (ckpt.reps=5, ...);
+# CKPT_QEMU_INITRD boots another initramfs than RELEASE's;
 # CKPT_QEMU_CPU picks QEMU's CPU model (default max; the log's name then
 # ends in -MODEL), CKPT_QEMU_TAG adds -TAG after it.
 # The test guest has two NUMA nodes, a CPU and half the memory each, so
@@ -51,7 +53,7 @@ main() {
 	local rel=${1:-} mode=${2:-} vmlinuz initrd logf accel rc=0 guest_rc
 	[ -n "$rel" ] && [ -n "$mode" ] || die "usage: $0 RELEASE test|demo|bench"
 	vmlinuz=$(kernel_vmlinuz "$rel")
-	initrd=$(initramfs_path "$rel")
+	initrd=${CKPT_QEMU_INITRD:-$(initramfs_path "$rel")}
 	logf=$(log_path "$rel" "$mode${CKPT_QEMU_CPU:+-$CKPT_QEMU_CPU}${CKPT_QEMU_TAG:+-$CKPT_QEMU_TAG}")
 	[ -f "$vmlinuz" ] || die "$vmlinuz missing (run scripts/kernels.sh)"
 	[ -f "$initrd" ] || die "$initrd missing (run scripts/initramfs.sh $rel)"
@@ -66,10 +68,12 @@ main() {
 
 	# A virtio port named ckpt.out whose bytes land in RELEASE-MODE.port:
 	# how a guest test hands the host an image (t22-core-export.sh).
-	local portf="${logf%.log}.port"
-	rm -f "$portf"
+	local portf="${logf%.log}.port" xkf="${logf%.log}.xk"
+	rm -f "$portf" "$xkf"
 	QEMU+=(-device virtio-serial-pci -chardev "file,id=ckptout,path=$portf"
-		-device virtserialport,chardev=ckptout,name=ckpt.out)
+		-device virtserialport,chardev=ckptout,name=ckpt.out
+		-chardev "file,id=ckptxk,path=$xkf"
+		-device virtserialport,chardev=ckptxk,name=ckpt.xk)
 
 	timeout -k 10 "${CKPT_QEMU_TIMEOUT:-1200}" "${QEMU[@]}" -accel "$accel" \
 		-kernel "$vmlinuz" -initrd "$initrd" \

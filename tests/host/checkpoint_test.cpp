@@ -91,6 +91,20 @@ TEST_F(Checkpoint, WorkedExampleMatchesTheDocumentation) {
   EXPECT_GE(shown, 400u) << "the listing is in the document";
 }
 
+// Format 1.3: the vDSO's bytes, for a restore on another kernel.
+TEST_F(Checkpoint, VdsoRecordHoldsTheVdsoBytes) {
+  const auto target = targets::every_kind(kernel());
+  target.mm->vdso_start = 0x7ffd0000a000;
+  target.mm->vdso.assign(8192, 0);
+  for (size_t i = 0; i < target.mm->vdso.size(); i++) target.mm->vdso[i] = uint8_t(i * 13);
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  EXPECT_EQ(image.vdso_start, 0x7ffd0000a000u);
+  EXPECT_EQ(image.vdso, target.mm->vdso);
+  EXPECT_EQ(image.head.minor, CKPT_FORMAT_MINOR);
+}
+
 TEST_F(Checkpoint, HardwareAndSoftwareCrcWriteTheSameImage) {
   targets::every_kind(kernel());
   fake::File& second = kernel().open_output(4);

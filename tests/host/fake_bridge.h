@@ -172,6 +172,8 @@ class Mm {
   std::vector<uint64_t> ldt;    // raw 8-byte descriptors
   int ldt_error = 0;            // ckpt_ldt_copy fails with it when non-zero
   std::function<void(Mm&)> before_ldt_copy;
+  uint64_t vdso_start = 0;      // the vDSO ckpt_vdso_copy gives: none if empty
+  std::vector<uint8_t> vdso;
   // Called first by ckpt_gup; a value replaces GUP's result.
   std::function<std::optional<long>(uint64_t addr, uint32_t nr, uint32_t mode)> gup_hook;
   long fail_lock_at = -1;       // this read-lock attempt (0-based) fails with -EINTR

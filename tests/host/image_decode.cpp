@@ -25,6 +25,10 @@ class Collector final : public ckpt::ImageVisitor {
   void on_thread(const ckpt::ThreadRecord& r) override { image_.threads.push_back({r.thread, r.xstate, {}}); }
   void on_restart(const ckpt_restart& r) override { image_.threads.back().restart = r; }
   void on_file(const ckpt::FileRecord& r) override { image_.files.push_back({r.file, r.path}); }
+  void on_vdso(const ckpt::VdsoRecord& r) override {
+    image_.vdso_start = r.vdso.start;
+    image_.vdso = r.bytes;
+  }
   void on_mm(const ckpt_mm& mm) override { image_.mm = mm; }
   void on_vma(const ckpt::VmaRecord& record) override { image_.vmas.push_back({record.vma, record.name, {}, {}}); }
   void on_pages(const ckpt::PagesRecord& record) override { image_.vmas.back().pages_records.push_back(record.pages.nr); }

@@ -52,6 +52,8 @@ struct DecodedImage {
   std::string exe, cwd, root;
   std::vector<DecodedThread> threads;
   std::vector<DecodedFile> files;
+  uint64_t vdso_start = 0;       // the VDSO record, if any
+  std::vector<uint8_t> vdso;
   std::vector<DecodedVma> vmas;
   std::vector<uint64_t> ldt;
   ckpt_tail tail{};

@@ -181,6 +181,7 @@ enum ckpt_rec_type {
 	CKPT_REC_PROCESS = 9,	/* format 1.1 */
 	CKPT_REC_FILE	= 10,	/* format 1.1 */
 	CKPT_REC_RESTART = 11,	/* format 1.3 */
+	CKPT_REC_VDSO	= 12,	/* format 1.3 */
 };
 
 /**
@@ -355,6 +356,24 @@ struct ckpt_restart {
 	__u64 remaining_ns;
 	__u64 rmtp;
 };
+
+/**
+ * struct ckpt_vdso - payload of CKPT_REC_VDSO (format 1.3), then @size
+ *	bytes: the contents of the process's [vdso] mapping
+ * @start:	the mapping's address.
+ * @size:	its size in bytes (a multiple of the page size).
+ *
+ * A process's C library keeps pointers into the vDSO it started with; a
+ * restore on another kernel, whose vDSO differs, finds in these bytes
+ * (an ELF shared object) where those entry points are and sends each to
+ * the new kernel's.
+ */
+struct ckpt_vdso {
+	__u64 start;
+	__u64 size;
+};
+
+#define CKPT_VDSO_MAX_SIZE	(64 * 1024)	/* x86-64's is 8 KiB */
 
 /**
  * struct ckpt_sigaction - one signal's disposition, as sigaction(2) sets it

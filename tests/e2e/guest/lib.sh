@@ -275,3 +275,20 @@ swap_on() {
 	fi
 	mkswap /dev/zram0 >/dev/null && swapon /dev/zram0
 }
+
+# The device node of the virtio port named $1 (default ckpt.out), once
+# its driver is there (6.1 has it as modules).
+ckpt_out_port() {
+	local d i=0 name=${1:-ckpt.out}
+	load_extra virtio_pci
+	load_extra virtio_console
+	while [ $i -lt 600 ]; do	# 60 s: a limit, not a pace
+		for d in /sys/class/virtio-ports/*; do
+			[ "$(cat "$d/name" 2>/dev/null)" = "$name" ] && [ -c "/dev/${d##*/}" ] &&
+				echo "/dev/${d##*/}" && return 0
+		done
+		i=$((i + 1))
+		usleep 100000
+	done
+	return 1
+}

@@ -3,22 +3,6 @@
 # through the virtio port "ckpt.out" (qemu.sh), where
 # scripts/core-gdb-test.sh turns it into a core and opens it with gdb.
 
-# The port's device node, once its driver is there (6.1 has it as modules).
-ckpt_out_port() {
-	local d i=0
-	load_extra virtio_pci
-	load_extra virtio_console
-	while [ $i -lt 600 ]; do	# 60 s: a limit, not a pace
-		for d in /sys/class/virtio-ports/*; do
-			[ "$(cat "$d/name" 2>/dev/null)" = ckpt.out ] && [ -c "/dev/${d##*/}" ] &&
-				echo "/dev/${d##*/}" && return 0
-		done
-		i=$((i + 1))
-		usleep 100000
-	done
-	return 1
-}
-
 test_core_export() {
 	local rc=0 pid port i=0
 	have_cli && have_module || return

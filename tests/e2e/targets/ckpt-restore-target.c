@@ -3,7 +3,7 @@
  * ckpt-restore-target: a deterministic computation whose state is spread
  * over everything a restore must bring back, for the restore tests.
  *
- *   ckpt-restore-target MANIFEST DATAFILE [threads]
+ *   ckpt-restore-target MANIFEST DATAFILE|- [threads]
  *
  * With "threads", three more threads each compute with their own
  * thread-local state and then wait for the main thread's byte: two in a
@@ -14,15 +14,19 @@
  * (a value held in %xmm8..%xmm15 across a system call, by assembly), in
  * thread-local storage, on a growing heap (brk and mmap), on the stack
  * (recursion), and in a private mapping of DATAFILE (written, so partly
- * copied on write); reads one byte from a regular descriptor of DATAFILE
+ * copied on write; "-": anonymous memory with a fixed pattern instead, and
+ * no descriptor, so that a run is the same on every machine); reads one
+ * byte from a regular descriptor of DATAFILE
  * at its offset; maps 4 pages MAP_NORESERVE with MADV_NOHUGEPAGE,
  * MADV_WIPEONFORK and MADV_DONTFORK, and 4 with MADV_DONTDUMP, data in
  * each.  Then writes its manifest ("@pid N") and blocks in
  * read(0) for one byte: the moment to dump it.  Once the byte comes it
  * raises SIGUSR1 (a handler counts), computes as much again, prints
  * "vmflags OK" if both mappings still have their attributes (in
- * /proc/self/smaps) and data, else "vmflags LOST ...", then
- * "result HASH signals N xmm OK|BAD" and exits with status 42.  An
+ * /proc/self/smaps) and data, else "vmflags LOST ...", then "clock OK"
+ * if the C library's vDSO calls (clock_gettime, gettimeofday, time,
+ * sched_getcpu) answer sanely, then "result HASH signals N xmm OK|BAD"
+ * and exits with status 42.  An
  * uninterrupted run and a dumped, killed and restored one print the same.
  */
 #define _GNU_SOURCE
@@ -37,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "../lib/manifest.h"
@@ -143,6 +148,21 @@ static uint64_t step(uint64_t h, int i)
 	if (i % 97 == 0)
 		h = mix(h, recurse(h, 24));
 	return mix(h, tls_mix ^ heap_small[(i * 7) % 64][(i * 5) % 512]);
+}
+
+/*
+ * The C library's vDSO calls, through the pointers it took at start-up:
+ * after a restore on another kernel they land in the restorer's proxy.
+ */
+static int clocks_ok(void)
+{
+	struct timespec mono, real;
+	struct timeval tv;
+	time_t t = time(NULL);
+
+	return clock_gettime(CLOCK_MONOTONIC, &mono) == 0 && mono.tv_sec >= 0 &&
+	       clock_gettime(CLOCK_REALTIME, &real) == 0 && gettimeofday(&tv, NULL) == 0 &&
+	       t > 1000000000 && real.tv_sec >= t && tv.tv_sec >= t && sched_getcpu() >= 0;
 }
 
 /* read(0) for one byte with a value held in %xmm8..%xmm15 across it. */
@@ -255,14 +275,25 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 64; i++)
 		heap_small[i] = calloc(512, sizeof(uint64_t));
 	heap_big = calloc(1 << 17, sizeof(uint64_t));	/* 1 MiB: mmap */
-	data_fd = open(argv[2], O_RDONLY);
-	if (data_fd < 0)
-		e2e_die("open %s", argv[2]);
-	file_map = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, data_fd, 0);
-	if (file_map == MAP_FAILED)
-		e2e_die("mmap %s", argv[2]);
-	if (lseek(data_fd, 5000, SEEK_SET) != 5000)
-		e2e_die("lseek");
+	if (!strcmp(argv[2], "-")) {
+		/* No file: the same on every machine (cross-kernel restore). */
+		data_fd = -1;
+		file_map = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (file_map == MAP_FAILED)
+			e2e_die("mmap");
+		for (int i = 0; i < 16 * PAGE; i++)
+			file_map[i] = (uint8_t)(i * 7);
+	} else {
+		data_fd = open(argv[2], O_RDONLY);
+		if (data_fd < 0)
+			e2e_die("open %s", argv[2]);
+		file_map = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, data_fd, 0);
+		if (file_map == MAP_FAILED)
+			e2e_die("mmap %s", argv[2]);
+		if (lseek(data_fd, 5000, SEEK_SET) != 5000)
+			e2e_die("lseek");
+	}
 	{
 		static const int tuned[] = { MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_DONTFORK };
 		static const int nodump[] = { MADV_DONTDUMP };
@@ -300,7 +331,8 @@ int main(int argc, char **argv)
 		h = mix(h, results[i]);
 	}
 	raise(SIGUSR1);
-	if (read(data_fd, &byte, 1) != 1)
+	byte = 0x5a;
+	if (data_fd >= 0 && read(data_fd, &byte, 1) != 1)
 		e2e_die("read %s", argv[2]);
 	h = mix(h, byte);
 	for (int i = STEPS; i < 2 * STEPS; i++)
@@ -312,6 +344,7 @@ int main(int argc, char **argv)
 		if (vmflags_ok(tuned_map, tuned, 4) && vmflags_ok(nodump_map, nodump, 2))
 			printf("vmflags OK\n");
 	}
+	printf("clock %s\n", clocks_ok() ? "OK" : "BAD");
 	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");
 	fflush(stdout);
 	return 42;

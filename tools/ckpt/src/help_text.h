@@ -207,8 +207,9 @@ Not yet: a process whose main thread had exited; pipes, sockets and other
 descriptors (restore refuses, naming them, unless --skip-fds); shared
 mappings of files and memfds; an LDT; credentials (the process runs as the
 user who restores it); pending signals; the executable's link in /proc
-(/proc/PID/exe names ckpt).  The image must come from the same kernel
-version (its vDSO is this kernel's).
+(/proc/PID/exe names ckpt).  An image from another kernel (format 1.3,
+with its vDSO) runs with a proxy of its old vDSO whose entry points jump to
+this kernel's.
 
 Options:
   -d, --detach      print the restored pid and return once it runs

@@ -16,12 +16,13 @@ std::string record_type_name(uint32_t type) {
     case CKPT_REC_PROCESS: return "PROCESS";
     case CKPT_REC_FILE: return "FILE";
     case CKPT_REC_RESTART: return "RESTART";
+    case CKPT_REC_VDSO: return "VDSO";
     case CKPT_REC_TAIL: return "TAIL";
     }
     return "type " + std::to_string(type);
 }
 
-bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_RESTART; }
+bool is_known_record_type(uint32_t type) { return type >= CKPT_REC_HEAD && type <= CKPT_REC_VDSO; }
 
 const char* thread_register_name(int i) {
     static constexpr const char* kNames[CKPT_THREAD_NR_REGS] = {

@@ -148,6 +148,7 @@ struct ImageReader::Impl {
     Status handle_process(const Record& rec);
     Status handle_thread(const Record& rec);
     Status handle_restart(const Record& rec);
+    Status handle_vdso(const Record& rec);
     Status handle_file(const Record& rec);
     Status handle_mm(const Record& rec);
     Status handle_vma(const Record& rec);
@@ -253,6 +254,7 @@ Status ImageReader::Impl::dispatch(const Record& rec) {
     case CKPT_REC_PROCESS: return handle_process(rec);
     case CKPT_REC_THREAD: return handle_thread(rec);
     case CKPT_REC_RESTART: return handle_restart(rec);
+    case CKPT_REC_VDSO: return handle_vdso(rec);
     case CKPT_REC_FILE: return handle_file(rec);
     case CKPT_REC_MM: return handle_mm(rec);
     case CKPT_REC_VMA: return handle_vma(rec);
@@ -299,14 +301,15 @@ std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) con
     static const char* const expected_by_phase[] = {"HEAD", "TASK", "", "VMA, PAGES, LDT or TAIL", "TAIL"};
     // Between TASK and MM: PROCESS, then THREADs, then FILEs (format 1.1).
     const bool before_mm = phase == Phase::BeforeMm;
-    const bool threads_next = before_mm && summary.files == 0;
+    const bool threads_next = before_mm && summary.files == 0 && summary.vdsos == 0;
     bool ok = false;
     switch (rec.hdr.type) {
     case CKPT_REC_TASK: ok = phase == Phase::Task; break;
     case CKPT_REC_PROCESS: ok = threads_next && summary.threads == 0 && summary.processes == 0; break;
     case CKPT_REC_THREAD: ok = threads_next; break;
     case CKPT_REC_RESTART: ok = threads_next && last_type == CKPT_REC_THREAD; break;
-    case CKPT_REC_FILE: ok = before_mm && summary.threads > 0; break;
+    case CKPT_REC_FILE: ok = before_mm && summary.threads > 0 && summary.vdsos == 0; break;
+    case CKPT_REC_VDSO: ok = before_mm && summary.threads > 0 && summary.vdsos == 0; break;
     case CKPT_REC_MM: ok = before_mm; break;
     case CKPT_REC_VMA:
     case CKPT_REC_LDT: ok = phase == Phase::Vmas; break;
@@ -320,8 +323,9 @@ std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) con
     if (rec.hdr.type == CKPT_REC_RESTART) return where(rec) + " does not follow a THREAD record";
     std::string expected = expected_by_phase[int(phase)];
     if (before_mm) {
-        if (summary.files) expected = "FILE or MM";
-        else if (summary.threads) expected = "THREAD, FILE or MM";
+        if (summary.vdsos) expected = "MM";
+        else if (summary.files) expected = "FILE, VDSO or MM";
+        else if (summary.threads) expected = "THREAD, FILE, VDSO or MM";
         else if (summary.processes) expected = "THREAD";
         else expected = "PROCESS, THREAD or MM";
     }
@@ -451,6 +455,30 @@ Status ImageReader::Impl::handle_restart(const Record& rec) {
     }
     summary.restarts++;
     visitor->on_restart(r);
+    return ok_status();
+}
+
+// Format 1.3: at most one, after the FILE records, before MM.
+Status ImageReader::Impl::handle_vdso(const Record& rec) {
+    auto p = read_payload(rec, sizeof(ckpt_vdso) + CKPT_VDSO_MAX_SIZE);
+    if (!p) return p.error();
+    if (auto e = check_crc_and_header(rec, p->crc)) return *e;
+    if (auto e = check_phase(rec)) return format_error(*e);
+    if (rec.hdr.len < sizeof(ckpt_vdso))
+        return format_error(where(rec) + ": len " + std::to_string(rec.hdr.len) + " is less than " +
+                            std::to_string(sizeof(ckpt_vdso)));
+    VdsoRecord vr;
+    vr.offset = rec.offset;
+    std::memcpy(&vr.vdso, p->bytes.data(), sizeof vr.vdso);
+    const ckpt_vdso& v = vr.vdso;
+    const uint64_t page = summary.head.page_size;
+    if (v.size == 0 || v.size > CKPT_VDSO_MAX_SIZE || v.size % page || v.start % page ||
+        rec.hdr.len != sizeof(ckpt_vdso) + v.size)
+        return format_error(where(rec) + ": a vDSO of " + std::to_string(v.size) + " bytes at " + hex(v.start) +
+                            " in a payload of " + std::to_string(rec.hdr.len));
+    vr.bytes.assign(p->bytes.begin() + sizeof(ckpt_vdso), p->bytes.end());
+    summary.vdsos++;
+    visitor->on_vdso(vr);
     return ok_status();
 }
 

@@ -37,6 +37,12 @@ struct ThreadRecord {
     std::vector<uint8_t> xstate;  // thread.xstate_size bytes of FPU state
 };
 
+struct VdsoRecord {
+    uint64_t offset = 0;
+    ckpt_vdso vdso{};
+    std::vector<uint8_t> bytes;  // vdso.size bytes: the [vdso] mapping's contents
+};
+
 struct ProcessRecord {
     uint64_t offset = 0;
     ckpt_process process{};
@@ -63,6 +69,7 @@ struct ImageSummary {
     uint64_t records = 0;  // including HEAD and TAIL
     uint64_t threads = 0;  // THREAD records (format 1.1)
     uint64_t restarts = 0;  // RESTART records (format 1.3)
+    uint64_t vdsos = 0;     // VDSO records (format 1.3: at most one)
     uint64_t processes = 0;  // PROCESS records (format 1.1: one)
     uint64_t files = 0;    // FILE records (format 1.1)
     uint64_t vmas = 0;
@@ -83,6 +90,7 @@ public:
     // Format 1.3: the wait of the thread on_thread() gave last.
     virtual void on_restart(const ckpt_restart&) {}
     virtual void on_file(const FileRecord&) {}
+    virtual void on_vdso(const VdsoRecord&) {}
     virtual void on_mm(const ckpt_mm&) {}
     virtual void on_vma(const VmaRecord&) {}
     virtual void on_pages(const PagesRecord&) {}

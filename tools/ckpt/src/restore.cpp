@@ -105,12 +105,16 @@ int run_restore(const RestoreOptions& options) {
     if (!options.quiet)
         for (const std::string& w : restore_warnings(*plan)) std::fprintf(stderr, "ckpt: warning: %s\n", w.c_str());
     // The process's C library holds pointers into the vDSO it started with,
-    // whose layout is its kernel's: only that kernel's vDSO can serve them.
+    // whose layout is its kernel's: on another kernel the restorer needs its
+    // bytes (format 1.3's VDSO record) to send those calls to this one's.
     utsname un{};
-    if (::uname(&un) == 0 && std::strncmp(un.release, plan->head.release, sizeof plan->head.release) != 0)
+    if (!plan->vdso && ::uname(&un) == 0 &&
+        std::strncmp(un.release, plan->head.release, sizeof plan->head.release) != 0)
         return fail("cannot restore " + input->name() + ": it was dumped on Linux " +
                     std::string(plan->head.release, strnlen(plan->head.release, sizeof plan->head.release)) +
-                    ", this is " + un.release + ": restoring on another kernel is not supported yet (the vDSO differs)");
+                    ", this is " + un.release +
+                    ", and it has no VDSO record (format 1.2 or older) to restore it on another kernel with",
+                    kExitProblem);
 
     const uint64_t after_mm_hdr = plan->prelude.mm_offset + sizeof(ckpt_rec_hdr);
     const bool seekable = ::lseek(input->fd(), 0, SEEK_CUR) == off_t(after_mm_hdr);

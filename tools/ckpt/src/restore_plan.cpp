@@ -23,6 +23,7 @@ public:
     void on_thread(const ThreadRecord& t) override { plan_.threads.push_back(t); }
     void on_restart(const ckpt_restart& r) override { plan_.restarts.push_back(r); }
     void on_file(const FileRecord& f) override { plan_.files.push_back(f); }
+    void on_vdso(const VdsoRecord& v) override { plan_.vdso = v; }
 
 private:
     RestorePlan& plan_;

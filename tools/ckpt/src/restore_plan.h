@@ -23,6 +23,7 @@ struct RestorePlan {
     std::vector<ThreadRecord> threads;
     std::vector<ckpt_restart> restarts;  // format 1.3: threads stopped in timed waits
     std::vector<FileRecord> files;
+    std::optional<VdsoRecord> vdso;  // format 1.3: the process's vDSO
     ImagePrelude prelude;
     std::vector<uint8_t> bytes;  // the stream up to and with MM's header
 

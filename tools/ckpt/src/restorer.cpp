@@ -42,6 +42,7 @@
 #include "format_util.h"
 #include "record_checksum.h"
 #include "restore_plan.h"
+#include "vdso_proxy.h"
 
 namespace ckpt {
 namespace {
@@ -316,6 +317,50 @@ ThreadJob prepare_thread(const ThreadRecord& thread, const ckpt_restart* restart
     return job;
 }
 
+// What becomes of the image's vDSO, decided before its memory is in place.
+struct VdsoPlan {
+    bool proxy = false;              // another kernel's: a patched copy
+    std::vector<VdsoPatch> patches;  // for the copy
+};
+
+// The image's vDSO is this kernel's if its bytes are ours (or, in an image
+// without a VDSO record, if `ckpt restore` found the same kernel release):
+// ours is moved to its address.  Else a proxy (vdso_proxy.h).
+VdsoPlan plan_vdso(const RestorePlan& plan, const Mapping* mine) {
+    VdsoPlan out;
+    if (!plan.vdso || !mine) return out;
+    const std::vector<uint8_t>& theirs = plan.vdso->bytes;
+    const auto* ours = reinterpret_cast<const uint8_t*>(mine->start);
+    const size_t our_size = mine->end - mine->start;
+    if (theirs.size() == our_size && std::memcmp(theirs.data(), ours, our_size) == 0) return out;
+    auto patches = plan_vdso_redirect(theirs.data(), theirs.size(), plan.vdso->vdso.start, ours, our_size, mine->start);
+    if (!patches) die("the image comes from another kernel and " + patches.error().message);
+    out.proxy = true;
+    out.patches = std::move(*patches);
+    return out;
+}
+
+// The proxy where the image's vDSO was, and zeros where its [vvar] was: a
+// thread stopped inside the old vDSO's code finds no clock there and takes
+// the system call instead.  No allocation (the heap is the image's).
+void map_vdso_proxy(const VdsoRecord& rec, const VdsoPlan& vdso, const __u64 image_vdso[2],
+                    const __u64 image_vvar[2]) {
+    if (image_vdso[0] != rec.vdso.start || image_vdso[1] != rec.vdso.start + rec.vdso.size)
+        die_raw("the image's [vdso] mapping is not where its VDSO record says");
+    void* at = reinterpret_cast<void*>(rec.vdso.start);
+    void* p = ::mmap(at, rec.vdso.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p != at) die_raw("cannot map the vDSO proxy at the image's vDSO address", kOverlap);
+    std::memcpy(p, rec.bytes.data(), rec.bytes.size());
+    apply_vdso_patches(static_cast<uint8_t*>(p), vdso.patches.data(), vdso.patches.size());
+    if (::mprotect(p, rec.vdso.size, PROT_READ | PROT_EXEC) != 0) die_raw("cannot protect the vDSO proxy");
+    if (image_vvar[1]) {
+        void* v = reinterpret_cast<void*>(image_vvar[0]);
+        if (::mmap(v, image_vvar[1] - image_vvar[0], PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+                   0) != v)
+            die_raw("cannot map zeros at the image's [vvar] address", kOverlap);
+    }
+}
+
 // The timespec a restarted wait's registers point at, into the image's
 // memory (no allocation).  Where that cannot be written (the stack ends
 // there), the wait returns -EINTR instead.
@@ -456,6 +501,7 @@ int run_restorer(const RestoreOptions& options) {
         else if (m.name != "[vsyscall]") unmap.push_back({m.start, m.end});
     }
     if (unmap.size() + 2 > CKPT_RESTORE_MAX_UNMAP) die("the restorer has too many mappings");
+    const VdsoPlan vdso = plan_vdso(*plan, my_vdso);
     std::vector<ckpt_range> unmap_list(CKPT_RESTORE_MAX_UNMAP);
     leader.finish.close_fds[leader.finish.nr_close++] = dev;
     leader.finish.close_fds[leader.finish.nr_close++] = status_fd;
@@ -488,6 +534,12 @@ int run_restorer(const RestoreOptions& options) {
     for (ThreadJob& job : jobs) write_wait_timeout(job);
     size_t nr_unmap = 0;
     for (const ckpt_range& r : unmap) unmap_list[nr_unmap++] = r;
+    if (vdso.proxy) {
+        // Another kernel's vDSO: the proxy at its address, and ours stays.
+        map_vdso_proxy(*plan->vdso, vdso, args.vdso, args.vvar);
+        my_vdso = my_vvar = nullptr;
+        args.vdso[1] = args.vvar[1] = 0;
+    }
     const struct {
         const Mapping* mine;
         const __u64* image;

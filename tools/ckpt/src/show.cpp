@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "format_util.h"
+#include "vdso_proxy.h"
 #include "image_format.h"
 #include "image_input.h"
 #include "image_reader.h"
@@ -127,6 +128,18 @@ public:
                     r.kind == CKPT_RESTART_SLEEP ? (", clock " + std::to_string(r.clockid)).c_str() : "");
     }
 
+    void on_vdso(const VdsoRecord& v) override {
+        auto syms = vdso_symbols(v.bytes.data(), v.bytes.size());
+        if (options_.json) {
+            vdso_ = v.vdso;
+            vdso_entries_ = syms ? syms->size() : 0;
+            return;
+        }
+        std::printf("vdso:     %s bytes at %s, %s\n", std::to_string(v.vdso.size).c_str(), hex(v.vdso.start).c_str(),
+                    syms ? (std::to_string(syms->size()) + " entry points").c_str()
+                         : ("not readable: " + syms.error().message).c_str());
+    }
+
     void on_mm(const ckpt_mm& m) override {
         mm_ = m;
         if (options_.json) return;
@@ -230,6 +243,8 @@ private:
     std::optional<ckpt_mm> mm_;
     std::vector<ckpt_thread> threads_;  // JSON mode only
     std::vector<ckpt_restart> restarts_;  // JSON mode only
+    std::optional<ckpt_vdso> vdso_;       // JSON mode only
+    size_t vdso_entries_ = 0;
     std::optional<ProcessRecord> process_;  // JSON mode only
     std::vector<FileRecord> files_;         // JSON mode only
     std::optional<VmaInfo> current_;
@@ -320,6 +335,14 @@ std::string ShowVisitor::json() const {
             w.end_object();
         }
         w.end_array();
+    }
+    if (vdso_) {
+        w.key("vdso");
+        w.begin_object();
+        w.field("start", hex(vdso_->start));
+        w.field("size", vdso_->size);
+        w.field("entry_points", uint64_t(vdso_entries_));
+        w.end_object();
     }
     if (process_) {
         // Every descriptor: an empty array says the process had none.

@@ -634,6 +634,69 @@ TEST(ImageReader, RestartRecordDamage) {
     }
 }
 
+// -------------------------------------------------------------- VDSO (1.3)
+
+uint64_t vdso_record(ImageWriter& w, uint64_t start, uint64_t size, size_t bytes) {
+    ckpt_vdso v{start, size};
+    std::vector<uint8_t> payload(sizeof v + bytes, 0x7f);
+    std::memcpy(payload.data(), &v, sizeof v);
+    return w.record(CKPT_REC_VDSO, payload);
+}
+
+TEST(ImageReader, VdsoRecordAfterTheFilesBeforeMm) {
+    struct : Collector {
+        std::vector<VdsoRecord> vdsos;
+        void on_vdso(const VdsoRecord& v) override { vdsos.push_back(v); }
+    } c;
+    ImageWriter w = threads_image(1);
+    w.thread(test::sample_thread(10, true));
+    ckpt_file f{};
+    f.fd = 0;
+    f.kind = CKPT_FILE_CHAR;
+    w.file(f, "/dev/null");
+    vdso_record(w, 0x7ffd00000000, 8192, 8192);
+    w.mm(ckpt_mm{});
+    w.ldt({});
+    w.tail();
+    auto r = read_bytes(w.bytes(), &c);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->vdsos, 1u);
+    ASSERT_EQ(c.vdsos.size(), 1u);
+    EXPECT_EQ(c.vdsos[0].vdso.start, 0x7ffd00000000u);
+    EXPECT_EQ(c.vdsos[0].bytes, std::vector<uint8_t>(8192, 0x7f));
+}
+
+TEST(ImageReader, VdsoRecordDamage) {
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        vdso_record(w, 0x7ffd00000000, 8192, 8192);
+        const uint64_t off = vdso_record(w, 0x7ffd00000000, 8192, 8192);
+        EXPECT_EQ(finish(w), "unexpected " + at("VDSO", off) + ": expected MM");
+    }
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        vdso_record(w, 0x7ffd00000000, 8192, 8192);
+        ckpt_file f{};
+        f.kind = CKPT_FILE_CHAR;
+        const uint64_t off = w.file(f, "/dev/null");
+        EXPECT_EQ(finish(w), "unexpected " + at("FILE", off) + ": expected MM");
+    }
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        const uint64_t off = vdso_record(w, 0x7ffd00000000, 8192, 4096);  // cut short
+        EXPECT_EQ(finish(w), at("VDSO", off) + ": a vDSO of 8192 bytes at 0x7ffd00000000 in a payload of 4112");
+    }
+    {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        const uint64_t off = vdso_record(w, 0x7ffd00000800, 4096, 4096);  // not page-aligned
+        EXPECT_EQ(finish(w), at("VDSO", off) + ": a vDSO of 4096 bytes at 0x7ffd00000800 in a payload of 4112");
+    }
+}
+
 // ------------------------------------------------------ PROCESS, FILE (1.1)
 
 TEST(ImageReader, ProcessAndFileRecordsRoundTrip) {
@@ -698,7 +761,7 @@ TEST(ImageReader, ProcessAndFileOrder) {
         f.fd = 3;
         w.file(f, "/a");
         const uint64_t off = w.thread(test::sample_thread(11, false));
-        EXPECT_EQ(finish(w), "unexpected " + at("THREAD", off) + ": expected FILE or MM");
+        EXPECT_EQ(finish(w), "unexpected " + at("THREAD", off) + ": expected FILE, VDSO or MM");
     }
     {
         ImageWriter w = threads_image(1);
@@ -797,7 +860,7 @@ TEST(ImageReader, RecordOrder) {
         w.head(ImageWriter::default_head());
         w.task(t);
         uint64_t off = w.pages({0x1000}, {test::pattern_page(0, 4096)});
-        EXPECT_EQ(outcome(w.bytes()), "unexpected " + at("PAGES", off) + ": expected THREAD, FILE or MM");
+        EXPECT_EQ(outcome(w.bytes()), "unexpected " + at("PAGES", off) + ": expected THREAD, FILE, VDSO or MM");
     }
     {
         ImageWriter w;
