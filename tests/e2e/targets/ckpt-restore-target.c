@@ -25,7 +25,9 @@
  * "vmflags OK" if both mappings still have their attributes (in
  * /proc/self/smaps) and data, else "vmflags LOST ...", then "clock OK"
  * if the C library's vDSO calls (clock_gettime, gettimeofday, time,
- * sched_getcpu) answer sanely, then "result HASH signals N xmm OK|BAD"
+ * sched_getcpu) answer sanely, then "pending OK" if SIGUSR2 is still
+ * pending for the main thread and SIGHUP for the process (both blocked,
+ * sent before the dump), then "result HASH signals N xmm OK|BAD"
  * and exits with status 42.  An
  * uninterrupted run and a dumped, killed and restored one print the same.
  */
@@ -148,6 +150,41 @@ static uint64_t step(uint64_t h, int i)
 	if (i % 97 == 0)
 		h = mix(h, recurse(h, 24));
 	return mix(h, tls_mix ^ heap_small[(i * 7) % 64][(i * 5) % 512]);
+}
+
+/* A hex mask line ("SigPnd:\t0000000000000800") of /proc/thread-self/status. */
+static unsigned long long status_mask(const char *key)
+{
+	unsigned long long v = 0;
+	char line[256];
+	FILE *f = fopen("/proc/thread-self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			sscanf(line + strlen(key), "%llx", &v);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* SIGUSR2 pending for the main thread, SIGHUP for the process: blocked. */
+static void make_pending(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))	/* before the workers: theirs too */
+		e2e_die("sigprocmask");
+	if (kill(getpid(), SIGHUP) || raise(SIGUSR2))
+		e2e_die("kill");
+}
+
+static int pending_ok(void)
+{
+	return status_mask("SigPnd:") == 1ULL << (SIGUSR2 - 1) &&
+	       status_mask("ShdPnd:") == 1ULL << (SIGHUP - 1);
 }
 
 /*
@@ -305,6 +342,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < STEPS; i++)
 		h = step(h, i);
 
+	make_pending();
 	for (int i = 0; i < nr_workers; i++)
 		if (pthread_create(&threads[i], NULL, worker, (void *)(uintptr_t)i))
 			e2e_die("pthread_create");
@@ -345,6 +383,7 @@ int main(int argc, char **argv)
 			printf("vmflags OK\n");
 	}
 	printf("clock %s\n", clocks_ok() ? "OK" : "BAD");
+	printf("pending %s\n", pending_ok() ? "OK" : "LOST");
 	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");
 	fflush(stdout);
 	return 42;

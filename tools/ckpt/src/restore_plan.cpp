@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -178,6 +179,8 @@ std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds
 }
 
 std::vector<std::string> restore_warnings(const RestorePlan& plan) {
+    // Every other pending signal is sent again (blocked until the end).
+    constexpr uint64_t kUnqueueable = (uint64_t(1) << (SIGKILL - 1)) | (uint64_t(1) << (SIGSTOP - 1));
     std::vector<std::string> out;
     if (plan.process) {
         const ckpt_process& p = plan.process->process;
@@ -185,12 +188,13 @@ std::vector<std::string> restore_warnings(const RestorePlan& plan) {
         if (p.uid[0] != me || p.uid[1] != me)
             out.push_back("the process ran as uid " + std::to_string(p.uid[1]) + "; it is restored as uid " +
                           std::to_string(me) + " (credentials are not restored yet)");
-        if (p.sig_pending) out.push_back("signals pending for the process are not restored: mask " + hex(p.sig_pending));
+        if (p.sig_pending & kUnqueueable)
+            out.push_back("SIGKILL or SIGSTOP pending for the process is not restored: mask " + hex(p.sig_pending));
     }
     for (const ThreadRecord& t : plan.threads)
-        if (t.thread.sig_pending)
-            out.push_back("signals pending for thread " + std::to_string(t.thread.tid) + " are not restored: mask " +
-                          hex(t.thread.sig_pending));
+        if (t.thread.sig_pending & kUnqueueable)
+            out.push_back("SIGKILL or SIGSTOP pending for thread " + std::to_string(t.thread.tid) +
+                          " is not restored: mask " + hex(t.thread.sig_pending));
     return out;
 }
 

@@ -361,6 +361,21 @@ void map_vdso_proxy(const VdsoRecord& rec, const VdsoPlan& vdso, const __u64 ima
     }
 }
 
+// Signals pending at the dump, sent again while every signal is blocked:
+// to the process (tid 0) or to one thread.  The image has no siginfo, so
+// the sender is this process, and a real-time signal is queued once.
+// SIGKILL and SIGSTOP cannot wait blocked: restore_warnings() names them.
+void queue_pending(uint64_t mask, long tid) {
+    const long tgid = raw_syscall(SYS_getpid);
+    for (int sig = 1; sig <= CKPT_NR_SIGNALS; sig++) {
+        if (!(mask & (uint64_t(1) << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP) continue;
+        if (tid)
+            raw_syscall(SYS_tgkill, tgid, tid, sig);
+        else
+            raw_syscall(SYS_kill, tgid, sig);
+    }
+}
+
 // The timespec a restarted wait's registers point at, into the image's
 // memory (no allocation).  Where that cannot be written (the stack ends
 // there), the wait returns -EINTR instead.
@@ -392,6 +407,7 @@ void write_wait_timeout(ThreadJob& job) {
         raw_syscall(SYS_exit_group, kFailed);
     if (t.regs[kGsBase] && raw_syscall(SYS_arch_prctl, ARCH_SET_GS, long(t.regs[kGsBase])) != 0)
         raw_syscall(SYS_exit_group, kFailed);
+    queue_pending(t.sig_pending, raw_syscall(SYS_gettid));
     jump(t.regs[kFsBase], job->xsave, job->dev, &job->finish);
 }
 
@@ -570,12 +586,16 @@ int run_restorer(const RestoreOptions& options) {
     if (plan->process->auxv.size() &&
         ::prctl(PR_SET_MM, PR_SET_MM_AUXV, plan->process->auxv.data(), plan->process->auxv.size() * 8, 0) != 0)
         die_raw("cannot set the saved auxiliary vector");
+    // Pending for the process before the other threads exist, so that no
+    // thread already in the image's code takes one early.
+    queue_pending(proc.sig_pending, 0);
     // The other threads, each with its tid; each finishes on its own, and
     // this one, last, waits for them in CKPT_IOC_RESTORE_FINISH.
     for (size_t i = 1; i < jobs.size(); i++) {
         const long ret = start_thread(&jobs[i]);
         if (ret < 0) die_raw(ret == -EEXIST ? "a thread's tid is taken" : "cannot start a thread (clone3)");
     }
+    queue_pending(t.sig_pending, raw_syscall(SYS_gettid));
     const char ok = 1;
     if (::write(status_fd, &ok, 1) != 1) die_raw("the parent is gone");
     jump(t.regs[kFsBase], leader.xsave, dev, &leader.finish);

@@ -3,6 +3,9 @@
 #include "restore_plan.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstring>
@@ -154,6 +157,25 @@ TEST(RestorePlan, WhatThisVersionCannotRestoreIsRefusedByName) {
         EXPECT_NE(why[0].find("descriptor 4 (socket socket:[77])"), std::string::npos) << why[0];
         EXPECT_TRUE(restore_refusals(*plan, true).empty()) << "--skip-fds";
     }
+}
+
+// Pending signals are sent again, but SIGKILL and SIGSTOP cannot wait
+// blocked while the process is built: those alone are warned about.
+TEST(RestorePlan, OnlyUnqueueablePendingSignalsAreWarnedAbout) {
+    RestorePlan plan;
+    ProcessRecord p;
+    p.process.uid[0] = p.process.uid[1] = ::geteuid();
+    p.process.sig_pending = 1u << (SIGHUP - 1);
+    plan.process = p;
+    ThreadRecord t;
+    t.thread.tid = 7;
+    t.thread.sig_pending = (1u << (SIGUSR2 - 1)) | (uint64_t(1) << (SIGRTMIN + 1 - 1));
+    plan.threads.push_back(t);
+    EXPECT_TRUE(restore_warnings(plan).empty());
+    plan.threads[0].thread.sig_pending |= 1u << (SIGSTOP - 1);
+    const auto w = restore_warnings(plan);
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_NE(w[0].find("SIGKILL or SIGSTOP pending for thread 7"), std::string::npos) << w[0];
 }
 
 // The kernel's rule on the way out of a signal stop (arch/x86/kernel/
