@@ -63,6 +63,12 @@ static inline bool ckpt_thread_off_cpu(struct task_struct *t)
  * allocates nothing: it runs after the point of no return.
  */
 struct ckpt_restore_session {
+	/*
+	 * The mm CKPT_IOC_RESTORE rebuilt through this open file, or NULL:
+	 * compared, never dereferenced.  CKPT_IOC_RESTORE_FINISH acts on
+	 * that mm's threads alone, whatever their credentials have become.
+	 */
+	struct mm_struct *restored_mm;
 	atomic_t finished;
 	wait_queue_head_t wq;
 	struct ckpt_range ranges[CKPT_RESTORE_MAX_UNMAP];

@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -161,7 +162,8 @@ static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 	return ckpt_stream_ioctl_done(ret, uargs, &args, sizeof(args), usize);
 }
 
-static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
+static long ckpt_ioctl_restore(struct ckpt_restore_session *session,
+			       struct ckpt_restore_args __user *uargs)
 {
 	struct ckpt_restore_args args;
 	long usize;
@@ -187,6 +189,8 @@ static long ckpt_ioctl_restore(struct ckpt_restore_args __user *uargs)
 	args.nr_advice = 0;
 	/* Part of the image may be consumed and mapped. */
 	ret = ckpt_restore(&args);
+	if (!ret)
+		WRITE_ONCE(session->restored_mm, current->mm);
 	return ckpt_stream_ioctl_done(ret, uargs, &args, sizeof(args), usize);
 }
 
@@ -202,12 +206,19 @@ static long ckpt_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return ckpt_ioctl_checkpoint(uarg);
 	if (_IOC_NR(cmd) == _IOC_NR(CKPT_IOC_RESTORE) &&
 	    _IOC_DIR(cmd) == (_IOC_READ | _IOC_WRITE))
-		return ckpt_ioctl_restore(uarg);
+		return ckpt_ioctl_restore(filp->private_data, uarg);
 	if (_IOC_NR(cmd) == _IOC_NR(CKPT_IOC_RESTORE_FINISH) &&
 	    _IOC_DIR(cmd) == _IOC_WRITE) {
+		struct ckpt_restore_session *session = filp->private_data;
 		long ret;
 
-		if (!capable(CAP_CHECKPOINT_RESTORE) && !capable(CAP_SYS_ADMIN))
+		/*
+		 * Authorised by the CKPT_IOC_RESTORE that rebuilt this mm, as
+		 * an open file is by its open: the threads may have taken the
+		 * restored process's credentials since, and FINISH does nothing
+		 * a process could not do to itself.
+		 */
+		if (!current->mm || READ_ONCE(session->restored_mm) != current->mm)
 			return -EPERM;
 		/*
 		 * The caller's fd for @filp may be among those it asks to
@@ -215,7 +226,7 @@ static long ckpt_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		 * reference: hold one until the ioctl has returned.
 		 */
 		get_file(filp);
-		ret = ckpt_restore_finish(filp->private_data, uarg);
+		ret = ckpt_restore_finish(session, uarg);
 		fput(filp);
 		return ret;
 	}

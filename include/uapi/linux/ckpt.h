@@ -137,8 +137,11 @@ struct ckpt_range {
  * The last step of a restore: unmaps the ranges, closes the descriptors,
  * sets the signal mask and returns to user mode in the restored thread's
  * registers (the ioctl's return value is its ax).  The FPU state is the
- * caller's at the call.  On failure (EINVAL, EFAULT) nothing has
- * changed.
+ * caller's at the call.  Only threads of the process whose memory a
+ * successful CKPT_IOC_RESTORE rebuilt through the same open file may call
+ * it (EPERM otherwise), whatever their credentials are by then: each
+ * thread takes the restored process's credentials before this call.  On
+ * failure (EPERM, EINVAL, EFAULT) nothing has changed.
  */
 struct ckpt_restore_finish_args {
 	__u32 size;

@@ -251,3 +251,49 @@ test_restore_timed_waits() {
 }
 
 t restore/timed-waits test_restore_timed_waits
+
+# Credentials (root restores them): a two-thread process with uids, gids,
+# groups, capability sets, securebits and no_new_privs of its own comes
+# back with all of them in both threads, not as root.
+test_restore_credentials() {
+	local rc=0 pid i=0
+	have_cli && have_module || return
+	echo x | /ckpt/bin/ckpt-creds-target "$WORK/cr-ref.manifest" >"$WORK/cr-ref.out" 2>&1 || rc=$?
+	[ $rc -eq 0 ] && grep -q "^Uid:	4001	4002	4003	4002$" "$WORK/cr-ref.out" ||
+		{ fail "the uninterrupted run exited $rc: $(oneline "$WORK/cr-ref.out")"; return 1; }
+	rm -f "$WORK/cr.fifo" "$WORK/cr.manifest"
+	mkfifo "$WORK/cr.fifo" || return
+	/ckpt/bin/ckpt-creds-target "$WORK/cr.manifest" <"$WORK/cr.fifo" >"$WORK/cr.out" 2>&1 &
+	pid=$!
+	T_JOBS="$T_JOBS $pid"
+	exec 6>"$WORK/cr.fifo"
+	# Its manifest comes first; then its credentials, then read(0).
+	until [ "$(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)" = 0 ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && { exec 6>&-; fail "the target never blocked in read: $(oneline "$WORK/cr.out")"; return 1; }
+		usleep 100000
+	done
+	cli_dump "$WORK/cr.img" --pid "$pid" || rc=$?
+	kill -KILL "$pid"
+	exec 6>&-
+	wait "$pid" 2>/dev/null
+	expect_exit 0 $rc "ckpt dump" || return
+	rc=0
+	echo x | tmo "$CKPT" restore "$WORK/cr.img" >"$WORK/cr-restored.out" 2>"$WORK/cli.err" || rc=$?
+	expect_exit 0 $rc "ckpt restore: $(oneline "$WORK/cr-restored.out") $(oneline "$WORK/cli.err")" || return
+	cmp -s "$WORK/cr-restored.out" "$WORK/cr-ref.out" ||
+		fail "restored: '$(oneline "$WORK/cr-restored.out")', uninterrupted: '$(oneline "$WORK/cr-ref.out")'"
+}
+
+t restore/credentials test_restore_credentials
+
+# FINISH is authorised by the RESTORE that rebuilt the caller's memory on
+# the same open file, not by the caller's capabilities (a restored thread
+# may have dropped them): root, on a file that restored nothing, is refused.
+test_restore_finish_needs_restore() {
+	have_module || return
+	/ckpt/bin/ckpt-finish-probe >"$WORK/probe.out" 2>&1 ||
+		fail "CKPT_IOC_RESTORE_FINISH without a restore: $(oneline "$WORK/probe.out")"
+}
+
+t restore/finish-needs-restore test_restore_finish_needs_restore

@@ -197,7 +197,9 @@ reopened and checked to be the same file), each thread's registers,
 FPU/SSE/AVX state, thread pointer, signal mask, alternate signal stack,
 rseq area, robust futex list, clear_child_tid and gs base, and the process's
 signal actions, resource limits, umask, working directory, personality, name
-and pending signals (sent again: their siginfo is not in the image), and
+and pending signals (sent again: their siginfo is not in the image), its
+credentials when root restores (uids, gids, groups, capabilities, securebits,
+no_new_privs), and
 its descriptors: 0, 1 and 2 are ckpt restore's own; regular files and
 directories are reopened at their offsets with their flags (refused if the
 file is not the same inode any more).  A thread stopped inside a system
@@ -206,8 +208,8 @@ clock_nanosleep, poll, futex) waits for the time it had left at the dump.
 
 Not yet: a process whose main thread had exited; pipes, sockets and other
 descriptors (restore refuses, naming them, unless --skip-fds); shared
-mappings of files and memfds; an LDT; credentials (the process runs as the
-user who restores it); the executable's link in /proc
+mappings of files and memfds; an LDT; credentials unless root restores (the
+process then runs as the user who restores it); the executable's link in /proc
 (/proc/PID/exe names ckpt).  An image from another kernel (format 1.3,
 with its vDSO) runs with a proxy of its old vDSO whose entry points jump to
 this kernel's.

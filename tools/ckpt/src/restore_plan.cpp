@@ -185,9 +185,9 @@ std::vector<std::string> restore_warnings(const RestorePlan& plan) {
     if (plan.process) {
         const ckpt_process& p = plan.process->process;
         const uid_t me = ::geteuid();
-        if (p.uid[0] != me || p.uid[1] != me)
+        if (me != 0 && (p.uid[0] != me || p.uid[1] != me))
             out.push_back("the process ran as uid " + std::to_string(p.uid[1]) + "; it is restored as uid " +
-                          std::to_string(me) + " (credentials are not restored yet)");
+                          std::to_string(me) + " (only root restores credentials)");
         if (p.sig_pending & kUnqueueable)
             out.push_back("SIGKILL or SIGSTOP pending for the process is not restored: mask " + hex(p.sig_pending));
     }

@@ -42,7 +42,8 @@ Expected<RestorePlan> read_restore_plan(ByteSource& source);
 std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds);
 
 // What will differ from the dumped process, one line each: credentials
-// (it runs as the caller) and a pending SIGKILL or SIGSTOP.
+// when the caller is not root (it runs as the caller) and a pending
+// SIGKILL or SIGSTOP.
 std::vector<std::string> restore_warnings(const RestorePlan& plan);
 
 // A timespec a restarted wait's registers point at: it is written below

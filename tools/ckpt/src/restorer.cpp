@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/ckpt.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,6 +42,8 @@
 #include "commands.h"
 #include "format_util.h"
 #include "record_checksum.h"
+#include "raw_syscall.h"
+#include "restore_creds.h"
 #include "restore_plan.h"
 #include "vdso_proxy.h"
 
@@ -265,16 +268,6 @@ void unregister_own_rseq() {
     __builtin_unreachable();
 }
 
-// A raw system call: for the restorer's own threads, which share the
-// restorer's thread pointer and so must not touch errno or anything else
-// of the C library's.
-long raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0) {
-    long ret;
-    register long r10 asm("r10") = a4;
-    asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10) : "rcx", "r11", "memory");
-    return ret;
-}
-
 // Everything one thread needs for its last steps, prepared before the
 // image's memory is in place.
 struct ThreadJob {
@@ -287,7 +280,12 @@ struct ThreadJob {
     clone_args clone{};
     pid_t tid = 0;
     WaitTimeout timeout;  // for a restarted wait, written once memory is in place
+    const CredsPlan* creds = nullptr;
 };
+
+// Threads whose credentials are the image's: the main thread sets the
+// process's dumpable flag once they all are (each change resets it).
+uint32_t g_creds_done;
 
 // The image's XSAVE area as xrstor takes it: only the features this CPU
 // has, standard (not compacted) form, reserved header bytes zero.
@@ -408,6 +406,10 @@ void write_wait_timeout(ThreadJob& job) {
     if (t.regs[kGsBase] && raw_syscall(SYS_arch_prctl, ARCH_SET_GS, long(t.regs[kGsBase])) != 0)
         raw_syscall(SYS_exit_group, kFailed);
     queue_pending(t.sig_pending, raw_syscall(SYS_gettid));
+    const char* step = nullptr;
+    if (apply_credentials(*job->creds, &step) < 0) raw_syscall(SYS_exit_group, kFailed);
+    __atomic_add_fetch(&g_creds_done, 1, __ATOMIC_RELEASE);
+    raw_syscall(SYS_futex, long(&g_creds_done), FUTEX_WAKE_PRIVATE, 1);
     jump(t.regs[kFsBase], job->xsave, job->dev, &job->finish);
 }
 
@@ -518,6 +520,8 @@ int run_restorer(const RestoreOptions& options) {
     }
     if (unmap.size() + 2 > CKPT_RESTORE_MAX_UNMAP) die("the restorer has too many mappings");
     const VdsoPlan vdso = plan_vdso(*plan, my_vdso);
+    const CredsPlan creds = plan_credentials(proc, plan->process->groups);
+    for (ThreadJob& job : jobs) job.creds = &creds;
     std::vector<ckpt_range> unmap_list(CKPT_RESTORE_MAX_UNMAP);
     leader.finish.close_fds[leader.finish.nr_close++] = dev;
     leader.finish.close_fds[leader.finish.nr_close++] = status_fd;
@@ -596,6 +600,15 @@ int run_restorer(const RestoreOptions& options) {
         if (ret < 0) die_raw(ret == -EEXIST ? "a thread's tid is taken" : "cannot start a thread (clone3)");
     }
     queue_pending(t.sig_pending, raw_syscall(SYS_gettid));
+    const char* step = nullptr;
+    if (const long err = apply_credentials(creds, &step); err < 0) {
+        char msg[128];
+        std::snprintf(msg, sizeof msg, "cannot take the image's credentials: %s: %s", step, std::strerror(int(-err)));
+        die_raw(msg);
+    }
+    for (uint32_t done; (done = __atomic_load_n(&g_creds_done, __ATOMIC_ACQUIRE)) < jobs.size() - 1;)
+        raw_syscall(SYS_futex, long(&g_creds_done), FUTEX_WAIT_PRIVATE, done);
+    if (proc.dumpable <= 1 && ::prctl(PR_SET_DUMPABLE, proc.dumpable) != 0) die_raw("cannot set the dumpable flag");
     const char ok = 1;
     if (::write(status_fd, &ok, 1) != 1) die_raw("the parent is gone");
     jump(t.regs[kFsBase], leader.xsave, dev, &leader.finish);
