@@ -14,10 +14,10 @@
 
 namespace ckpt {
 
-Status write_vdso(RecordWriter& writer, ckpt_task_ref* task, ckpt_mm_ref* mm, MemMeter& meter) {
+Status write_vdso(RecordWriter& writer, ckpt_mm_ref* mm, MemMeter& meter) {
   __u64 start = 0;
   __u32 size = 0;
-  int ret = ckpt_vdso_copy(task, mm, nullptr, 0, &start, &size);
+  int ret = ckpt_vdso_copy(mm, nullptr, 0, &start, &size);
   if (ret != -kEOVERFLOW) {
     CKPT_TRY(Status::from_return(ret));
     return kOk;  // no vDSO: no record
@@ -26,7 +26,7 @@ Status write_vdso(RecordWriter& writer, ckpt_task_ref* task, ckpt_mm_ref* mm, Me
   // without it (a restore on the same kernel needs none).
   if (size > CKPT_VDSO_MAX_SIZE) return kOk;
   CKPT_TRY_ASSIGN(KBuffer bytes, KBuffer::allocate(meter, size));
-  CKPT_TRY(Status::from_return(ckpt_vdso_copy(task, mm, bytes.data(), size, &start, &size)));
+  CKPT_TRY(Status::from_return(ckpt_vdso_copy(mm, bytes.data(), size, &start, &size)));
   if (!size) return kOk;  // a live target unmapped it meanwhile
   ckpt_vdso rec{};
   rec.start = start;

@@ -193,8 +193,8 @@ int ckpt_restore_write(__u64 addr, const void *buf, size_t len);
 int ckpt_restore_set_mm(const struct ckpt_mm *rec);
 
 /* --- x86 mm context -------------------------------------------------- */
-int ckpt_vdso_copy(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm,
-		   void *buf, __u32 capacity, __u64 *start, __u32 *size);
+int ckpt_vdso_copy(struct ckpt_mm_ref *mm, void *buf, __u32 capacity,
+		   __u64 *start, __u32 *size);
 __u32 ckpt_ldt_entry_size(void);
 int ckpt_ldt_copy(struct ckpt_mm_ref *mm, void *buf, __u32 capacity,
 		  __u32 *nr);

@@ -17,7 +17,7 @@ Status write_threads(RecordWriter& writer, ckpt_task_ref* task, MemMeter& meter,
 
 // The VDSO record, before MM: the bytes of the target's vDSO (none if it
 // has no vDSO).
-Status write_vdso(RecordWriter& writer, ckpt_task_ref* task, ckpt_mm_ref* mm, MemMeter& meter);
+Status write_vdso(RecordWriter& writer, ckpt_mm_ref* mm, MemMeter& meter);
 
 // The mm context record that follows the VMAs (x86: CKPT_REC_LDT).
 Status write_mm_context(RecordWriter& writer, ckpt_mm_ref* mm, MemMeter& meter);

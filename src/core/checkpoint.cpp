@@ -54,7 +54,7 @@ Status Checkpoint::run(TaskRef task, MmRef mm) {
   CKPT_TRY(write_threads(writer_, task_.get(), meter_, &threads));
   if (!threads) return error(kESRCH);  // every thread exited
   CKPT_TRY(write_files(writer_, task_.get(), meter_));
-  CKPT_TRY(write_vdso(writer_, task_.get(), mm_.get(), meter_));
+  CKPT_TRY(write_vdso(writer_, mm_.get(), meter_));
   CKPT_TRY_ASSIGN(name_, KBuffer::allocate(meter_, kPageSize));
   CKPT_TRY(copier_.init(meter_));
   for (PageBatch& batch : batches_) CKPT_TRY(batch.init(meter_));

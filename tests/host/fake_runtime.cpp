@@ -89,7 +89,7 @@ int ckpt_ldt_copy(ckpt_mm_ref* ref, void* buf, __u32 capacity, __u32* nr) {
   return 0;
 }
 
-int ckpt_vdso_copy(ckpt_task_ref*, ckpt_mm_ref* ref, void* buf, __u32 capacity, __u64* start, __u32* size) {
+int ckpt_vdso_copy(ckpt_mm_ref* ref, void* buf, __u32 capacity, __u64* start, __u32* size) {
   fake::Mm* mm = reinterpret_cast<fake::Mm*>(ref);
   *start = mm->vdso.empty() ? 0 : mm->vdso_start;
   *size = __u32(mm->vdso.size());
