@@ -60,15 +60,17 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_file_read);
  * @ino: the inode the image recorded
  * @dev: its device, new_encode_dev() as in the image
  * @min_size: bytes the mapping needs the file to have
+ * @writable: open it for writing too (a shared mapping that may write)
  * @out: receives the reference; drop it with ckpt_file_put()
  *
  * Return: 0; -ESTALE if @path is now another file or shorter than
  * @min_size; or the errno of the open.
  */
 int ckpt_restore_open(const char *path, u64 ino, u64 dev, u64 min_size,
-		      struct ckpt_file_ref **out)
+		      int writable, struct ckpt_file_ref **out)
 {
-	struct file *file = filp_open(path, O_RDONLY | O_LARGEFILE, 0);
+	struct file *file = filp_open(path, (writable ? O_RDWR : O_RDONLY) |
+				      O_LARGEFILE, 0);
 	struct inode *inode;
 
 	if (IS_ERR(file))
@@ -100,7 +102,7 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_user_limit);
  * @start: first address
  * @end: address after the last byte
  * @prot: PROT_* bits
- * @shared: MAP_SHARED (anonymous shared memory) instead of MAP_PRIVATE
+ * @shared: MAP_SHARED (of @file, or anonymous) instead of MAP_PRIVATE
  * @growsdown: MAP_GROWSDOWN (a stack)
  * @noreserve: MAP_NORESERVE (no swap space reserved)
  * @file: the file to map, or NULL for anonymous memory

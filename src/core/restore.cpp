@@ -41,8 +41,9 @@ class Restore {
   struct Vma {
     ckpt_vma rec{};
     bool have = false;
-    bool takes_pages = false;
-    uint64_t last_page = 0;  // address after the last page written
+    bool takes_pages = false;   // PAGES records may follow
+    bool writes_pages = false;  // and are written into the mapping
+    uint64_t last_page = 0;     // address after the last page checked
   };
 
   Status read(void* dst, uint64_t len);
@@ -52,7 +53,9 @@ class Restore {
   Status finish_record(const ckpt_rec_hdr& hdr, const RecordChecksum& crc);
   Status on_vma(const ckpt_rec_hdr& hdr);
   Status on_pages(const ckpt_rec_hdr& hdr);
+  static uint32_t prot_of(const ckpt_vma& v);
   Status map(const char* name);
+  Status map_shared_file(const char* name);
   Status report_advice();
   Status skip(const ckpt_rec_hdr& hdr);
   Status on_tail(const ckpt_rec_hdr& hdr);
@@ -120,16 +123,22 @@ RecordChecksum Restore::header_crc(const ckpt_rec_hdr& hdr) const {
   return crc;
 }
 
-// The mapping a VMA record describes, placed where it was.
-Status Restore::map(const char* name) {
-  const ckpt_vma& v = vma_.rec;
+uint32_t Restore::prot_of(const ckpt_vma& v) {
   uint32_t prot = 0;
   if (v.vm_flags & CKPT_VMA_F_READ) prot |= 0x1;   // PROT_READ
   if (v.vm_flags & CKPT_VMA_F_WRITE) prot |= 0x2;  // PROT_WRITE
   if (v.vm_flags & CKPT_VMA_F_EXEC) prot |= 0x4;   // PROT_EXEC
+  return prot;
+}
+
+// The mapping a VMA record describes, placed where it was.
+Status Restore::map(const char* name) {
+  const ckpt_vma& v = vma_.rec;
+  const uint32_t prot = prot_of(v);
   const bool growsdown = v.vm_flags & CKPT_VMA_F_GROWSDOWN;
   const bool noreserve = v.vm_flags & CKPT_VMA_F_NORESERVE;
   vma_.takes_pages = true;
+  vma_.writes_pages = true;
   switch (v.kind) {
     case CKPT_VMA_ANON:
       return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, noreserve, nullptr, 0));
@@ -137,14 +146,14 @@ Status Restore::map(const char* name) {
       if (!name[0] || (v.vm_flags & CKPT_VMA_F_NAME_TOO_LONG)) return error(kEOPNOTSUPP);
       ckpt_file_ref* ref = nullptr;
       const uint64_t need = v.pgoff * kPageSize;  // the pages mapped may lie past EOF
-      CKPT_TRY(Status::from_return(ckpt_restore_open(name, v.ino, v.dev, need, &ref)));
+      CKPT_TRY(Status::from_return(ckpt_restore_open(name, v.ino, v.dev, need, 0, &ref)));
       const FileRef file(ref);
       return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, noreserve, file.get(), v.pgoff));
     }
     case CKPT_VMA_SHARED:
-      // Shared anonymous memory only, for now: its object is named so.
-      if (__builtin_strcmp(name, "/dev/zero (deleted)") != 0) return error(kEOPNOTSUPP);
-      return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 1, 0, noreserve, nullptr, 0));
+      if (__builtin_strcmp(name, "/dev/zero (deleted)") == 0)
+        return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 1, 0, noreserve, nullptr, 0));
+      return map_shared_file(name);
     case CKPT_VMA_SPECIAL:
       // The restorer moves its own [vdso] and [vvar] here.
       vma_.takes_pages = false;
@@ -162,6 +171,27 @@ Status Restore::map(const char* name) {
     default:
       return bad();
   }
+}
+
+// A shared mapping of a file reopened by its path (a regular file, or one
+// on tmpfs such as /dev/shm): the file holds the data, as it does for the
+// other processes that map it, so the image's copies of its pages are
+// checked and not written back.  Deleted files (memfd, SysV shm, unlinked
+// files) have no path to reopen: refused.
+Status Restore::map_shared_file(const char* name) {
+  const ckpt_vma& v = vma_.rec;
+  if (!name[0] || name[0] != '/' || (v.vm_flags & CKPT_VMA_F_NAME_TOO_LONG)) return error(kEOPNOTSUPP);
+  const uint64_t len = __builtin_strlen(name);
+  static const char kDeleted[] = " (deleted)";
+  if (len >= sizeof(kDeleted) - 1 && __builtin_strcmp(name + len - (sizeof(kDeleted) - 1), kDeleted) == 0)
+    return error(kEOPNOTSUPP);
+  ckpt_file_ref* ref = nullptr;
+  const uint64_t need = v.pgoff * kPageSize;
+  const int writable = (v.vm_flags & CKPT_VMA_F_MAYWRITE) != 0;
+  CKPT_TRY(Status::from_return(ckpt_restore_open(name, v.ino, v.dev, need, writable, &ref)));
+  const FileRef file(ref);
+  vma_.writes_pages = false;
+  return Status::from_return(ckpt_restore_map(v.start, v.end, prot_of(v), 1, 0, 0, file.get(), v.pgoff));
 }
 
 // What only madvise(2) and mlock(2) set, for the restorer to apply: a
@@ -232,7 +262,7 @@ Status Restore::on_pages(const ckpt_rec_hdr& hdr) {
     const uint32_t n = pages.nr - done < kBatchPages ? pages.nr - done : kBatchPages;
     CKPT_TRY(read_payload(buf_.data(), uint64_t(n) * kPageSize, &crc));
     // Runs of consecutive addresses go in one write.
-    for (uint32_t i = 0; i < n;) {
+    for (uint32_t i = 0; i < n && vma_.writes_pages;) {
       uint32_t run = 1;
       while (i + run < n && list[done + i + run] == list[done + i] + uint64_t(run) * kPageSize) run++;
       const int ret = ckpt_restore_write(list[done + i], buf_.data() + uint64_t(i) * kPageSize, run * kPageSize);
@@ -240,7 +270,7 @@ Status Restore::on_pages(const ckpt_rec_hdr& hdr) {
       i += run;
     }
     done += n;
-    args_->nr_pages += n;
+    args_->nr_pages += n;  // checked, if not written (TAIL counts them)
     if (ckpt_signal_pending()) return error(kEINTR);
     ckpt_cond_resched();
   }

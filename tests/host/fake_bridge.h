@@ -65,6 +65,7 @@ struct File {
   std::string path;     // what ckpt_file_path gives
   int path_error = 0;   // ckpt_file_path fails with it when non-zero
   bool writable = true;
+  bool opened_writable = false;  // ckpt_restore_open opened it for writing
   int refs = 0;         // references the core holds
 
   // Output: every byte written, after any initial contents.

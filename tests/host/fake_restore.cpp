@@ -36,12 +36,13 @@ long ckpt_file_read(ckpt_file_ref* ref, void* buf, size_t len) {
   return long(n);
 }
 
-int ckpt_restore_open(const char* path, __u64 ino, __u64 dev, __u64 min_size, ckpt_file_ref** out) {
+int ckpt_restore_open(const char* path, __u64 ino, __u64 dev, __u64 min_size, int writable, ckpt_file_ref** out) {
   const auto it = kernel().restored.files.find(path);
   if (it == kernel().restored.files.end()) return -ENOENT;
   fake::File* file = it->second;
   if (file->ino != ino || file->dev != dev || file->size < min_size) return -ESTALE;
   file->refs++;
+  file->opened_writable = writable != 0;
   *out = fake::handle(file);
   return 0;
 }

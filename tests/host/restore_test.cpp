@@ -359,6 +359,39 @@ TEST_F(Restore, WhatCannotBeRestoredIsEopnotsupp) {
   EXPECT_EQ(args.err_addr, 0x7f0000200000u);
 }
 
+// A shared mapping of a file with a path (here on tmpfs): reopened for
+// writing and mapped shared; the file holds the data, so the image's
+// copies of its pages are checked and not written back.
+TEST_F(Restore, ASharedFileMappingMapsTheFileAndWritesNoPage) {
+  fake::Mm& mm = *program_.target.mm;
+  fake::File& shm = kernel().new_file("/dev/shm/data");
+  const uint64_t at = 0x7f0000200000;
+  const fake::Vma& v = mm.add_vma(targets::shmem_vma(at, 4, &shm, 2));
+  shm.ino = v.ino;
+  shm.dev = v.dev;
+  shm.size = 8 * kPage;
+  for (uint64_t i = 2; i < 6; i++) shm.set_cache(i, fake::Pte::kFile, at + (i - 2) * kPage, 9);
+  const std::vector<uint8_t> image = dumped();
+  ckpt_restore_args args = args_for(image);
+  kernel().restored = fake::Restored{};
+  kernel().restored.files["/usr/bin/program"] = program_.library;
+  kernel().restored.files["/dev/shm/data"] = &shm;
+  in_.data = image;
+  in_.read_pos = args.bytes + sizeof(ckpt_rec_hdr);
+  ASSERT_EQ(ckpt_restore(&args), 0) << std::hex << args.err_addr;
+  const fake::RestoredMapping* m = nullptr;
+  for (const fake::RestoredMapping& r : kernel().restored.maps)
+    if (r.start == at) m = &r;
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->shared);
+  EXPECT_EQ(m->file, &shm);
+  EXPECT_EQ(m->pgoff, 2u);
+  EXPECT_EQ(m->prot, 3u);
+  EXPECT_TRUE(shm.opened_writable);
+  for (const auto& [addr, page] : kernel().restored.pages) EXPECT_FALSE(addr >= at && addr < at + 4 * kPage) << addr;
+  EXPECT_EQ(shm.refs, 0) << "the file's reference is dropped";
+}
+
 // Every allocation failing in turn: a clean ENOMEM, nothing leaked.
 TEST_F(Restore, AllocationFailuresAreClean) {
   const std::vector<uint8_t> image = dumped();

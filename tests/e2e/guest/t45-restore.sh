@@ -14,7 +14,7 @@ restore_setup() {
 	local rc=0
 	echo x | "$RESTORE_BIN" "$WORK/restore-ref.manifest" "$RESTORE_DATA" >"$WORK/restore-ref.out" 2>&1 || rc=$?
 	[ $rc -eq 42 ] || { fail "the uninterrupted run exited $rc: $(oneline "$WORK/restore-ref.out")"; return 1; }
-	grep -q '^vmflags OK$' "$WORK/restore-ref.out" && grep -q '^clock OK$' "$WORK/restore-ref.out" && grep -q '^pending OK$' "$WORK/restore-ref.out" && grep -q '^result [0-9a-f]* signals 1 xmm OK$' "$WORK/restore-ref.out" ||
+	grep -q '^vmflags OK$' "$WORK/restore-ref.out" && grep -q '^clock OK$' "$WORK/restore-ref.out" && grep -q '^pending OK$' "$WORK/restore-ref.out" && grep -q '^shared OK$' "$WORK/restore-ref.out" && grep -q '^result [0-9a-f]* signals 1 xmm OK$' "$WORK/restore-ref.out" ||
 		{ fail "the uninterrupted run printed: $(oneline "$WORK/restore-ref.out")"; return 1; }
 }
 

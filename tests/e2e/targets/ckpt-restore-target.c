@@ -27,7 +27,9 @@
  * if the C library's vDSO calls (clock_gettime, gettimeofday, time,
  * sched_getcpu) answer sanely, then "pending OK" if SIGUSR2 is still
  * pending for the main thread and SIGHUP for the process (both blocked,
- * sent before the dump), then "result HASH signals N xmm OK|BAD"
+ * sent before the dump), then "shared OK" if two pages of DATAFILE.shm,
+ * mapped MAP_SHARED and written before the dump, still hold what was
+ * written (not with "-"), then "result HASH signals N xmm OK|BAD"
  * and exits with status 42.  An
  * uninterrupted run and a dumped, killed and restored one print the same.
  */
@@ -56,6 +58,7 @@ static volatile sig_atomic_t signals;
 static uint64_t *heap_small[64];
 static uint64_t *heap_big;
 static uint8_t *file_map;
+static uint8_t *shared_map;	/* MAP_SHARED of DATAFILE.shm, NULL with "-" */
 static int data_fd;
 static uint8_t *tuned_map, *nodump_map;
 
@@ -150,6 +153,36 @@ static uint64_t step(uint64_t h, int i)
 	if (i % 97 == 0)
 		h = mix(h, recurse(h, 24));
 	return mix(h, tls_mix ^ heap_small[(i * 7) % 64][(i * 5) % 512]);
+}
+
+/*
+ * Two pages of DATAFILE.shm (created once, never truncated: every run maps
+ * the same inode) mapped shared and written with a fixed pattern before
+ * the dump; after it they are only read.
+ */
+static void map_shared(const char *datafile)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.shm", datafile);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	if (fd < 0 || ftruncate(fd, 2 * PAGE))
+		e2e_die("open %s", path);
+	shared_map = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (shared_map == MAP_FAILED)
+		e2e_die("mmap %s", path);
+	close(fd);
+	for (int i = 0; i < 2 * PAGE; i++)
+		shared_map[i] = (uint8_t)(i * 31 + 7);
+}
+
+static int shared_ok(void)
+{
+	for (int i = 0; i < 2 * PAGE; i++)
+		if (shared_map[i] != (uint8_t)(i * 31 + 7))
+			return 0;
+	return 1;
 }
 
 /* A hex mask line ("SigPnd:\t0000000000000800") of /proc/thread-self/status. */
@@ -330,6 +363,7 @@ int main(int argc, char **argv)
 			e2e_die("mmap %s", argv[2]);
 		if (lseek(data_fd, 5000, SEEK_SET) != 5000)
 			e2e_die("lseek");
+		map_shared(argv[2]);
 	}
 	{
 		static const int tuned[] = { MADV_NOHUGEPAGE, MADV_WIPEONFORK, MADV_DONTFORK };
@@ -384,6 +418,8 @@ int main(int argc, char **argv)
 	}
 	printf("clock %s\n", clocks_ok() ? "OK" : "BAD");
 	printf("pending %s\n", pending_ok() ? "OK" : "LOST");
+	if (shared_map)
+		printf("shared %s\n", shared_ok() ? "OK" : "BAD");
 	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");
 	fflush(stdout);
 	return 42;

@@ -208,7 +208,8 @@ clock_nanosleep, poll, futex) waits for the time it had left at the dump.
 
 Not yet: a process whose main thread had exited; pipes, sockets and other
 descriptors (restore refuses, naming them, unless --skip-fds); shared
-mappings of files and memfds; an LDT; credentials unless root restores (the
+mappings of memfds, SysV shared memory and deleted files (shared mappings of
+files with a path are reopened; the file holds their data); an LDT; credentials unless root restores (the
 process then runs as the user who restores it); the executable's link in /proc
 (/proc/PID/exe names ckpt).  An image from another kernel (format 1.3,
 with its vDSO) runs with a proxy of its old vDSO whose entry points jump to
