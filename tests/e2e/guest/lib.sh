@@ -183,6 +183,18 @@ cli_dump() {
 	tmo "$CKPT" dump "$@" -o "$cd_out" 2>"$WORK/cli.err"
 }
 
+# dump_then_kill IMAGE PID: cli_dump IMAGE --pid PID, then the target
+# killed and reaped and fd 6 (the FIFO it waits on, if any) closed.
+# Returns the dump's status.
+dump_then_kill() {
+	local rc=0
+	cli_dump "$1" --pid "$2" || rc=$?
+	kill -KILL "$2"
+	exec 6>&-
+	wait "$2" 2>/dev/null
+	return $rc
+}
+
 # expect_exit WANT RC WHAT: fail unless RC is WANT.
 expect_exit() {
 	[ "$2" -eq "$1" ] ||

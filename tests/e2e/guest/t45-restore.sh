@@ -237,9 +237,7 @@ test_restore_timed_waits() {
 		done
 		shift
 	done
-	cli_dump "$WORK/w.img" --pid "$pid" || rc=$?
-	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null
+	dump_then_kill "$WORK/w.img" "$pid" || rc=$?
 	expect_exit 0 $rc "ckpt dump" || return
 	n=$("$CKPT" show "$WORK/w.img" | grep -c '^ *in a timed ')
 	[ "$n" = 5 ] || { fail "the image has $n RESTART records, not 5: $("$CKPT" show "$WORK/w.img" | grep -A1 '^thread' | tr '\n' ' ')"; return 1; }
@@ -273,10 +271,7 @@ test_restore_credentials() {
 		[ $i -gt 1200 ] && { exec 6>&-; fail "the target never blocked in read: $(oneline "$WORK/cr.out")"; return 1; }
 		usleep 100000
 	done
-	cli_dump "$WORK/cr.img" --pid "$pid" || rc=$?
-	kill -KILL "$pid"
-	exec 6>&-
-	wait "$pid" 2>/dev/null
+	dump_then_kill "$WORK/cr.img" "$pid" || rc=$?
 	expect_exit 0 $rc "ckpt dump" || return
 	rc=0
 	echo x | tmo "$CKPT" restore "$WORK/cr.img" >"$WORK/cr-restored.out" 2>"$WORK/cli.err" || rc=$?

@@ -30,10 +30,7 @@ test_cross_export() {
 		[ $i -gt 1200 ] && { exec 6>&-; fail "the target did not start: $(oneline "$WORK/xk.out")"; return 1; }
 		usleep 100000
 	done
-	cli_dump "$WORK/xk.img" --pid "$pid" || rc=$?
-	kill -KILL "$pid"
-	exec 6>&-
-	wait "$pid" 2>/dev/null
+	dump_then_kill "$WORK/xk.img" "$pid" || rc=$?
 	expect_exit 0 $rc "ckpt dump" || return
 	"$CKPT" show "$WORK/xk.img" 2>&1 | grep -q '^vdso: .* entry points$' ||
 		fail "the image has no readable VDSO record: $("$CKPT" show "$WORK/xk.img" 2>&1 | grep -i vdso | tr '\n' ' ')" || return
