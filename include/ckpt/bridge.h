@@ -189,6 +189,7 @@ int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared,
 		     __u64 pgoff);
 int ckpt_restore_put_advice(__u64 uaddr, __u32 index,
 			    const struct ckpt_restore_advice *advice);
+int ckpt_restore_put_ldt(__u64 uaddr, const void *entries, __u32 nr);
 int ckpt_restore_write(__u64 addr, const void *buf, size_t len);
 int ckpt_restore_set_mm(const struct ckpt_mm *rec);
 

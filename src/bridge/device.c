@@ -187,6 +187,7 @@ static long ckpt_ioctl_restore(struct ckpt_restore_session *session,
 	memset(args.vdso, 0, sizeof(args.vdso));
 	memset(args.vvar, 0, sizeof(args.vvar));
 	args.nr_advice = 0;
+	args.nr_ldt = 0;
 	/* Part of the image may be consumed and mapped. */
 	ret = ckpt_restore(&args);
 	if (!ret)

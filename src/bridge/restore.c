@@ -158,6 +158,22 @@ int ckpt_restore_put_advice(u64 uaddr, u32 index,
 EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_put_advice);
 
 /**
+ * ckpt_restore_put_ldt() - hand an image's LDT to current, its restorer
+ * @uaddr: user address of room for @nr descriptors
+ * @entries: the descriptors, checked
+ * @nr: how many
+ *
+ * Return: 0, or -EFAULT.
+ */
+int ckpt_restore_put_ldt(u64 uaddr, const void *entries, u32 nr)
+{
+	if (copy_to_user(u64_to_user_ptr(uaddr), entries, (size_t)nr * 8))
+		return -EFAULT;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_put_ldt);
+
+/**
  * ckpt_restore_write() - write page contents into current's memory
  * @addr: user address, page-aligned
  * @buf: kernel memory

@@ -11,6 +11,7 @@
 #include "crc32c.h"
 #include "kbuffer.h"
 #include "kernel_refs.h"
+#include "ldt_descriptor.h"
 
 namespace ckpt {
 namespace {
@@ -58,6 +59,7 @@ class Restore {
   Status map_shared_file(const char* name);
   Status report_advice();
   Status skip(const ckpt_rec_hdr& hdr);
+  Status on_ldt(const ckpt_rec_hdr& hdr);
   Status on_tail(const ckpt_rec_hdr& hdr);
   Status bad() const { return error(kEBADMSG); }
   Status fail_at(uint64_t addr, Status st) {
@@ -288,6 +290,30 @@ Status Restore::skip(const ckpt_rec_hdr& hdr) {
   return finish_record(hdr, crc);
 }
 
+// The LDT's descriptors, checked, for the caller to install with
+// modify_ldt(2): write_ldt() is not exported.
+Status Restore::on_ldt(const ckpt_rec_hdr& hdr) {
+  constexpr uint32_t kMaxEntries = 8192;  // LDT_ENTRIES
+  static_assert(kMaxEntries * 8 <= kBatchPages * kPageSize, "buf_ holds a whole LDT");
+  if (have_ldt_ || hdr.len < sizeof(ckpt_ldt)) return bad();
+  RecordChecksum crc = header_crc(hdr);
+  ckpt_ldt ldt{};
+  CKPT_TRY(read_payload(&ldt, sizeof(ldt), &crc));
+  if (ldt.entry_size != 8 || ldt.nr > kMaxEntries || hdr.len != sizeof(ldt) + 8 * uint64_t(ldt.nr)) return bad();
+  CKPT_TRY(read_payload(buf_.data(), 8 * uint64_t(ldt.nr), &crc));
+  CKPT_TRY(finish_record(hdr, crc));
+  have_ldt_ = true;
+  if (!ldt.nr) return kOk;
+  const uint64_t* entries = reinterpret_cast<const uint64_t*>(buf_.data());
+  for (uint32_t i = 0; i < ldt.nr; i++)
+    if (!ldt_descriptor_installable(entries[i])) return bad();
+  if (!args_->ldt) return error(kEOPNOTSUPP);  // a caller that cannot install one
+  if (ldt.nr > args_->max_ldt) return error(kE2BIG);
+  CKPT_TRY(Status::from_return(ckpt_restore_put_ldt(args_->ldt, entries, ldt.nr)));
+  args_->nr_ldt = ldt.nr;
+  return kOk;
+}
+
 Status Restore::on_tail(const ckpt_rec_hdr& hdr) {
   if (hdr.len < sizeof(ckpt_tail) || hdr.len > kMaxUnknownLen) return bad();
   const uint64_t at = offset_ - sizeof(hdr);
@@ -338,17 +364,9 @@ Status Restore::run() {
       case CKPT_REC_PAGES:
         CKPT_TRY(on_pages(hdr));
         break;
-      case CKPT_REC_LDT: {
-        if (have_ldt_ || hdr.len < sizeof(ckpt_ldt) || hdr.len > kMaxUnknownLen) return bad();
-        RecordChecksum ldt_crc = header_crc(hdr);
-        ckpt_ldt ldt{};
-        CKPT_TRY(read_payload(&ldt, sizeof(ldt), &ldt_crc));
-        if (ldt.nr) return error(kEOPNOTSUPP);  // an LDT is not restored yet
-        if (hdr.len != sizeof(ldt)) return bad();
-        CKPT_TRY(finish_record(hdr, ldt_crc));
-        have_ldt_ = true;
+      case CKPT_REC_LDT:
+        CKPT_TRY(on_ldt(hdr));
         break;
-      }
       case CKPT_REC_TAIL:
         CKPT_TRY(on_tail(hdr));
         return Status::from_return(ckpt_restore_set_mm(&mm_));

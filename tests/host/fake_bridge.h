@@ -120,6 +120,7 @@ struct Restored {
   uint64_t user_limit = 0x7ffffffff000ull;
   std::map<std::string, File*> files;  // what ckpt_restore_open finds by path
   bool advice_faults = false;          // ckpt_restore_put_advice returns -EFAULT
+  bool ldt_faults = false;             // ckpt_restore_put_ldt returns -EFAULT
 };
 
 struct Vma {

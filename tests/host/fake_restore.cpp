@@ -69,6 +69,12 @@ int ckpt_restore_put_advice(__u64 uaddr, __u32 index, const ckpt_restore_advice*
   return 0;
 }
 
+int ckpt_restore_put_ldt(__u64 uaddr, const void* entries, __u32 nr) {
+  if (kernel().restored.ldt_faults) return -EFAULT;
+  std::memcpy(reinterpret_cast<void*>(uintptr_t(uaddr)), entries, size_t(nr) * 8);
+  return 0;
+}
+
 int ckpt_restore_write(__u64 addr, const void* buf, size_t len) {
   fake::Restored& r = kernel().restored;
   if (addr % fake::kPageSize || len % fake::kPageSize) kernel().violation("ckpt_restore_write of a partial page");

@@ -457,3 +457,92 @@ TEST_F(Restore, AttributesOnlyMadviseSetsAreReportedToTheRestorer) {
   EXPECT_EQ(restore(image, &args), 0);
   EXPECT_EQ(args.nr_advice, 0u);
 }
+
+namespace {
+
+// A descriptor as fill_ldt() builds it from a struct user_desc.
+uint64_t user_descriptor(uint32_t base, uint32_t limit, uint32_t contents, bool writable, bool present, bool avl,
+                         bool seg_32bit, bool pages) {
+  const uint64_t type = 1 | (uint64_t(writable) << 1) | (uint64_t(contents) << 2);
+  return (limit & 0xffff) | (uint64_t(base & 0xffffff) << 16) | (type << 40) | (uint64_t(1) << 44) |
+         (uint64_t(3) << 45) | (uint64_t(present) << 47) | (uint64_t((limit >> 16) & 0xf) << 48) |
+         (uint64_t(avl) << 52) | (uint64_t(seg_32bit) << 54) | (uint64_t(pages) << 55) | (uint64_t(base >> 24) << 56);
+}
+
+}  // namespace
+
+// The LDT: its descriptors are checked and handed to the restorer (only
+// the modify_ldt(2) syscall installs an LDT); a caller without room for
+// them gets EOPNOTSUPP, too little room E2BIG, a fault EFAULT.
+TEST_F(Restore, TheLdtIsHandedToTheRestorerToInstall) {
+  const std::vector<uint64_t> ldt = {user_descriptor(0x10000, 0xfff, 0, true, true, true, true, true), 0,
+                                     user_descriptor(0x12345678, 0xabcde, 2, true, true, false, true, false),
+                                     user_descriptor(0, 0, 3, false, false, false, false, false)};
+  program_.target.mm->ldt = ldt;
+  const std::vector<uint8_t> image = dumped();
+  std::vector<uint64_t> room(8192, 0xdead);
+  ckpt_restore_args args = args_for(image);
+  args.ldt = reinterpret_cast<uintptr_t>(room.data());
+  args.max_ldt = uint32_t(room.size());
+  ASSERT_EQ(restore(image, &args), 0);
+  ASSERT_EQ(args.nr_ldt, ldt.size());
+  EXPECT_EQ(std::vector<uint64_t>(room.begin(), room.begin() + 4), ldt);
+  EXPECT_EQ(room[4], 0xdeadu);
+
+  args = args_for(image);
+  EXPECT_EQ(restore(image, &args), -EOPNOTSUPP);
+  args = args_for(image);
+  args.ldt = reinterpret_cast<uintptr_t>(room.data());
+  args.max_ldt = 3;
+  EXPECT_EQ(restore(image, &args), -E2BIG);
+  args = args_for(image);
+  args.ldt = reinterpret_cast<uintptr_t>(room.data());
+  args.max_ldt = uint32_t(room.size());
+  kernel().restored = fake::Restored{};
+  kernel().restored.files["/usr/bin/program"] = program_.library;
+  kernel().restored.ldt_faults = true;
+  in_.data = image;
+  in_.read_pos = args.bytes + sizeof(ckpt_rec_hdr);
+  EXPECT_EQ(ckpt_restore(&args), -EFAULT);
+}
+
+// A descriptor modify_ldt(2) could not have made, or a record whose sizes
+// disagree, is damage: EBADMSG before anything reaches the restorer.
+TEST_F(Restore, AnLdtModifyLdtCannotMakeIsRefused) {
+  const uint64_t good = user_descriptor(0x10000, 0xfff, 0, true, true, false, true, true);
+  const uint64_t hostile[] = {
+      good & ~(uint64_t(3) << 45),                                       // DPL 0
+      good & ~(uint64_t(1) << 44),                                       // a system descriptor (S clear)
+      good | (uint64_t(1) << 53),                                        // a long-mode segment
+      good & ~(uint64_t(1) << 40),                                       // not accessed: fill_ldt sets it
+      user_descriptor(0x10000, 0xfff, 3, true, true, false, true, true),  // present conforming code
+      user_descriptor(0, 0, 0, false, false, false, false, false),         // what LDT_empty() clears
+  };
+  std::vector<uint64_t> room(8192);
+  for (uint64_t bad : hostile) {
+    program_.target.mm->ldt = {good, bad};
+    const std::vector<uint8_t> image = dumped();
+    ckpt_restore_args args = args_for(image);
+    args.ldt = reinterpret_cast<uintptr_t>(room.data());
+    args.max_ldt = uint32_t(room.size());
+    EXPECT_EQ(restore(image, &args), -EBADMSG) << std::hex << bad;
+    EXPECT_EQ(args.nr_ldt, 0u);
+  }
+  program_.target.mm->ldt = {good, good};
+  std::vector<uint8_t> image = dumped();
+  const struct {
+    uint32_t entry_size, nr;
+  } sizes[] = {{16, 2}, {8, 1}, {8, 3}, {8, 8193}};
+  for (const auto& sz : sizes) {
+    std::vector<uint8_t> edited = image;
+    ckpt_ldt* rec = reinterpret_cast<ckpt_ldt*>(payload_of(edited, CKPT_REC_LDT));
+    ASSERT_NE(rec, nullptr);
+    rec->entry_size = sz.entry_size;
+    rec->nr = sz.nr;
+    reseal(edited);
+    ckpt_restore_args args = args_for(edited);
+    args.ldt = reinterpret_cast<uintptr_t>(room.data());
+    args.max_ldt = uint32_t(room.size());
+    EXPECT_EQ(restore(edited, &args), -EBADMSG) << sz.entry_size << " " << sz.nr;
+  }
+}

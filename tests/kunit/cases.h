@@ -78,12 +78,17 @@
 	X(dump, vma_check_sees_changes) \
 	X(dump, alloc_failure_at_each_site)
 
+#define CKPT_KT_RESTORE_CASES(X) \
+	X(restore, ldt_check_accepts_what_modify_ldt_makes) \
+	X(restore, ldt_check_refuses_what_it_cannot)
+
 #define CKPT_KT_ALL_CASES(X) \
 	CKPT_KT_CRC32C_CASES(X) \
 	CKPT_KT_CHECKSUM_CASES(X) \
 	CKPT_KT_PAGE_ARRAY_CASES(X) \
 	CKPT_KT_RECORD_CASES(X) \
 	CKPT_KT_SCAN_CASES(X) \
-	CKPT_KT_DUMP_CASES(X)
+	CKPT_KT_DUMP_CASES(X) \
+	CKPT_KT_RESTORE_CASES(X)
 
 #endif /* CKPT_KT_CASES_H */

@@ -20,6 +20,7 @@
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
+#include <asm/desc.h>
 #include <asm/desc_defs.h>
 #include <asm/ldt.h>
 #include <asm/mmu_context.h>
@@ -198,6 +199,47 @@ static u64 ckpt_kt_descriptor(u32 i)
 u64 ckpt_kt_ldt_entry(u32 i)
 {
 	return ckpt_kt_descriptor(i);
+}
+
+/**
+ * ckpt_kt_modify_ldt_descriptor() - what modify_ldt(2) writes for a user_desc
+ * @base: its base_addr
+ * @limit: its limit
+ * @bits: bit 0 seg_32bit, bits 1-2 contents, bit 3 read_exec_only, bit 4
+ *	limit_in_pages, bit 5 seg_not_present, bit 6 the AVL bit
+ * @out: receives the descriptor write_ldt() installs (mode 0x11)
+ *
+ * The kernel's own fill_ldt() and LDT_empty(), so that the restore's check
+ * of an image's LDT is held against what the syscall really makes.  The
+ * AVL bit is set after fill_ldt() (which copies it from user_desc), and an
+ * entry with it is never LDT_empty().
+ *
+ * Return: 0, or -EINVAL where write_ldt() refuses the entry.
+ */
+int ckpt_kt_modify_ldt_descriptor(u32 base, u32 limit, u32 bits, u64 *out)
+{
+	struct user_desc info = {
+		.base_addr = base,
+		.limit = limit,
+		.seg_32bit = bits & 1,
+		.contents = (bits >> 1) & 3,
+		.read_exec_only = (bits >> 3) & 1,
+		.limit_in_pages = (bits >> 4) & 1,
+		.seg_not_present = (bits >> 5) & 1,
+	};
+	bool avl = (bits >> 6) & 1;
+	struct desc_struct desc;
+
+	if (info.contents == 3 && !info.seg_not_present)
+		return -EINVAL;
+	if (LDT_empty(&info) && !avl) {
+		memset(&desc, 0, sizeof(desc));
+	} else {
+		fill_ldt(&desc, &info);
+		desc.avl = avl;
+	}
+	memcpy(out, &desc, sizeof(*out));
+	return 0;
 }
 
 /**
@@ -453,10 +495,12 @@ CKPT_KT_SUITE(page_array, CKPT_KT_PAGE_ARRAY_CASES);
 CKPT_KT_SUITE(record, CKPT_KT_RECORD_CASES);
 CKPT_KT_SUITE(scan, CKPT_KT_SCAN_CASES);
 CKPT_KT_SUITE(dump, CKPT_KT_DUMP_CASES);
+CKPT_KT_SUITE(restore, CKPT_KT_RESTORE_CASES);
 
 kunit_test_suites(&ckpt_crc32c_suite, &ckpt_checksum_suite,
 		  &ckpt_page_array_suite,
-		  &ckpt_record_suite, &ckpt_scan_suite, &ckpt_dump_suite);
+		  &ckpt_record_suite, &ckpt_scan_suite, &ckpt_dump_suite,
+		  &ckpt_restore_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ckpt");
 MODULE_LICENSE("GPL");

@@ -36,6 +36,7 @@ int ckpt_kt_munmap(__u64 addr, __u64 len);
 int ckpt_kt_set_ldt(__u32 nr);
 void ckpt_kt_clear_ldt(void);
 __u64 ckpt_kt_ldt_entry(__u32 i);
+int ckpt_kt_modify_ldt_descriptor(__u32 base, __u32 limit, __u32 bits, __u64 *out);
 __u64 ckpt_kt_anon_rss(void);
 __u64 ckpt_kt_file_rss(void);
 

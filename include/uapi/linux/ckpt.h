@@ -703,6 +703,12 @@ struct ckpt_tail {
  *		reported).
  * @max_advice:	entries @advice has room for.
  * @nr_advice:	out: entries written.
+ * @ldt:	user address of room for @max_ldt LDT descriptors (8 bytes
+ *		each), or 0 (then an image with a non-empty LDT gives
+ *		EOPNOTSUPP).
+ * @max_ldt:	descriptors @ldt has room for; 8192 (LDT_ENTRIES) always
+ *		suffices.
+ * @nr_ldt:	out: the image's LDT entries, all written to @ldt.
  *
  * Maps every VMA of the image into the caller's address space at its
  * address, with its protection, and writes every page of the image into
@@ -711,9 +717,14 @@ struct ckpt_tail {
  * MM, VMA, PAGES, LDT and TAIL and checks each as a reader must (checksums,
  * padding, order, bounds, the tail's counts and chain): EBADMSG otherwise.
  * A private file mapping is reopened by its name and must be the same file
- * (device, inode), else ESTALE.  [vdso] and [vvar] are left to the caller
- * (it moves its own there); a non-empty LDT, other special mappings and
- * shared mappings of anything but anonymous memory give EOPNOTSUPP.
+ * (device, inode), else ESTALE; a shared mapping of a file with a path
+ * is mapped shared, the image's copies of its pages checked but not
+ * written (the file holds them).  [vdso] and [vvar] are left to the
+ * caller (it moves its own there); other special mappings and shared
+ * mappings of deleted files give EOPNOTSUPP.  A module cannot install an
+ * LDT (write_ldt() is the syscall's alone): its descriptors, each checked
+ * to be one modify_ldt(2) creates (else EBADMSG), are copied to @ldt for
+ * the caller to install (E2BIG if @max_ldt is too small).
  * MAP_NORESERVE is applied when mapping; the attributes only madvise(2) and
  * mlock(2) set (CKPT_VMA_F_ADVICE) are left to the caller: each VMA that
  * has one is reported in @advice (E2BIG when it is full, with @err_addr).
@@ -741,10 +752,14 @@ struct ckpt_restore_args {
 	__u64 advice;
 	__u32 max_advice;
 	__u32 nr_advice;
+	__u64 ldt;
+	__u32 max_ldt;
+	__u32 nr_ldt;
 };
 
 #define CKPT_RESTORE_ARGS_SIZE_VER0	120
 #define CKPT_RESTORE_ARGS_SIZE_VER1	136	/* @advice, @max_advice, @nr_advice */
+#define CKPT_RESTORE_ARGS_SIZE_VER2	152	/* @ldt, @max_ldt, @nr_ldt */
 
 /* The VMA attributes a restorer applies itself (madvise(2), mlock(2)). */
 #define CKPT_VMA_F_ADVICE	(CKPT_VMA_F_LOCKED | CKPT_VMA_F_LOCKONFAULT | \
