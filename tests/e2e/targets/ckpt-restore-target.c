@@ -27,7 +27,8 @@
  * if the C library's vDSO calls (clock_gettime, gettimeofday, time,
  * sched_getcpu) answer sanely, then "pending OK" if SIGUSR2 is still
  * pending for the main thread and SIGHUP for the process (both blocked,
- * sent before the dump), then "shared OK" if two pages of DATAFILE.shm,
+ * sent before the dump), then "segments OK" if the LDT, the GDT TLS
+ * entry and ds and es are as set before the dump (below), then "shared OK" if two pages of DATAFILE.shm,
  * mapped MAP_SHARED and written before the dump, still hold what was
  * written (not with "-"), then "result HASH signals N xmm OK|BAD"
  * and exits with status 42.  An
@@ -43,9 +44,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/ldt.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/manifest.h"
@@ -277,6 +280,121 @@ static int blocking_read_keeps_xmm(uint64_t v)
 	return 1;
 }
 
+/*
+ * x86 segments: an LDT of three slots (entries 0 and 2), es loaded with
+ * LDT entry 2; where the kernel has 32-bit system calls, a GDT TLS entry
+ * (set_thread_area through int $0x80, from memory below 4 GiB) with ds
+ * loaded from it.  Threads started later inherit all of it; the gs-base
+ * worker loads es with LDT entry 0 and hashes it.
+ */
+#define LDT_SEL(i) ((i) << 3 | 4 | 3)
+static unsigned char ldt_raw[3 * 8];
+static struct user_desc *tls_desc;	/* below 4 GiB */
+static unsigned int tls_sel;
+static unsigned long ldt_limit, ldt_rights;
+
+static long int80(long nr, void *arg)
+{
+	long ret;
+
+	asm volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(arg) : "memory");
+	return ret;
+}
+
+/* Whether int $0x80 works here: asked in a child (without IA32 emulation it dies). */
+static int have_ia32(void)
+{
+	pid_t child = fork();
+	int status;
+
+	if (child == 0)
+		_exit(int80(244, tls_desc) == 0 ? 0 : 1);	/* get_thread_area */
+	return child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+static unsigned short read_ds(void)
+{
+	unsigned short v;
+
+	asm volatile("mov %%ds, %0" : "=r"(v));
+	return v;
+}
+
+static unsigned short read_es(void)
+{
+	unsigned short v;
+
+	asm volatile("mov %%es, %0" : "=r"(v));
+	return v;
+}
+
+static void set_segments(void)
+{
+	unsigned short es = LDT_SEL(2);
+
+	for (unsigned int i = 0; i < 3; i += 2) {
+		struct user_desc d = {
+			.entry_number = i,
+			.base_addr = 0x10000 * (i + 1),
+			.limit = 0xfff,
+			.seg_32bit = 1,
+			.limit_in_pages = 1,
+			.useable = 1,
+		};
+		if (syscall(SYS_modify_ldt, 0x11, &d, sizeof(d)))
+			e2e_die("modify_ldt");
+	}
+	if (syscall(SYS_modify_ldt, 0, ldt_raw, sizeof(ldt_raw)) != (long)sizeof(ldt_raw))
+		e2e_die("modify_ldt read");
+	asm volatile("mov %0, %%es" : : "r"(es));
+	asm volatile("lsl %1, %0" : "=r"(ldt_limit) : "r"((unsigned long)es));
+	asm volatile("lar %1, %0" : "=r"(ldt_rights) : "r"((unsigned long)es));
+
+	tls_desc = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (tls_desc == MAP_FAILED)
+		e2e_die("mmap MAP_32BIT");
+	tls_desc->entry_number = 12;
+	if (!have_ia32())
+		return;
+	*tls_desc = (struct user_desc){
+		.entry_number = -1,
+		.base_addr = 0x20000,
+		.limit = 0xff,
+		.seg_32bit = 1,
+		.useable = 1,
+	};
+	if (int80(243, tls_desc))	/* set_thread_area */
+		e2e_die("set_thread_area");
+	tls_sel = tls_desc->entry_number << 3 | 3;
+	asm volatile("mov %0, %%ds" : : "r"((unsigned short)tls_sel));
+}
+
+/* The LDT, the TLS entry and ds and es as they were set. */
+static int segments_ok(void)
+{
+	unsigned char raw[sizeof(ldt_raw) + 8];	/* read_ldt() zero-fills past the table */
+	static const unsigned char zero[8];
+	unsigned long limit = 0, rights = 0;
+
+	if (syscall(SYS_modify_ldt, 0, raw, sizeof(raw)) != (long)sizeof(raw) ||
+	    memcmp(raw, ldt_raw, sizeof(ldt_raw)) || memcmp(raw + sizeof(ldt_raw), zero, 8))
+		return 0;
+	asm volatile("lsl %1, %0" : "=r"(limit) : "r"((unsigned long)LDT_SEL(2)));
+	asm volatile("lar %1, %0" : "=r"(rights) : "r"((unsigned long)LDT_SEL(2)));
+	if (limit != ldt_limit || rights != ldt_rights || read_es() != LDT_SEL(2))
+		return 0;
+	if (!tls_sel)
+		return 1;
+	struct user_desc want = *tls_desc;
+
+	memset(tls_desc, 0, sizeof(*tls_desc));
+	tls_desc->entry_number = want.entry_number;
+	return int80(244, tls_desc) == 0 && !memcmp(tls_desc, &want, sizeof(want)) &&
+	       read_ds() == tls_sel;
+}
+
 #define WORKERS 3
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -302,6 +420,7 @@ static void *worker(void *arg)
 		/* A gs base of the program's own (fs is the C library's). */
 		if (syscall(SYS_arch_prctl, ARCH_SET_GS, 0x5a5a0000UL + id))
 			e2e_die("arch_prctl(ARCH_SET_GS)");
+		asm volatile("mov %0, %%es" : : "r"((unsigned short)LDT_SEL(0)));
 		for (;;) {
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 
@@ -318,6 +437,7 @@ static void *worker(void *arg)
 
 		syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
 		h = mix(h, gs);
+		h = mix(h, read_es());
 	}
 	for (int i = 0; i < STEPS / 4; i++)
 		h = mix(h, tls_mix = mix(tls_mix, h));
@@ -377,6 +497,7 @@ int main(int argc, char **argv)
 		h = step(h, i);
 
 	make_pending();
+	set_segments();
 	for (int i = 0; i < nr_workers; i++)
 		if (pthread_create(&threads[i], NULL, worker, (void *)(uintptr_t)i))
 			e2e_die("pthread_create");
@@ -418,6 +539,7 @@ int main(int argc, char **argv)
 	}
 	printf("clock %s\n", clocks_ok() ? "OK" : "BAD");
 	printf("pending %s\n", pending_ok() ? "OK" : "LOST");
+	printf("segments %s\n", segments_ok() ? "OK" : "LOST");
 	if (shared_map)
 		printf("shared %s\n", shared_ok() ? "OK" : "BAD");
 	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");

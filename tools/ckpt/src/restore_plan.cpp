@@ -11,6 +11,7 @@
 
 #include "format_util.h"
 #include "restore_input.h"
+#include "segments.h"
 
 namespace ckpt {
 namespace {
@@ -168,6 +169,8 @@ std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds
     if (plan.head.minor >= 1 && plan.threads.empty()) why.push_back("the image has no thread to restore");
     if (!plan.threads.empty() && !(plan.threads[0].thread.flags & CKPT_THREAD_LEADER))
         why.push_back("the process's main thread had exited (pthread_exit): such a process is not restored yet");
+    for (const ThreadRecord& t : plan.threads)
+        for (std::string& line : segment_refusals(t.thread)) why.push_back(std::move(line));
     if (!skip_fds) {
         for (const FileRecord& f : plan.files) {
             if (restorable_file(f)) continue;

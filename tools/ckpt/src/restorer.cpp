@@ -45,6 +45,7 @@
 #include "raw_syscall.h"
 #include "restore_creds.h"
 #include "restore_plan.h"
+#include "segments.h"
 #include "vdso_proxy.h"
 
 namespace ckpt {
@@ -54,7 +55,8 @@ constexpr int kOverlap = 75;  // known to `ckpt restore`: try another restorer
 constexpr int kFailed = 70;
 
 // Regs indices (struct user_regs_struct).
-enum { kFsBase = 21, kGsBase = 22 };
+enum { kFsBase = 21, kGsBase = 22, kDs = 23, kEs = 24 };
+constexpr uint32_t kLdtEntries = 8192;  // LDT_ENTRIES
 
 // Before the image's memory is in place.
 [[noreturn]] void die(const std::string& message, int code = kFailed) {
@@ -281,6 +283,9 @@ struct ThreadJob {
     pid_t tid = 0;
     WaitTimeout timeout;  // for a restarted wait, written once memory is in place
     const CredsPlan* creds = nullptr;
+    user_desc tls[CKPT_THREAD_NR_TLS] = {};  // set_thread_area() for each of nr_tls,
+    uint32_t nr_tls = 0;
+    user_desc* tls_low = nullptr;            // from a copy below 4 GiB (int $0x80)
 };
 
 // Threads whose credentials are the image's: the main thread sets the
@@ -312,6 +317,12 @@ ThreadJob prepare_thread(const ThreadRecord& thread, const ckpt_restart* restart
     job.finish.blocked = thread.thread.sig_blocked;
     restart_registers(thread.thread, restart, job.finish.regs, &job.timeout);
     prepare_xsave(thread, job);
+    for (uint32_t i = 0; i < CKPT_THREAD_NR_TLS; i++) {
+        if (!thread.thread.tls[i]) continue;  // as a new thread has it
+        const std::optional<user_desc> desc = user_desc_of(thread.thread.tls[i], kFirstTlsEntry + i);
+        if (!desc) die("thread " + std::to_string(job.tid) + ": a TLS descriptor that cannot be set");
+        job.tls[job.nr_tls++] = *desc;
+    }
     return job;
 }
 
@@ -388,6 +399,51 @@ void write_wait_timeout(ThreadJob& job) {
         interrupted_registers(*job.record, job.finish.regs);
 }
 
+// The image's LDT, as modify_ldt(2) writes it: its non-empty entries and
+// its last (the table's size), then read back whole and compared.  No
+// allocation: `check` has room for every entry.
+void install_ldt(const uint64_t* ldt, uint32_t nr, uint64_t* check) {
+    if (!nr) return;
+    for (uint32_t i = 0; i < nr; i++) {
+        if (!ldt[i] && i != nr - 1) continue;
+        std::optional<user_desc> desc = user_desc_of(ldt[i], i);
+        if (!desc || raw_syscall(SYS_modify_ldt, 0x11, long(&*desc), sizeof *desc) != 0)
+            die_raw("cannot install the image's LDT");
+    }
+    const long got = raw_syscall(SYS_modify_ldt, 0, long(check), long(nr) * 8);
+    if (got != long(nr) * 8 || std::memcmp(check, ldt, size_t(nr) * 8) != 0)
+        die_raw("the LDT installed is not the image's");
+}
+
+// The threads' TLS descriptors where the 32-bit set_thread_area() can
+// read them: a mapping below 4 GiB, of the restorer's own (unmapped at
+// the end), made only when some thread has TLS entries.
+void place_tls_low(std::vector<ThreadJob>& jobs) {
+    size_t n = 0;
+    for (const ThreadJob& job : jobs) n += job.nr_tls;
+    if (!n) return;
+    if (!ia32_syscalls_available())
+        die("the image has GDT TLS entries (set_thread_area), and this kernel has no 32-bit system calls to set them");
+    const size_t len = (n * sizeof(user_desc) + 4095) & ~size_t(4095);
+    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (p == MAP_FAILED) die(std::string("no memory below 4 GiB for the TLS descriptors: ") + std::strerror(errno));
+    auto* low = static_cast<user_desc*>(p);
+    for (ThreadJob& job : jobs) {
+        job.tls_low = low;
+        for (uint32_t i = 0; i < job.nr_tls; i++) *low++ = job.tls[i];
+    }
+}
+
+// A thread's TLS entries, then its ds and es (checked loadable once the
+// LDT was in place): the last steps before jump().  Raw system calls only.
+void restore_segments(const ThreadJob& job) {
+    for (uint32_t i = 0; i < job.nr_tls; i++)
+        if (set_thread_area_ia32(&job.tls_low[i]) != 0) raw_syscall(SYS_exit_group, kFailed);
+    const uint16_t ds = uint16_t(job.record->regs[kDs]), es = uint16_t(job.record->regs[kEs]);
+    if (ds) asm volatile("mov %0, %%ds" : : "r"(ds));
+    if (es) asm volatile("mov %0, %%es" : : "r"(es));
+}
+
 // A thread's own state, then its last steps: in the thread itself, with
 // raw system calls only (it runs on the restorer's thread pointer).
 [[noreturn]] void finish_thread(ThreadJob* job) {
@@ -410,6 +466,7 @@ void write_wait_timeout(ThreadJob& job) {
     if (apply_credentials(*job->creds, &step) < 0) raw_syscall(SYS_exit_group, kFailed);
     __atomic_add_fetch(&g_creds_done, 1, __ATOMIC_RELEASE);
     raw_syscall(SYS_futex, long(&g_creds_done), FUTEX_WAKE_PRIVATE, 1);
+    restore_segments(*job);
     jump(t.regs[kFsBase], job->xsave, job->dev, &job->finish);
 }
 
@@ -509,6 +566,8 @@ int run_restorer(const RestoreOptions& options) {
     // Allocated before the restorer lists its own mappings, which it unmaps
     // at the end: 1.5 MiB, an mmap of its own, that the process must not keep.
     std::vector<ckpt_restore_advice> advice = advice_room();
+    std::vector<uint64_t> ldt(kLdtEntries), ldt_check(kLdtEntries);
+    place_tls_low(jobs);
     const std::vector<Mapping> mine = own_mappings();
     std::vector<ckpt_range> unmap;
     const Mapping* my_vdso = nullptr;
@@ -538,6 +597,8 @@ int run_restorer(const RestoreOptions& options) {
     args.mm_hdr = plan->prelude.mm_hdr;
     args.advice = reinterpret_cast<uintptr_t>(advice.data());
     args.max_advice = uint32_t(advice.size());
+    args.ldt = reinterpret_cast<uintptr_t>(ldt.data());
+    args.max_ldt = kLdtEntries;
     if (::ioctl(dev, CKPT_IOC_RESTORE, &args) != 0) {
         const int err = errno;
         if (err == EEXIST) die_raw("the image overlaps the restorer's memory", kOverlap);
@@ -552,6 +613,11 @@ int run_restorer(const RestoreOptions& options) {
     ::close(prelude_fd);
     for (uint32_t i = 0; i < args.nr_advice && i < advice.size(); i++) apply_advice(advice[i]);
     for (ThreadJob& job : jobs) write_wait_timeout(job);
+    install_ldt(ldt.data(), args.nr_ldt, ldt_check.data());
+    for (const ThreadJob& job : jobs)
+        for (int reg : {kDs, kEs})
+            if (!data_selector_loadable(job.record->regs[reg], ldt.data(), args.nr_ldt, job.record->tls))
+                die_raw("a thread's ds or es selects no segment it can load");
     size_t nr_unmap = 0;
     for (const ckpt_range& r : unmap) unmap_list[nr_unmap++] = r;
     if (vdso.proxy) {
@@ -599,6 +665,7 @@ int run_restorer(const RestoreOptions& options) {
         const long ret = start_thread(&jobs[i]);
         if (ret < 0) die_raw(ret == -EEXIST ? "a thread's tid is taken" : "cannot start a thread (clone3)");
     }
+    restore_segments(leader);  // after the others copied the restorer's
     queue_pending(t.sig_pending, raw_syscall(SYS_gettid));
     const char* step = nullptr;
     if (const long err = apply_credentials(creds, &step); err < 0) {

@@ -153,6 +153,8 @@ ckpt_thread sample_thread(int32_t tid, bool leader) {
     t.syscall_nr = -1;
     t.regs[16] = 0x401000 + uint64_t(tid);  // rip
     t.regs[19] = 0x7ffc00000000 + uint64_t(tid) * 0x1000;  // rsp
+    t.regs[17] = 0x33;  // cs: __USER_CS
+    t.regs[20] = 0x2b;  // ss: __USER_DS
     t.xfeatures = 7;
     t.xstate_size = 832;
     return t;
