@@ -183,6 +183,11 @@ int ckpt_file_get_input(__s32 fd, struct ckpt_file_ref **out);
 long ckpt_file_read(struct ckpt_file_ref *file, void *buf, size_t len);
 int ckpt_restore_open(const char *path, __u64 ino, __u64 dev, __u64 min_size,
 		      int writable, struct ckpt_file_ref **out);
+int ckpt_restore_shmem_create(const char *name, __u64 size,
+			      struct ckpt_file_ref **out);
+int ckpt_restore_shmem_grow(struct ckpt_file_ref *ref, __u64 size);
+int ckpt_restore_file_write(struct ckpt_file_ref *ref, const void *buf,
+			    size_t len, __u64 pos);
 __u64 ckpt_restore_user_limit(void);
 int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared,
 		     int growsdown, int noreserve, struct ckpt_file_ref *file,

@@ -16,6 +16,7 @@
 #include <linux/ptrace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task_stack.h>
+#include <linux/shmem_fs.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -85,6 +86,76 @@ int ckpt_restore_open(const char *path, u64 ino, u64 dev, u64 min_size,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_open);
+
+/**
+ * ckpt_restore_shmem_create() - new shared memory for an image's object
+ * @name: its name ("memfd:x", "SYSV0000002a"): /proc/PID/maps shows it
+ *	with a leading '/' and " (deleted)", as it did the dumped one
+ * @size: its size in bytes
+ * @out: receives a reference; drop it with ckpt_file_put()
+ *
+ * A memfd or a SysV segment has no path to reopen: the restore makes a new
+ * object as memfd_create() does (VM_NORESERVE: accounted as written).
+ *
+ * Return: 0, or a negative errno.
+ */
+int ckpt_restore_shmem_create(const char *name, u64 size,
+			      struct ckpt_file_ref **out)
+{
+	struct file *file;
+
+	if (size > MAX_LFS_FILESIZE)
+		return -EINVAL;
+	file = shmem_file_setup(name, size, VM_NORESERVE);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	*out = (struct ckpt_file_ref *)file;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_shmem_create);
+
+/**
+ * ckpt_restore_shmem_grow() - make a restored object at least @size bytes
+ * @ref: from ckpt_restore_shmem_create()
+ * @size: bytes another VMA of the object maps
+ *
+ * Return: 0, or a negative errno.
+ */
+int ckpt_restore_shmem_grow(struct ckpt_file_ref *ref, u64 size)
+{
+	struct file *file = to_file(ref);
+
+	if (size > MAX_LFS_FILESIZE)
+		return -EINVAL;
+	if (i_size_read(file_inode(file)) >= size)
+		return 0;
+	return vfs_truncate(&file->f_path, size);
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_shmem_grow);
+
+/**
+ * ckpt_restore_file_write() - write page contents into a restored object
+ * @ref: from ckpt_restore_shmem_create()
+ * @buf: kernel memory
+ * @len: bytes
+ * @pos: offset in the object
+ *
+ * Through the file, not a mapping: a read-only shared mapping cannot be
+ * written even with FOLL_FORCE.
+ *
+ * Return: 0, or a negative errno (-EIO for a short write).
+ */
+int ckpt_restore_file_write(struct ckpt_file_ref *ref, const void *buf,
+			    size_t len, u64 pos)
+{
+	loff_t off = pos;
+	ssize_t done = kernel_write(to_file(ref), buf, len, &off);
+
+	if (done < 0)
+		return done;
+	return done == len ? 0 : -EIO;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_file_write);
 
 /**
  * ckpt_restore_user_limit() - the end of the caller's user address space

@@ -166,6 +166,7 @@ Status Checkpoint::write_vma_record(const Vma& vma) {
   record.kind = static_cast<uint32_t>(vma.kind);
   record.ino = vma.info.ino;
   record.dev = vma.info.dev;
+  if (reads_page_cache(vma.kind, vma.info.traits)) record.vm_flags |= CKPT_VMA_F_SHMEM;
 
   char* name = reinterpret_cast<char*>(name_.data());
   size_t name_len = 0;

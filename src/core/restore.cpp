@@ -12,6 +12,7 @@
 #include "kbuffer.h"
 #include "kernel_refs.h"
 #include "ldt_descriptor.h"
+#include "shared_objects.h"
 
 namespace ckpt {
 namespace {
@@ -26,7 +27,7 @@ uint64_t round_up8(uint64_t n) { return (n + 7) & ~uint64_t(7); }
 
 class Restore {
  public:
-  Restore(ckpt_restore_args* args, FileRef in, KBuffer buf, KBuffer addrs)
+  Restore(ckpt_restore_args* args, FileRef in, KBuffer buf, KBuffer addrs, MemMeter& meter)
       : args_(args),
         in_(move(in)),
         buf_(move(buf)),
@@ -34,7 +35,8 @@ class Restore {
         offset_(args->bytes),
         records_(args->nr_records),
         chain_(Crc32c::resume(args->chain_crc)),
-        limit_(ckpt_restore_user_limit()) {}
+        limit_(ckpt_restore_user_limit()),
+        objects_(meter) {}
 
   Status run();
 
@@ -44,6 +46,7 @@ class Restore {
     bool have = false;
     bool takes_pages = false;   // PAGES records may follow
     bool writes_pages = false;  // and are written into the mapping
+    ckpt_file_ref* object = nullptr;  // or into this rebuilt object (objects_ holds it)
     uint64_t last_page = 0;     // address after the last page checked
   };
 
@@ -55,8 +58,10 @@ class Restore {
   Status on_vma(const ckpt_rec_hdr& hdr);
   Status on_pages(const ckpt_rec_hdr& hdr);
   static uint32_t prot_of(const ckpt_vma& v);
-  Status map(const char* name);
-  Status map_shared_file(const char* name);
+  Status map(char* name);
+  Status map_shared_file(char* name);
+  Status map_shared_object(char* name);
+  Status write_pages(uint64_t addr, const uint8_t* data, uint32_t nr);
   Status report_advice();
   Status skip(const ckpt_rec_hdr& hdr);
   Status on_ldt(const ckpt_rec_hdr& hdr);
@@ -79,6 +84,7 @@ class Restore {
   Vma vma_;
   uint64_t prev_end_ = 0;
   bool have_ldt_ = false;
+  SharedObjects objects_;
 };
 
 Status Restore::read(void* dst, uint64_t len) {
@@ -134,13 +140,14 @@ uint32_t Restore::prot_of(const ckpt_vma& v) {
 }
 
 // The mapping a VMA record describes, placed where it was.
-Status Restore::map(const char* name) {
+Status Restore::map(char* name) {
   const ckpt_vma& v = vma_.rec;
   const uint32_t prot = prot_of(v);
   const bool growsdown = v.vm_flags & CKPT_VMA_F_GROWSDOWN;
   const bool noreserve = v.vm_flags & CKPT_VMA_F_NORESERVE;
   vma_.takes_pages = true;
   vma_.writes_pages = true;
+  vma_.object = nullptr;
   switch (v.kind) {
     case CKPT_VMA_ANON:
       return Status::from_return(ckpt_restore_map(v.start, v.end, prot, 0, growsdown, noreserve, nullptr, 0));
@@ -178,15 +185,16 @@ Status Restore::map(const char* name) {
 // A shared mapping of a file reopened by its path (a regular file, or one
 // on tmpfs such as /dev/shm): the file holds the data, as it does for the
 // other processes that map it, so the image's copies of its pages are
-// checked and not written back.  Deleted files (memfd, SysV shm, unlinked
-// files) have no path to reopen: refused.
-Status Restore::map_shared_file(const char* name) {
+// checked and not written back.  Deleted files have no path to reopen:
+// shared memory (a memfd, SysV shm) is rebuilt from the image; any other
+// deleted file is refused (the image holds only the pages it mapped).
+Status Restore::map_shared_file(char* name) {
   const ckpt_vma& v = vma_.rec;
   if (!name[0] || name[0] != '/' || (v.vm_flags & CKPT_VMA_F_NAME_TOO_LONG)) return error(kEOPNOTSUPP);
   const uint64_t len = __builtin_strlen(name);
   static const char kDeleted[] = " (deleted)";
   if (len >= sizeof(kDeleted) - 1 && __builtin_strcmp(name + len - (sizeof(kDeleted) - 1), kDeleted) == 0)
-    return error(kEOPNOTSUPP);
+    return map_shared_object(name);
   ckpt_file_ref* ref = nullptr;
   const uint64_t need = v.pgoff * kPageSize;
   const int writable = (v.vm_flags & CKPT_VMA_F_MAYWRITE) != 0;
@@ -194,6 +202,29 @@ Status Restore::map_shared_file(const char* name) {
   const FileRef file(ref);
   vma_.writes_pages = false;
   return Status::from_return(ckpt_restore_map(v.start, v.end, prot_of(v), 1, 0, 0, file.get(), v.pgoff));
+}
+
+// `name` is "/NAME (deleted)": the new object is called NAME, so that the
+// restored mapping reads the same in /proc/PID/maps.
+Status Restore::map_shared_object(char* name) {
+  const ckpt_vma& v = vma_.rec;
+  if (!(v.vm_flags & CKPT_VMA_F_SHMEM)) return error(kEOPNOTSUPP);
+  if (v.pgoff > (uint64_t(1) << 50)) return bad();  // past any shmem size
+  name[__builtin_strlen(name) - (sizeof(" (deleted)") - 1)] = '\0';
+  const uint64_t size = (v.pgoff + (v.end - v.start) / kPageSize) * kPageSize;
+  CKPT_TRY_ASSIGN(ckpt_file_ref * object, objects_.get(v.dev, v.ino, name + 1, size));
+  vma_.object = object;
+  const bool noreserve = v.vm_flags & CKPT_VMA_F_NORESERVE;
+  return Status::from_return(ckpt_restore_map(v.start, v.end, prot_of(v), 1, 0, noreserve, object, v.pgoff));
+}
+
+// Runs of consecutive pages into the mapping, or into the rebuilt object
+// at their offset (a read-only shared mapping cannot be written through).
+Status Restore::write_pages(uint64_t addr, const uint8_t* data, uint32_t nr) {
+  const uint64_t len = uint64_t(nr) * kPageSize;
+  if (!vma_.object) return Status::from_return(ckpt_restore_write(addr, data, len));
+  const uint64_t pos = (vma_.rec.pgoff + (addr - vma_.rec.start) / kPageSize) * kPageSize;
+  return Status::from_return(ckpt_restore_file_write(vma_.object, data, len, pos));
 }
 
 // What only madvise(2) and mlock(2) set, for the restorer to apply: a
@@ -267,8 +298,8 @@ Status Restore::on_pages(const ckpt_rec_hdr& hdr) {
     for (uint32_t i = 0; i < n && vma_.writes_pages;) {
       uint32_t run = 1;
       while (i + run < n && list[done + i + run] == list[done + i] + uint64_t(run) * kPageSize) run++;
-      const int ret = ckpt_restore_write(list[done + i], buf_.data() + uint64_t(i) * kPageSize, run * kPageSize);
-      if (ret < 0) return fail_at(list[done + i], Status::from_return(ret));
+      const Status st = write_pages(list[done + i], buf_.data() + uint64_t(i) * kPageSize, run);
+      if (!st.ok()) return fail_at(list[done + i], st);
       i += run;
     }
     done += n;
@@ -401,6 +432,6 @@ extern "C" int ckpt_restore(ckpt_restore_args* args) {
   if (!buf.ok()) return buf.status().error();
   ckpt::Result<ckpt::KBuffer> addrs = ckpt::KBuffer::allocate(meter, 8 * CKPT_PAGES_MAX + ckpt::kPageSize);
   if (!addrs.ok()) return addrs.status().error();
-  ckpt::Restore restore(args, ckpt::move(in), buf.take(), addrs.take());
+  ckpt::Restore restore(args, ckpt::move(in), buf.take(), addrs.take(), meter);
   return restore.run().error();
 }

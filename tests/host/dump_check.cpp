@@ -26,7 +26,10 @@ void expect_vma_matches(const DecodedVma& decoded, const fake::Vma& vma, const f
   EXPECT_EQ(decoded.vma.page_prot, vma.page_prot);
   // A path d_path() cannot fit in a page is flagged and left out.
   const bool too_long = vma.file && vma.file->path.size() + 1 > fake::kPageSize;
-  EXPECT_EQ(decoded.vma.vm_flags, vma.vm_flags | (too_long ? CKPT_VMA_F_NAME_TOO_LONG : 0));
+  // Shared memory is flagged: its every page that holds data is in the image.
+  const bool shmem = targets::expected_kind(vma) == CKPT_VMA_SHARED && (vma.traits & CKPT_VMA_T_SHMEM);
+  EXPECT_EQ(decoded.vma.vm_flags,
+            vma.vm_flags | (too_long ? CKPT_VMA_F_NAME_TOO_LONG : 0) | (shmem ? CKPT_VMA_F_SHMEM : 0));
   EXPECT_EQ(decoded.vma.pgoff, vma.pgoff);
   EXPECT_EQ(decoded.vma.kind, targets::expected_kind(vma));
   EXPECT_EQ(decoded.vma.ino, vma.ino);

@@ -121,6 +121,8 @@ struct Restored {
   std::map<std::string, File*> files;  // what ckpt_restore_open finds by path
   bool advice_faults = false;          // ckpt_restore_put_advice returns -EFAULT
   bool ldt_faults = false;             // ckpt_restore_put_ldt returns -EFAULT
+  std::vector<File*> objects;          // made by ckpt_restore_shmem_create, in order
+  std::map<std::pair<File*, uint64_t>, std::array<uint8_t, kPageSize>> object_pages;  // by file offset
 };
 
 struct Vma {

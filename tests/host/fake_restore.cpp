@@ -47,6 +47,33 @@ int ckpt_restore_open(const char* path, __u64 ino, __u64 dev, __u64 min_size, in
   return 0;
 }
 
+int ckpt_restore_shmem_create(const char* name, __u64 size, ckpt_file_ref** out) {
+  fake::File& file = kernel().new_file(std::string("/") + name + " (deleted)");
+  file.size = size;
+  file.refs = 1;
+  kernel().restored.objects.push_back(&file);
+  *out = fake::handle(&file);
+  return 0;
+}
+
+int ckpt_restore_shmem_grow(ckpt_file_ref* ref, __u64 size) {
+  fake::File* file = file_of(ref);
+  if (file->refs <= 0) kernel().violation("ckpt_restore_shmem_grow of a file the core does not hold");
+  if (file->size < size) file->size = size;
+  return 0;
+}
+
+int ckpt_restore_file_write(ckpt_file_ref* ref, const void* buf, size_t len, __u64 pos) {
+  fake::File* file = file_of(ref);
+  if (file->refs <= 0) kernel().violation("ckpt_restore_file_write of a file the core does not hold");
+  if (pos % fake::kPageSize || len % fake::kPageSize) kernel().violation("ckpt_restore_file_write of a partial page");
+  if (pos + len > file->size) kernel().violation("ckpt_restore_file_write past the object's end");
+  for (uint64_t off = 0; off < len; off += fake::kPageSize)
+    std::memcpy(kernel().restored.object_pages[{file, pos + off}].data(), static_cast<const uint8_t*>(buf) + off,
+                fake::kPageSize);
+  return 0;
+}
+
 __u64 ckpt_restore_user_limit(void) { return kernel().restored.user_limit; }
 
 int ckpt_restore_map(__u64 start, __u64 end, __u32 prot, int shared, int growsdown, int noreserve,

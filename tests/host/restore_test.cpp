@@ -351,12 +351,111 @@ TEST_F(Restore, AChangedFileIsEstaleNamingTheVma) {
 // What this first restore does not bring back is refused, never skipped.
 TEST_F(Restore, WhatCannotBeRestoredIsEopnotsupp) {
   fake::Mm& mm = *program_.target.mm;
-  fake::File& memfd = kernel().new_file("/memfd:x (deleted)");
-  mm.add_vma(targets::shmem_vma(0x7f0000200000, 4, &memfd));
+  // A deleted file that is not shared memory: the image holds only the
+  // pages the target mapped, the rest was the file's.
+  fake::File& gone = kernel().new_file("/tmp/gone (deleted)");
+  mm.add_vma(targets::shared_vma(0x7f0000200000, 4, &gone));
   const std::vector<uint8_t> image = dumped();
   ckpt_restore_args args = args_for(image);
   EXPECT_EQ(restore(image, &args), -EOPNOTSUPP);
   EXPECT_EQ(args.err_addr, 0x7f0000200000u);
+}
+
+// Shared memory with no path (a memfd mapped twice, read-write and
+// read-only at another offset, as a JIT maps its code; a SysV segment) is
+// rebuilt: one new object per device and inode, named as before, as large
+// as its VMAs need, each page written into it at its offset (the
+// read-only view could not be written through), and every VMA maps it.
+TEST_F(Restore, SharedMemoryWithoutAPathIsRebuiltOnceAndMappedByEachVma) {
+  fake::Mm& mm = *program_.target.mm;
+  fake::File& memfd = kernel().new_file("/memfd:jit (deleted)");
+  fake::File& sysv = kernel().new_file("/SYSV0000002a (deleted)");
+  constexpr uint64_t kRw = 0x7f0000200000, kRo = 0x7f0000300000, kSysv = 0x7f0000400000;
+  mm.add_vma(targets::shmem_vma(kRw, 4, &memfd, 0));
+  fake::Vma ro = targets::shmem_vma(kRo, 4, &memfd, 2);
+  ro.vm_flags &= ~uint64_t(CKPT_VMA_F_WRITE);
+  mm.add_vma(ro);
+  mm.add_vma(targets::shmem_vma(kSysv, 2, &sysv, 0));
+  memfd.size = 8 * kPage;
+  sysv.size = 2 * kPage;
+  for (uint64_t i : {0, 1, 3, 5}) memfd.set_cache(i, fake::Pte::kFile, kRw + i * kPage, 3);
+  sysv.set_cache(1, fake::Pte::kFile, kSysv + kPage, 4);
+  const std::vector<uint8_t> image = dumped();
+  for (int n = 0; n < 3; n++) {
+    const uint8_t* rec = payload_of(const_cast<std::vector<uint8_t>&>(image), CKPT_REC_VMA, 3 + n);  // after text, heap, guard
+    ASSERT_TRUE(rec);
+    ckpt_vma v;
+    std::memcpy(&v, rec, sizeof v);
+    EXPECT_TRUE(v.vm_flags & CKPT_VMA_F_SHMEM) << std::hex << v.start;
+  }
+
+  ckpt_restore_args args = args_for(image);
+  ASSERT_EQ(restore(image, &args), 0) << std::hex << args.err_addr;
+  const fake::Restored& r = kernel().restored;
+  ASSERT_EQ(r.objects.size(), 2u);
+  fake::File* jit = r.objects[0];
+  fake::File* seg = r.objects[1];
+  EXPECT_EQ(jit->path, "/memfd:jit (deleted)");
+  EXPECT_EQ(seg->path, "/SYSV0000002a (deleted)");
+  EXPECT_EQ(jit->size, 6 * kPage) << "the read-only view maps pages 2 to 5";
+  EXPECT_EQ(seg->size, 2 * kPage);
+  const struct {
+    uint64_t start;
+    fake::File* file;
+    uint64_t pgoff;
+    uint32_t prot;
+  } want[] = {{kRw, jit, 0, 3}, {kRo, jit, 2, 1}, {kSysv, seg, 0, 3}};
+  for (const auto& w : want) {
+    const fake::RestoredMapping* m = nullptr;
+    for (const fake::RestoredMapping& c : r.maps)
+      if (c.start == w.start) m = &c;
+    ASSERT_TRUE(m) << std::hex << w.start;
+    EXPECT_TRUE(m->shared);
+    EXPECT_EQ(m->file, w.file) << std::hex << w.start;
+    EXPECT_EQ(m->pgoff, w.pgoff);
+    EXPECT_EQ(m->prot, w.prot);
+  }
+  for (const auto& [addr, page] : r.pages)
+    EXPECT_FALSE(addr >= kRw && addr < kSysv + 2 * kPage) << "written into a mapping: " << std::hex << addr;
+  size_t held = 0;
+  for (uint64_t i : {0, 1, 3, 5}) {
+    const auto it = r.object_pages.find({jit, i * kPage});
+    ASSERT_NE(it, r.object_pages.end()) << i;
+    EXPECT_EQ(it->second, memfd.cache.at(i).page->data) << i;
+    held++;
+  }
+  const auto it = r.object_pages.find({seg, kPage});
+  ASSERT_NE(it, r.object_pages.end());
+  EXPECT_EQ(it->second, sysv.cache.at(1).page->data);
+  EXPECT_EQ(r.object_pages.size(), held + 1) << "no page the objects did not hold";
+  EXPECT_EQ(jit->refs, 0) << "the restore's references are dropped";
+  EXPECT_EQ(seg->refs, 0);
+
+  // Every allocation failing in turn (the object table among them): a
+  // clean ENOMEM, no object reference kept.
+  long failed = 0;
+  for (long nth = 0; nth < 8; nth++) {
+    args = args_for(image);
+    fake::heap::fail_nth(nth);
+    const int ret = restore(image, &args);
+    if (!fake::heap::fail_nth(-1)) break;
+    EXPECT_EQ(ret, -ENOMEM) << "allocation " << nth;
+    for (fake::File* object : kernel().restored.objects) EXPECT_EQ(object->refs, 0);
+    failed++;
+  }
+  EXPECT_EQ(failed, 3) << "the page buffer, the address buffer, the object table";
+
+  // An older image, without the SHMEM flag: refused as before.
+  std::vector<uint8_t> old = image;
+  uint8_t* rec = payload_of(old, CKPT_REC_VMA, 3);
+  uint64_t flags;
+  std::memcpy(&flags, rec + offsetof(ckpt_vma, vm_flags), 8);
+  flags &= ~CKPT_VMA_F_SHMEM;
+  std::memcpy(rec + offsetof(ckpt_vma, vm_flags), &flags, 8);
+  reseal(old);
+  args = args_for(old);
+  EXPECT_EQ(restore(old, &args), -EOPNOTSUPP);
+  EXPECT_EQ(args.err_addr, kRw);
 }
 
 // A shared mapping of a file with a path (here on tmpfs): reopened for

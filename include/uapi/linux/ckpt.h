@@ -170,7 +170,7 @@ struct ckpt_restore_finish_args {
 
 #define CKPT_IMAGE_MAGIC	"CKPTIMG\0"	/* 8 bytes, first in HEAD */
 #define CKPT_FORMAT_MAJOR	1	/* incompatible changes */
-#define CKPT_FORMAT_MINOR	3	/* fields appended, types added */
+#define CKPT_FORMAT_MINOR	4	/* fields appended, types added */
 
 enum ckpt_rec_type {
 	CKPT_REC_HEAD	= 1,
@@ -625,6 +625,13 @@ struct ckpt_vma {
  * @ino and @dev still identify the file.
  */
 #define CKPT_VMA_F_NAME_TOO_LONG	0x8000000000000000ULL
+/*
+ * Not a kernel flag (format 1.4): the mapping is of shared memory (a shmem
+ * file: shared anonymous memory, a memfd, SysV shm, a tmpfs file), so the
+ * image holds every page of its range that holds data, touched or not; a
+ * restore can rebuild the object from the image even when it has no path.
+ */
+#define CKPT_VMA_F_SHMEM		0x4000000000000000ULL
 
 #define CKPT_PAGES_MAX		2048
 
@@ -719,9 +726,14 @@ struct ckpt_tail {
  * A private file mapping is reopened by its name and must be the same file
  * (device, inode), else ESTALE; a shared mapping of a file with a path
  * is mapped shared, the image's copies of its pages checked but not
- * written (the file holds them).  [vdso] and [vvar] are left to the
- * caller (it moves its own there); other special mappings and shared
- * mappings of deleted files give EOPNOTSUPP.  A module cannot install an
+ * written (the file holds them).  Shared memory with no path to reopen
+ * (CKPT_VMA_F_SHMEM and a name ending in " (deleted)": a memfd, SysV shm)
+ * becomes a new shmem object of the same name, one per device and inode
+ * of the image, which every VMA of that object maps (a memfd mapped twice
+ * stays one memory), the pages written into it.  [vdso] and [vvar] are
+ * left to the caller (it moves its own there); other special mappings,
+ * more than 64 such objects and shared mappings of other deleted files
+ * give EOPNOTSUPP.  A module cannot install an
  * LDT (write_ldt() is the syscall's alone): its descriptors, each checked
  * to be one modify_ldt(2) creates (else EBADMSG), are copied to @ldt for
  * the caller to install (E2BIG if @max_ldt is too small).

@@ -54,7 +54,7 @@ struct region {
 			 CKPT_VMA_F_DONTEXPAND | CKPT_VMA_F_LOCKONFAULT | CKPT_VMA_F_NORESERVE | \
 			 CKPT_VMA_F_HUGETLB | CKPT_VMA_F_WIPEONFORK | CKPT_VMA_F_DONTDUMP | \
 			 CKPT_VMA_F_MIXEDMAP | CKPT_VMA_F_HUGEPAGE | CKPT_VMA_F_NOHUGEPAGE | \
-			 CKPT_VMA_F_MERGEABLE | CKPT_VMA_F_NAME_TOO_LONG)
+			 CKPT_VMA_F_MERGEABLE | CKPT_VMA_F_NAME_TOO_LONG | CKPT_VMA_F_SHMEM)
 #define MAX_FACTS	8
 
 /* "@fd FD KIND POS F_FLAGS CLOEXEC SIZE" (SIZE -1: not a regular file) */
@@ -492,6 +492,20 @@ static int vma_record(const struct ckpt_rec_hdr *h, uint32_t *crc)
 	/* format 1.1: vm_flags holds the format's bits and nothing else */
 	if (img.head.minor >= 1 && (cur.v.vm_flags & ~KNOWN_VMA_FLAGS))
 		img.vmas_undefined_flags++;
+	if (img.head.minor < 4 && (cur.v.vm_flags & CKPT_VMA_F_SHMEM))
+		img.vmas_undefined_flags++;
+	/* format 1.4: SHMEM on the target's shared memory, and only there */
+	if (img.head.minor >= 4) {
+		const struct region *r = region_of(cur.v.start);
+		const int shmem = r && (!strcmp(r->name, "shared_anon") || !strcmp(r->name, "memfd") ||
+					!strcmp(r->name, "sysv_shm"));
+
+		if (r && shmem != !!(cur.v.vm_flags & CKPT_VMA_F_SHMEM) && !img.flags_error[0])
+			snprintf(img.flags_error, sizeof(img.flags_error),
+				 "VMA %#llx of region %s has vm_flags %#llx: SHMEM %s",
+				 (unsigned long long)cur.v.start, r->name,
+				 (unsigned long long)cur.v.vm_flags, shmem ? "missing" : "set");
+	}
 	for (int i = 0; i < man.nr_vf; i++)
 		if (man.vf[i].start == cur.v.start) {
 			man.vf[i].seen = 1;

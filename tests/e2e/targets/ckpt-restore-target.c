@@ -28,7 +28,9 @@
  * sched_getcpu) answer sanely, then "pending OK" if SIGUSR2 is still
  * pending for the main thread and SIGHUP for the process (both blocked,
  * sent before the dump), then "segments OK" if the LDT, the GDT TLS
- * entry and ds and es are as set before the dump (below), then "shared OK" if two pages of DATAFILE.shm,
+ * entry and ds and es are as set before the dump (below), then "shmem OK"
+ * if a memfd mapped twice is still one memory with its data and a removed
+ * SysV segment still holds its data, then "shared OK" if two pages of DATAFILE.shm,
  * mapped MAP_SHARED and written before the dump, still hold what was
  * written (not with "-"), then "result HASH signals N xmm OK|BAD"
  * and exits with status 42.  An
@@ -46,6 +48,7 @@
 #include <string.h>
 #include <asm/ldt.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -184,6 +187,57 @@ static int shared_ok(void)
 {
 	for (int i = 0; i < 2 * PAGE; i++)
 		if (shared_map[i] != (uint8_t)(i * 31 + 7))
+			return 0;
+	return 1;
+}
+
+/*
+ * Shared memory with no path: a memfd mapped twice, read-write (4 pages)
+ * and read-only from its second page (3 pages), as a JIT maps its code,
+ * its descriptor closed; and a SysV segment of 2 pages, removed (IPC_RMID)
+ * while attached.  Both written before the dump.
+ */
+static uint8_t *memfd_rw, *memfd_ro, *sysv_map;
+
+static void map_shmem(void)
+{
+	int fd = memfd_create("ckpt-jit", MFD_CLOEXEC);
+	int id;
+
+	if (fd < 0 || ftruncate(fd, 4 * PAGE))
+		e2e_die("memfd_create");
+	memfd_rw = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	memfd_ro = mmap(NULL, 3 * PAGE, PROT_READ, MAP_SHARED, fd, PAGE);
+	if (memfd_rw == MAP_FAILED || memfd_ro == MAP_FAILED)
+		e2e_die("mmap memfd");
+	close(fd);
+	for (int i = 0; i < 4 * PAGE; i += 8)
+		memfd_rw[i] = (uint8_t)(i / 8 * 5 + 1);
+	id = shmget(IPC_PRIVATE, 2 * PAGE, IPC_CREAT | 0600);
+	if (id < 0)
+		e2e_die("shmget");
+	sysv_map = shmat(id, NULL, 0);
+	if (sysv_map == (void *)-1)
+		e2e_die("shmat");
+	shmctl(id, IPC_RMID, NULL);
+	for (int i = 0; i < 2 * PAGE; i++)
+		sysv_map[i] = (uint8_t)(i * 3 + 2);
+}
+
+/* The data, both views of one memory still (a write shows through the other), the segment's data. */
+static int shmem_ok(void)
+{
+	for (int i = 0; i < 4 * PAGE; i += 8)
+		if (memfd_rw[i] != (uint8_t)(i / 8 * 5 + 1))
+			return 0;
+	for (int i = 0; i < 3 * PAGE; i++)
+		if (memfd_ro[i] != memfd_rw[PAGE + i])
+			return 0;
+	memfd_rw[2 * PAGE + 5] = 0xa5;
+	if (memfd_ro[PAGE + 5] != 0xa5)
+		return 0;
+	for (int i = 0; i < 2 * PAGE; i++)
+		if (sysv_map[i] != (uint8_t)(i * 3 + 2))
 			return 0;
 	return 1;
 }
@@ -498,6 +552,7 @@ int main(int argc, char **argv)
 
 	make_pending();
 	set_segments();
+	map_shmem();
 	for (int i = 0; i < nr_workers; i++)
 		if (pthread_create(&threads[i], NULL, worker, (void *)(uintptr_t)i))
 			e2e_die("pthread_create");
@@ -540,6 +595,7 @@ int main(int argc, char **argv)
 	printf("clock %s\n", clocks_ok() ? "OK" : "BAD");
 	printf("pending %s\n", pending_ok() ? "OK" : "LOST");
 	printf("segments %s\n", segments_ok() ? "OK" : "LOST");
+	printf("shmem %s\n", shmem_ok() ? "OK" : "BAD");
 	if (shared_map)
 		printf("shared %s\n", shared_ok() ? "OK" : "BAD");
 	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");

@@ -76,6 +76,7 @@ inline constexpr VmaFlagName kVmaFlagNames[] = {
     {CKPT_VMA_F_NOHUGEPAGE, "nohugepage", "nh"},
     {CKPT_VMA_F_MERGEABLE, "mergeable", "mg"},
     {CKPT_VMA_F_NAME_TOO_LONG, "name-too-long", nullptr},
+    {CKPT_VMA_F_SHMEM, "shmem", nullptr},
 };
 
 constexpr uint64_t kKnownVmaFlags = [] {

@@ -245,7 +245,7 @@ fi
 # Record checksums: XXH64 where HEAD says so (HEAD itself and TAIL's chain
 # are CRC-32C in every image).
 run "$CKPT" show "$WORK/sample.img"
-expect_out "image:    format 1.3, x86_64, page size 4096, flags 0x0, checksum crc32c" "show sample names its checksum"
+expect_out "image:    format 1.4, x86_64, page size 4096, flags 0x0, checksum crc32c" "show sample names its checksum"
 "$IMAGE_TOOL" sample-xxh64 >"$WORK/xxh64.img" || fail "writing the XXH64 sample image"
 run "$CKPT" verify "$WORK/xxh64.img"
 expect_status 0 "verify the XXH64 sample"
@@ -254,7 +254,7 @@ run bash -c "cat '$WORK/xxh64.img' | '$CKPT' verify -"
 expect_status 0 "verify the XXH64 sample from a pipe"
 run "$CKPT" show "$WORK/xxh64.img"
 expect_status 0 "show the XXH64 sample"
-expect_out "image:    format 1.3, x86_64, page size 4096, flags 0x0, checksum xxh64" "show the XXH64 sample"
+expect_out "image:    format 1.4, x86_64, page size 4096, flags 0x0, checksum xxh64" "show the XXH64 sample"
 run "$CKPT" show --json "$WORK/xxh64.img"
 expect_status 0 "show --json of the XXH64 sample"
 expect_out '"checksum": "xxh64"' "show --json of the XXH64 sample"
