@@ -2,7 +2,8 @@
 //
 // The x86 THREAD records: one per thread, the group leader first, then by
 // tid, each with its registers, FPU/SSE/AVX state and signal state, and
-// after it a RESTART record if it was stopped in a timed wait.  One
+// after it a RESTART record if it was stopped in a timed wait and a
+// SIGQUEUE record if signals are queued for it.  One
 // thread is read at a time through one FPU buffer, so kernel memory stays
 // the same whatever the thread count.
 #include <ckpt/bridge.h>
@@ -11,6 +12,7 @@
 #include "arch.h"
 #include "kbuffer.h"
 #include "kernel_refs.h"
+#include "process_records.h"
 #include "record_writer.h"
 #include "result.h"
 
@@ -44,6 +46,7 @@ Status write_threads(RecordWriter& writer, ckpt_task_ref* task, MemMeter& meter,
       const Chunk chunk[] = {{&restart, sizeof(restart)}};
       CKPT_TRY(writer.write(CKPT_REC_RESTART, chunk, 1));
     }
+    CKPT_TRY(write_sigqueue(writer, thread.get(), false, record.tid, meter));
     ++*written;
     if (ckpt_signal_pending()) return error(kEINTR);
     ckpt_cond_resched();

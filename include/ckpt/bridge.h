@@ -101,6 +101,8 @@ enum ckpt_process_path_kind {
 void ckpt_process_describe(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm,
 			   struct ckpt_process *out);
 int ckpt_process_groups(struct ckpt_task_ref *task, __u32 *buf, __u32 capacity);
+int ckpt_sigqueue_copy(struct ckpt_task_ref *task, int shared, void *buf,
+		       __u32 capacity, __u32 *nr, __u32 *queued);
 int ckpt_mm_saved_auxv(struct ckpt_mm_ref *mm, __u64 *buf, __u32 capacity);
 int ckpt_process_path(struct ckpt_task_ref *task, struct ckpt_mm_ref *mm,
 		      int which, char *buf, __u32 size);

@@ -156,6 +156,52 @@ void ckpt_process_describe(struct ckpt_task_ref *ref, struct ckpt_mm_ref *mm,
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_process_describe);
 
+static_assert(sizeof(kernel_siginfo_t) <= CKPT_SIGINFO_SIZE);
+
+/**
+ * ckpt_sigqueue_copy() - the siginfos of a queue of pending signals
+ * @ref: a thread of the target
+ * @shared: the process's shared queue instead of the thread's own
+ * @buf: receives up to @capacity siginfos of CKPT_SIGINFO_SIZE bytes, each
+ *	the kernel_siginfo_t zero-padded as siginfo_t is
+ * @capacity: siginfos @buf has room for (0: only count)
+ * @nr: receives the siginfos written, in the queue's order
+ * @queued: receives the signals the queue holds
+ *
+ * The signal lock is held for the copy only.
+ *
+ * Return: 0, or -ESRCH if the thread has released its signal state.
+ */
+int ckpt_sigqueue_copy(struct ckpt_task_ref *ref, int shared, void *buf,
+		       u32 capacity, u32 *nr, u32 *queued)
+{
+	struct task_struct *t = to_task(ref);
+	struct sighand_struct *sighand;
+	struct sigpending *pending;
+	struct sigqueue *q;
+	unsigned long flags;
+	u8 *out = buf;
+
+	*nr = 0;
+	*queued = 0;
+	sighand = ckpt_lock_sighand(t, &flags);
+	if (!sighand)
+		return -ESRCH;
+	pending = shared ? &t->signal->shared_pending : &t->pending;
+	list_for_each_entry(q, &pending->list, list) {
+		if (*nr < capacity) {
+			memset(out, 0, CKPT_SIGINFO_SIZE);
+			memcpy(out, &q->info, sizeof(q->info));
+			out += CKPT_SIGINFO_SIZE;
+			(*nr)++;
+		}
+		(*queued)++;
+	}
+	spin_unlock_irqrestore(&sighand->siglock, flags);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ckpt_sigqueue_copy);
+
 /**
  * ckpt_process_groups() - the target's supplementary groups
  * @ref: a live thread of the target

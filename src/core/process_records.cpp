@@ -91,7 +91,26 @@ Status write_process(RecordWriter& writer, ckpt_task_ref* task, ckpt_mm_ref* mm,
       {cwd, process->cwd_len},
       {root, process->root_len},
   };
-  return writer.write(CKPT_REC_PROCESS, chunks, sizeof(chunks) / sizeof(chunks[0]));
+  CKPT_TRY(writer.write(CKPT_REC_PROCESS, chunks, sizeof(chunks) / sizeof(chunks[0])));
+  return write_sigqueue(writer, thread.get(), true, 0, meter);
+}
+
+// Counted first, then copied into a buffer for what was counted (at most
+// CKPT_SIGQUEUE_MAX): a stopped target's queue only grows meanwhile, and
+// the record holds the queue's head, which is what is delivered first.
+Status write_sigqueue(RecordWriter& writer, ckpt_task_ref* thread, bool shared, int32_t tid, MemMeter& meter) {
+  uint32_t nr = 0, queued = 0;
+  const int counted = ckpt_sigqueue_copy(thread, shared, nullptr, 0, &nr, &queued);
+  if (counted == -kESRCH) return kOk;  // no signal state left (exited)
+  CKPT_TRY(Status::from_return(counted));
+  if (!queued) return kOk;
+  const uint32_t room = queued < CKPT_SIGQUEUE_MAX ? queued : CKPT_SIGQUEUE_MAX;
+  CKPT_TRY_ASSIGN(const KBuffer buf, KBuffer::allocate(meter, size_t(room) * CKPT_SIGINFO_SIZE));
+  CKPT_TRY(Status::from_return(ckpt_sigqueue_copy(thread, shared, buf.data(), room, &nr, &queued)));
+  if (!queued) return kOk;  // taken meanwhile (a live dump)
+  const ckpt_sigqueue record = {tid, nr, queued, 0};
+  const Chunk chunks[] = {{&record, sizeof(record)}, {buf.data(), size_t(nr) * CKPT_SIGINFO_SIZE}};
+  return writer.write(CKPT_REC_SIGQUEUE, chunks, 2);
 }
 
 Status write_files(RecordWriter& writer, ckpt_task_ref* task, MemMeter& meter) {

@@ -407,6 +407,9 @@ Status Restore::run() {
       case CKPT_REC_THREAD:
       case CKPT_REC_PROCESS:
       case CKPT_REC_FILE:
+      case CKPT_REC_RESTART:
+      case CKPT_REC_VDSO:
+      case CKPT_REC_SIGQUEUE:
         return bad();  // out of order
       default:
         CKPT_TRY(skip(hdr));  // a later minor's record

@@ -215,6 +215,7 @@ struct Thread {
   std::vector<uint8_t> fpu = std::vector<uint8_t>(832);
   int describe_error = 0;  // ckpt_thread_describe fails with it
   std::optional<ckpt_restart> restart;  // stopped in a timed wait
+  std::vector<std::array<uint8_t, CKPT_SIGINFO_SIZE>> sigqueue;  // its queue of pending signals
   int refs = 0;
 };
 
@@ -257,6 +258,9 @@ struct Task {
   };
   std::map<uint32_t, Fd> fds;
   long describe_calls = 0;
+  std::vector<std::array<uint8_t, CKPT_SIGINFO_SIZE>> sigqueue;  // the process's queue
+  int sigqueue_error = 0;  // ckpt_sigqueue_copy fails with it when non-zero
+  std::function<void(Task&)> on_sigqueue;  // runs first in every ckpt_sigqueue_copy
 };
 
 // The fixed part of the PROCESS record the fake describes `task` with (a

@@ -76,6 +76,24 @@ void ckpt_process_describe(ckpt_task_ref* ref, ckpt_mm_ref*, ckpt_process* out) 
   if (task) out->nr_groups = uint32_t(task->groups.size());
 }
 
+int ckpt_sigqueue_copy(ckpt_task_ref* ref, int shared, void* buf, __u32 capacity, __u32* nr, __u32* queued) {
+  fake::Task* task = group_of(ref, "ckpt_sigqueue_copy");
+  *nr = *queued = 0;
+  if (!task) return -EINVAL;
+  if (task->on_sigqueue) task->on_sigqueue(*task);
+  if (task->sigqueue_error) return task->sigqueue_error;
+  const fake::Thread* thread = reinterpret_cast<const fake::Thread*>(ref);
+  const auto& queue = shared ? task->sigqueue : thread->sigqueue;
+  for (const auto& info : queue) {
+    if (*nr < capacity) {
+      std::memcpy(static_cast<uint8_t*>(buf) + size_t(*nr) * CKPT_SIGINFO_SIZE, info.data(), info.size());
+      ++*nr;
+    }
+    ++*queued;
+  }
+  return 0;
+}
+
 int ckpt_process_groups(ckpt_task_ref* ref, __u32* buf, __u32 capacity) {
   fake::Task* task = group_of(ref, "ckpt_process_groups");
   if (!task) return -EINVAL;

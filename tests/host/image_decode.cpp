@@ -22,8 +22,15 @@ class Collector final : public ckpt::ImageVisitor {
     image_.cwd = r.cwd;
     image_.root = r.root;
   }
-  void on_thread(const ckpt::ThreadRecord& r) override { image_.threads.push_back({r.thread, r.xstate, {}}); }
+  void on_thread(const ckpt::ThreadRecord& r) override { image_.threads.push_back({r.thread, r.xstate, {}, {}}); }
   void on_restart(const ckpt_restart& r) override { image_.threads.back().restart = r; }
+  void on_sigqueue(const ckpt::SigQueueRecord& q) override {
+    const host_test::DecodedSigQueue decoded{q.queue, q.infos};
+    if (q.queue.tid)
+      image_.threads.back().sigqueue = decoded;
+    else
+      image_.sigqueue = decoded;
+  }
   void on_file(const ckpt::FileRecord& r) override { image_.files.push_back({r.file, r.path}); }
   void on_vdso(const ckpt::VdsoRecord& r) override {
     image_.vdso_start = r.vdso.start;

@@ -9,6 +9,7 @@
 
 #include <linux/ckpt.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,10 +29,16 @@ struct DecodedVma {
   std::vector<uint32_t> pages_records;  // nr of each of its PAGES records
 };
 
+struct DecodedSigQueue {
+  ckpt_sigqueue queue;
+  std::vector<std::array<uint8_t, CKPT_SIGINFO_SIZE>> infos;
+};
+
 struct DecodedThread {
   ckpt_thread thread;
   std::vector<uint8_t> fpu;
   std::optional<ckpt_restart> restart;  // the RESTART record after it
+  std::optional<DecodedSigQueue> sigqueue;  // the SIGQUEUE record after it
 };
 
 struct DecodedFile {
@@ -50,6 +57,7 @@ struct DecodedImage {
   std::vector<uint64_t> auxv;
   std::vector<uint32_t> groups;
   std::string exe, cwd, root;
+  std::optional<DecodedSigQueue> sigqueue;  // the process's, after PROCESS
   std::vector<DecodedThread> threads;
   std::vector<DecodedFile> files;
   uint64_t vdso_start = 0;       // the VDSO record, if any

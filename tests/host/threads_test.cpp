@@ -2,6 +2,8 @@
 //
 // THREAD records (format 1.1): one per live thread, the leader first, then
 // by tid, each as the kernel describes it (arch/x86/thread_records.cpp).
+#include <cstring>
+
 #include "dump_check.h"
 #include "fixture.h"
 #include "image_decode.h"
@@ -63,6 +65,59 @@ TEST_F(Threads, RunningThreadGetsNoRestartRecord) {
   ASSERT_EQ(image.threads.size(), 4u);
   EXPECT_TRUE(image.threads[2].thread.flags & CKPT_THREAD_RUNNING);
   EXPECT_FALSE(image.threads[2].restart);
+}
+
+namespace {
+
+std::array<uint8_t, CKPT_SIGINFO_SIZE> siginfo(int32_t signo, int32_t code, uint32_t value) {
+  std::array<uint8_t, CKPT_SIGINFO_SIZE> info{};
+  std::memcpy(info.data(), &signo, 4);
+  std::memcpy(info.data() + 8, &code, 4);
+  std::memcpy(info.data() + 24, &value, 4);
+  return info;
+}
+
+}  // namespace
+
+// Format 1.4: the process's queue of pending signals after PROCESS, a
+// thread's after its THREAD (and RESTART) record, each siginfo as the
+// kernel holds it, in order; none for an empty queue; a queue longer than
+// CKPT_SIGQUEUE_MAX keeps its head and says how long it was.
+TEST_F(Threads, QueuedSignalsFollowTheirOwnersRecords) {
+  const auto target = targets::every_kind(kernel());
+  target.task->sigqueue = {siginfo(10, 0, 0), siginfo(34, -1, 1234), siginfo(34, -1, 5678)};
+  ckpt_restart r{};
+  r.kind = CKPT_RESTART_SLEEP;
+  fake::Thread& t101 = *target.task->threads[2];
+  ASSERT_EQ(t101.tid, 101);
+  t101.restart = r;  // THREAD, RESTART, SIGQUEUE
+  for (uint32_t i = 0; i < CKPT_SIGQUEUE_MAX + 44; i++) t101.sigqueue.push_back(siginfo(40, -1, i));
+  target.task->threads[3]->sigqueue = {siginfo(12, -6, 7)};  // tid 102, SI_TKILL
+  ASSERT_EQ(run_dump(100, 3).ret, 0);
+  const auto image = decode_image(out_.data);
+  ASSERT_TRUE(image.ok) << image.error;
+  ASSERT_TRUE(image.sigqueue);
+  EXPECT_EQ(image.sigqueue->queue.queued, 3u);
+  ASSERT_EQ(image.sigqueue->infos.size(), 3u);
+  for (size_t i = 0; i < 3; i++) EXPECT_EQ(image.sigqueue->infos[i], target.task->sigqueue[i]) << i;
+  ASSERT_EQ(image.threads.size(), 4u);
+  EXPECT_FALSE(image.threads[0].sigqueue);
+  ASSERT_TRUE(image.threads[1].restart);
+  ASSERT_TRUE(image.threads[1].sigqueue);
+  EXPECT_EQ(image.threads[1].sigqueue->queue.tid, 101);
+  EXPECT_EQ(image.threads[1].sigqueue->queue.queued, CKPT_SIGQUEUE_MAX + 44u);
+  ASSERT_EQ(image.threads[1].sigqueue->infos.size(), size_t(CKPT_SIGQUEUE_MAX));
+  for (uint32_t i = 0; i < CKPT_SIGQUEUE_MAX; i++)
+    ASSERT_EQ(image.threads[1].sigqueue->infos[i], t101.sigqueue[i]) << i;
+  ASSERT_TRUE(image.threads[2].sigqueue);
+  EXPECT_EQ(image.threads[2].sigqueue->queue.tid, 102);
+  EXPECT_EQ(image.threads[2].sigqueue->infos.at(0), target.task->threads[3]->sigqueue[0]);
+  EXPECT_FALSE(image.threads[3].sigqueue);
+
+  target.task->sigqueue_error = -EIO;
+  fake::File& out = kernel().open_output(4);
+  EXPECT_EQ(run_dump(100, 4).ret, -EIO);
+  (void)out;
 }
 
 // pthread_exit() in main: the zombie leader has no state to record.

@@ -185,6 +185,7 @@ enum ckpt_rec_type {
 	CKPT_REC_FILE	= 10,	/* format 1.1 */
 	CKPT_REC_RESTART = 11,	/* format 1.3 */
 	CKPT_REC_VDSO	= 12,	/* format 1.3 */
+	CKPT_REC_SIGQUEUE = 13,	/* format 1.4 */
 };
 
 /**
@@ -377,6 +378,34 @@ struct ckpt_vdso {
 };
 
 #define CKPT_VDSO_MAX_SIZE	(64 * 1024)	/* x86-64's is 8 KiB */
+
+/**
+ * struct ckpt_sigqueue - payload of CKPT_REC_SIGQUEUE (format 1.4), then
+ *	@nr siginfos of CKPT_SIGINFO_SIZE bytes each
+ * @tid:	the thread whose queue this is (its THREAD record's tid), or 0
+ *		for the process's shared queue.
+ * @nr:		siginfos that follow, in the queue's order (the order the
+ *		signals are delivered in): at most CKPT_SIGQUEUE_MAX.
+ * @queued:	signals the queue held; more than @nr only if it held more
+ *		than CKPT_SIGQUEUE_MAX, of which the first are recorded.
+ * @reserved:	zero.
+ *
+ * The pending masks (THREAD's and PROCESS's sig_pending) say which
+ * signals are pending; the queue holds what each sender gave with it
+ * (sigqueue(3)'s value, the sender's pid and uid, si_code), one entry per
+ * instance of a real-time signal.  A siginfo is the siginfo_t that
+ * rt_sigqueueinfo(2) takes (x86-64 layout, si_signo first), zero past the
+ * kernel's 48 bytes.
+ */
+struct ckpt_sigqueue {
+	__s32 tid;
+	__u32 nr;
+	__u32 queued;
+	__u32 reserved;
+};
+
+#define CKPT_SIGINFO_SIZE	128
+#define CKPT_SIGQUEUE_MAX	256
 
 /**
  * struct ckpt_sigaction - one signal's disposition, as sigaction(2) sets it

@@ -25,9 +25,11 @@
  * "vmflags OK" if both mappings still have their attributes (in
  * /proc/self/smaps) and data, else "vmflags LOST ...", then "clock OK"
  * if the C library's vDSO calls (clock_gettime, gettimeofday, time,
- * sched_getcpu) answer sanely, then "pending OK" if SIGUSR2 is still
- * pending for the main thread and SIGHUP for the process (both blocked,
- * sent before the dump), then "segments OK" if the LDT, the GDT TLS
+ * sched_getcpu) answer sanely, then "pending OK" if SIGUSR2 and
+ * SIGRTMIN+3 (queued with a value) are still pending for the main thread
+ * and SIGHUP and SIGRTMIN+2 (queued twice, two values) for the process,
+ * each with the siginfo it was sent with, in order (all blocked, sent
+ * before the dump), then "segments OK" if the LDT, the GDT TLS
  * entry and ds and es are as set before the dump (below), then "shmem OK"
  * if a memfd mapped twice is still one memory with its data and a removed
  * SysV segment still holds its data, then "shared OK" if two pages of DATAFILE.shm,
@@ -258,23 +260,71 @@ static unsigned long long status_mask(const char *key)
 }
 
 /* SIGUSR2 pending for the main thread, SIGHUP for the process: blocked. */
+static pid_t first_pid;	/* the pid the signals were sent from (the same after a restore, or not) */
+
 static void make_pending(void)
 {
+	const int sigs[] = { SIGHUP, SIGUSR2, SIGRTMIN + 2, SIGRTMIN + 3 };
 	sigset_t set;
+	siginfo_t info = { 0 };
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR2);
+	for (int i = 0; i < 4; i++)
+		sigaddset(&set, sigs[i]);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))	/* before the workers: theirs too */
 		e2e_die("sigprocmask");
-	if (kill(getpid(), SIGHUP) || raise(SIGUSR2))
+	first_pid = getpid();
+	if (kill(getpid(), SIGHUP) || syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR2))
 		e2e_die("kill");
+	/* Queued with values: twice for the process, once for this thread. */
+	if (sigqueue(getpid(), SIGRTMIN + 2, (union sigval){ .sival_int = 1111 }) ||
+	    sigqueue(getpid(), SIGRTMIN + 2, (union sigval){ .sival_int = 2222 }))
+		e2e_die("sigqueue");
+	info.si_signo = SIGRTMIN + 3;
+	info.si_code = SI_QUEUE;
+	info.si_pid = getpid();
+	info.si_uid = getuid();
+	info.si_value.sival_int = 3333;
+	if (syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGRTMIN + 3, &info))
+		e2e_die("rt_tgsigqueueinfo");
 }
 
+/*
+ * The next pending instance of `sig` is from this process, and one queued
+ * with sigqueue() has `value` (kill's and tgkill's si_code is left out: it
+ * differs between kernels).
+ */
+static int took(int sig, int code, int value)
+{
+	const struct timespec now = { 0, 0 };
+	siginfo_t info;
+	sigset_t one;
+
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	return sigtimedwait(&one, &info, &now) == sig && info.si_pid == first_pid &&
+	       (code != SI_QUEUE || (info.si_code == SI_QUEUE && info.si_value.sival_int == value));
+}
+
+/*
+ * Pending as sent: the masks (the main thread's own and the process's),
+ * then each siginfo in order, and nothing more.
+ */
 static int pending_ok(void)
 {
-	return status_mask("SigPnd:") == 1ULL << (SIGUSR2 - 1) &&
-	       status_mask("ShdPnd:") == 1ULL << (SIGHUP - 1);
+	const struct timespec now = { 0, 0 };
+	sigset_t left;
+
+	if (status_mask("SigPnd:") != (1ULL << (SIGUSR2 - 1) | 1ULL << (SIGRTMIN + 3 - 1)) ||
+	    status_mask("ShdPnd:") != (1ULL << (SIGHUP - 1) | 1ULL << (SIGRTMIN + 2 - 1)))
+		return 0;
+	if (!took(SIGHUP, SI_USER, 0) || !took(SIGUSR2, SI_TKILL, 0) ||
+	    !took(SIGRTMIN + 2, SI_QUEUE, 1111) || !took(SIGRTMIN + 2, SI_QUEUE, 2222) ||
+	    !took(SIGRTMIN + 3, SI_QUEUE, 3333))
+		return 0;
+	sigemptyset(&left);
+	sigaddset(&left, SIGRTMIN + 2);
+	return sigtimedwait(&left, NULL, &now) < 0;
 }
 
 /*

@@ -17,6 +17,7 @@ std::string record_type_name(uint32_t type) {
     case CKPT_REC_FILE: return "FILE";
     case CKPT_REC_RESTART: return "RESTART";
     case CKPT_REC_VDSO: return "VDSO";
+    case CKPT_REC_SIGQUEUE: return "SIGQUEUE";
     case CKPT_REC_TAIL: return "TAIL";
     }
     return "type " + std::to_string(type);

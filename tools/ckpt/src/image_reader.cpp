@@ -149,6 +149,7 @@ struct ImageReader::Impl {
     Status handle_thread(const Record& rec);
     Status handle_restart(const Record& rec);
     Status handle_vdso(const Record& rec);
+    Status handle_sigqueue(const Record& rec);
     Status handle_file(const Record& rec);
     Status handle_mm(const Record& rec);
     Status handle_vma(const Record& rec);
@@ -255,6 +256,7 @@ Status ImageReader::Impl::dispatch(const Record& rec) {
     case CKPT_REC_THREAD: return handle_thread(rec);
     case CKPT_REC_RESTART: return handle_restart(rec);
     case CKPT_REC_VDSO: return handle_vdso(rec);
+    case CKPT_REC_SIGQUEUE: return handle_sigqueue(rec);
     case CKPT_REC_FILE: return handle_file(rec);
     case CKPT_REC_MM: return handle_mm(rec);
     case CKPT_REC_VMA: return handle_vma(rec);
@@ -308,6 +310,10 @@ std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) con
     case CKPT_REC_PROCESS: ok = threads_next && summary.threads == 0 && summary.processes == 0; break;
     case CKPT_REC_THREAD: ok = threads_next; break;
     case CKPT_REC_RESTART: ok = threads_next && last_type == CKPT_REC_THREAD; break;
+    case CKPT_REC_SIGQUEUE:
+        ok = threads_next && (last_type == CKPT_REC_PROCESS || last_type == CKPT_REC_THREAD ||
+                              last_type == CKPT_REC_RESTART);
+        break;
     case CKPT_REC_FILE: ok = before_mm && summary.threads > 0 && summary.vdsos == 0; break;
     case CKPT_REC_VDSO: ok = before_mm && summary.threads > 0 && summary.vdsos == 0; break;
     case CKPT_REC_MM: ok = before_mm; break;
@@ -321,6 +327,7 @@ std::optional<std::string> ImageReader::Impl::check_phase(const Record& rec) con
     if (rec.hdr.type == CKPT_REC_PAGES && phase == Phase::Vmas)
         return where(rec) + " does not follow a VMA record";
     if (rec.hdr.type == CKPT_REC_RESTART) return where(rec) + " does not follow a THREAD record";
+    if (rec.hdr.type == CKPT_REC_SIGQUEUE) return where(rec) + " does not follow a PROCESS, THREAD or RESTART record";
     std::string expected = expected_by_phase[int(phase)];
     if (before_mm) {
         if (summary.vdsos) expected = "MM";
@@ -479,6 +486,43 @@ Status ImageReader::Impl::handle_vdso(const Record& rec) {
     vr.bytes.assign(p->bytes.begin() + sizeof(ckpt_vdso), p->bytes.end());
     summary.vdsos++;
     visitor->on_vdso(vr);
+    return ok_status();
+}
+
+// Format 1.4: the process's queue right after PROCESS, a thread's right
+// after its THREAD (and RESTART) record; only queues that hold signals.
+Status ImageReader::Impl::handle_sigqueue(const Record& rec) {
+    auto p = read_payload(rec, sizeof(ckpt_sigqueue) + uint64_t(CKPT_SIGQUEUE_MAX) * CKPT_SIGINFO_SIZE);
+    if (!p) return p.error();
+    if (auto e = check_crc_and_header(rec, p->crc)) return *e;
+    if (auto e = check_phase(rec)) return format_error(*e);
+    if (rec.hdr.len < sizeof(ckpt_sigqueue))
+        return format_error(where(rec) + ": len " + std::to_string(rec.hdr.len) + " is less than " +
+                            std::to_string(sizeof(ckpt_sigqueue)));
+    SigQueueRecord sq;
+    sq.offset = rec.offset;
+    std::memcpy(&sq.queue, p->bytes.data(), sizeof sq.queue);
+    const ckpt_sigqueue& q = sq.queue;
+    const int32_t owner = last_type == CKPT_REC_PROCESS ? 0 : last_thread_tid;
+    if (q.tid != owner)
+        return format_error(where(rec) + " is for tid " + std::to_string(q.tid) + ", where " +
+                            (owner ? "thread " + std::to_string(owner) + "'s" : std::string("the process's")) +
+                            " queue belongs");
+    if (q.nr > CKPT_SIGQUEUE_MAX || q.nr > q.queued || (q.nr < q.queued && q.nr < CKPT_SIGQUEUE_MAX) || q.queued == 0 ||
+        rec.hdr.len != sizeof(ckpt_sigqueue) + uint64_t(q.nr) * CKPT_SIGINFO_SIZE)
+        return format_error(where(rec) + ": " + std::to_string(q.nr) + " siginfos of " + std::to_string(q.queued) +
+                            " queued in a payload of " + std::to_string(rec.hdr.len));
+    if (strict_reserved && q.reserved) return format_error("nonzero reserved field in " + where(rec));
+    sq.infos.resize(q.nr);
+    for (uint32_t i = 0; i < q.nr; i++) {
+        std::memcpy(sq.infos[i].data(), p->bytes.data() + sizeof q + size_t(i) * CKPT_SIGINFO_SIZE, CKPT_SIGINFO_SIZE);
+        int32_t signo;
+        std::memcpy(&signo, sq.infos[i].data(), 4);
+        if (signo < 1 || signo > CKPT_NR_SIGNALS)
+            return format_error(where(rec) + ": siginfo " + std::to_string(i) + " is of signal " + std::to_string(signo));
+    }
+    summary.sigqueues++;
+    visitor->on_sigqueue(sq);
     return ok_status();
 }
 

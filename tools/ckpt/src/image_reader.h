@@ -10,6 +10,7 @@
 #include <linux/ckpt.h>
 
 #include <cstdint>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ struct VdsoRecord {
     std::vector<uint8_t> bytes;  // vdso.size bytes: the [vdso] mapping's contents
 };
 
+// Format 1.4: a queue of pending signals, the process's (tid 0) or a
+// thread's.
+struct SigQueueRecord {
+    uint64_t offset = 0;
+    ckpt_sigqueue queue{};
+    std::vector<std::array<uint8_t, CKPT_SIGINFO_SIZE>> infos;  // queue.nr siginfo_t, in order
+};
+
 struct ProcessRecord {
     uint64_t offset = 0;
     ckpt_process process{};
@@ -70,6 +79,7 @@ struct ImageSummary {
     uint64_t threads = 0;  // THREAD records (format 1.1)
     uint64_t restarts = 0;  // RESTART records (format 1.3)
     uint64_t vdsos = 0;     // VDSO records (format 1.3: at most one)
+    uint64_t sigqueues = 0;  // SIGQUEUE records (format 1.4)
     uint64_t processes = 0;  // PROCESS records (format 1.1: one)
     uint64_t files = 0;    // FILE records (format 1.1)
     uint64_t vmas = 0;
@@ -89,6 +99,8 @@ public:
     virtual void on_thread(const ThreadRecord&) {}
     // Format 1.3: the wait of the thread on_thread() gave last.
     virtual void on_restart(const ckpt_restart&) {}
+    // Format 1.4: after PROCESS (tid 0), or after a thread's THREAD and RESTART.
+    virtual void on_sigqueue(const SigQueueRecord&) {}
     virtual void on_file(const FileRecord&) {}
     virtual void on_vdso(const VdsoRecord&) {}
     virtual void on_mm(const ckpt_mm&) {}

@@ -24,6 +24,7 @@ public:
     void on_process(const ProcessRecord& p) override { plan_.process = p; }
     void on_thread(const ThreadRecord& t) override { plan_.threads.push_back(t); }
     void on_restart(const ckpt_restart& r) override { plan_.restarts.push_back(r); }
+    void on_sigqueue(const SigQueueRecord& q) override { plan_.sigqueues.push_back(q); }
     void on_file(const FileRecord& f) override { plan_.files.push_back(f); }
     void on_vdso(const VdsoRecord& v) override { plan_.vdso = v; }
 
@@ -62,6 +63,12 @@ Expected<RestorePlan> read_restore_plan(ByteSource& source) {
 const ckpt_restart* RestorePlan::restart_of(int32_t tid) const {
     for (const ckpt_restart& r : restarts)
         if (r.tid == tid) return &r;
+    return nullptr;
+}
+
+const SigQueueRecord* RestorePlan::sigqueue_of(int32_t tid) const {
+    for (const SigQueueRecord& q : sigqueues)
+        if (q.queue.tid == tid) return &q;
     return nullptr;
 }
 
@@ -185,6 +192,11 @@ std::vector<std::string> restore_warnings(const RestorePlan& plan) {
     // Every other pending signal is sent again (blocked until the end).
     constexpr uint64_t kUnqueueable = (uint64_t(1) << (SIGKILL - 1)) | (uint64_t(1) << (SIGSTOP - 1));
     std::vector<std::string> out;
+    for (const SigQueueRecord& q : plan.sigqueues)
+        if (q.queue.queued > q.queue.nr)
+            out.push_back(std::to_string(q.queue.queued - q.queue.nr) + " queued signals of " +
+                          (q.queue.tid ? "thread " + std::to_string(q.queue.tid) : std::string("the process")) +
+                          " past the first " + std::to_string(q.queue.nr) + " are not in the image");
     if (plan.process) {
         const ckpt_process& p = plan.process->process;
         const uid_t me = ::geteuid();

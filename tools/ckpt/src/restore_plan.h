@@ -22,6 +22,7 @@ struct RestorePlan {
     std::optional<ProcessRecord> process;
     std::vector<ThreadRecord> threads;
     std::vector<ckpt_restart> restarts;  // format 1.3: threads stopped in timed waits
+    std::vector<SigQueueRecord> sigqueues;  // format 1.4: queues of pending signals
     std::vector<FileRecord> files;
     std::optional<VdsoRecord> vdso;  // format 1.3: the process's vDSO
     ImagePrelude prelude;
@@ -29,6 +30,8 @@ struct RestorePlan {
 
     // The RESTART record of thread `tid`, or nullptr.
     const ckpt_restart* restart_of(int32_t tid) const;
+    // The SIGQUEUE record of thread `tid` (0: the process's), or nullptr.
+    const SigQueueRecord* sigqueue_of(int32_t tid) const;
 };
 
 // Reads and checks the records before MM from `source` (never past MM's
@@ -42,8 +45,8 @@ Expected<RestorePlan> read_restore_plan(ByteSource& source);
 std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds);
 
 // What will differ from the dumped process, one line each: credentials
-// when the caller is not root (it runs as the caller) and a pending
-// SIGKILL or SIGSTOP.
+// when the caller is not root (it runs as the caller), a pending SIGKILL
+// or SIGSTOP, and queued signals past what the image holds.
 std::vector<std::string> restore_warnings(const RestorePlan& plan);
 
 // A timespec a restarted wait's registers point at: it is written below

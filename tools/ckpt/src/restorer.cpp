@@ -286,6 +286,7 @@ struct ThreadJob {
     user_desc tls[CKPT_THREAD_NR_TLS] = {};  // set_thread_area() for each of nr_tls,
     uint32_t nr_tls = 0;
     user_desc* tls_low = nullptr;            // from a copy below 4 GiB (int $0x80)
+    const SigQueueRecord* sigqueue = nullptr;  // its queued signals, or none
 };
 
 // Threads whose credentials are the image's: the main thread sets the
@@ -370,14 +371,29 @@ void map_vdso_proxy(const VdsoRecord& rec, const VdsoPlan& vdso, const __u64 ima
     }
 }
 
-// Signals pending at the dump, sent again while every signal is blocked:
-// to the process (tid 0) or to one thread.  The image has no siginfo, so
-// the sender is this process, and a real-time signal is queued once.
-// SIGKILL and SIGSTOP cannot wait blocked: restore_warnings() names them.
-void queue_pending(uint64_t mask, long tid) {
+// Signals pending at the dump, queued again while every signal is
+// blocked, to the process (tid 0, by the main thread) or to the calling
+// thread itself: each siginfo of the image's queue as it was, in order
+// (the kernel lets a process queue any siginfo to itself), then each
+// pending signal the queue has no siginfo for (an image before 1.4, or a
+// signal whose siginfo the kernel could not allocate) as the process's
+// own kill.  SIGKILL and SIGSTOP cannot wait blocked: restore_warnings()
+// names them.
+void queue_signals(uint64_t mask, long tid, const SigQueueRecord* queue) {
     const long tgid = raw_syscall(SYS_getpid);
+    uint64_t sent = 0;
+    for (size_t i = 0; queue && i < queue->infos.size(); i++) {
+        const uint8_t* info = queue->infos[i].data();
+        int32_t sig;
+        std::memcpy(&sig, info, 4);
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        const long ret = tid ? raw_syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, long(info))
+                             : raw_syscall(SYS_rt_sigqueueinfo, tgid, sig, long(info));
+        if (ret == 0) sent |= uint64_t(1) << (sig - 1);
+    }
     for (int sig = 1; sig <= CKPT_NR_SIGNALS; sig++) {
-        if (!(mask & (uint64_t(1) << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP) continue;
+        const uint64_t bit = uint64_t(1) << (sig - 1);
+        if (!(mask & bit) || (sent & bit) || sig == SIGKILL || sig == SIGSTOP) continue;
         if (tid)
             raw_syscall(SYS_tgkill, tgid, tid, sig);
         else
@@ -461,7 +477,7 @@ void restore_segments(const ThreadJob& job) {
         raw_syscall(SYS_exit_group, kFailed);
     if (t.regs[kGsBase] && raw_syscall(SYS_arch_prctl, ARCH_SET_GS, long(t.regs[kGsBase])) != 0)
         raw_syscall(SYS_exit_group, kFailed);
-    queue_pending(t.sig_pending, raw_syscall(SYS_gettid));
+    queue_signals(t.sig_pending, raw_syscall(SYS_gettid), job->sigqueue);
     const char* step = nullptr;
     if (apply_credentials(*job->creds, &step) < 0) raw_syscall(SYS_exit_group, kFailed);
     __atomic_add_fetch(&g_creds_done, 1, __ATOMIC_RELEASE);
@@ -555,6 +571,7 @@ int run_restorer(const RestoreOptions& options) {
     jobs.reserve(plan->threads.size());
     for (const ThreadRecord& thread : plan->threads) {
         jobs.push_back(prepare_thread(thread, plan->restart_of(thread.thread.tid), dev));
+        jobs.back().sigqueue = plan->sigqueue_of(thread.thread.tid);
         if (options.any_pid) jobs.back().tid = 0;
     }
     for (size_t i = 1; i < jobs.size(); i++) {
@@ -658,7 +675,7 @@ int run_restorer(const RestoreOptions& options) {
         die_raw("cannot set the saved auxiliary vector");
     // Pending for the process before the other threads exist, so that no
     // thread already in the image's code takes one early.
-    queue_pending(proc.sig_pending, 0);
+    queue_signals(proc.sig_pending, 0, plan->sigqueue_of(0));
     // The other threads, each with its tid; each finishes on its own, and
     // this one, last, waits for them in CKPT_IOC_RESTORE_FINISH.
     for (size_t i = 1; i < jobs.size(); i++) {
@@ -666,7 +683,7 @@ int run_restorer(const RestoreOptions& options) {
         if (ret < 0) die_raw(ret == -EEXIST ? "a thread's tid is taken" : "cannot start a thread (clone3)");
     }
     restore_segments(leader);  // after the others copied the restorer's
-    queue_pending(t.sig_pending, raw_syscall(SYS_gettid));
+    queue_signals(t.sig_pending, raw_syscall(SYS_gettid), leader.sigqueue);
     const char* step = nullptr;
     if (const long err = apply_credentials(creds, &step); err < 0) {
         char msg[128];

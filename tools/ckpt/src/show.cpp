@@ -1,6 +1,7 @@
 // `ckpt show`: print an image's contents, as text or JSON, while validating
 // it with the same reader as `ckpt verify`.
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,45 @@
 
 namespace ckpt {
 namespace {
+
+// The fields of a queued siginfo_t that kill(2), tgkill(2) and sigqueue(3)
+// fill (x86-64 offsets).
+struct SigInfoFields {
+    int32_t signo, code, pid;
+    uint32_t uid;
+    uint64_t value;
+};
+
+SigInfoFields siginfo_fields(const uint8_t* info) {
+    SigInfoFields f{};
+    std::memcpy(&f.signo, info, 4);
+    std::memcpy(&f.code, info + 8, 4);
+    std::memcpy(&f.pid, info + 16, 4);
+    std::memcpy(&f.uid, info + 20, 4);
+    std::memcpy(&f.value, info + 24, 8);
+    return f;
+}
+
+// "signal_queue": the siginfos of a SIGQUEUE record (format 1.4).
+void write_sigqueue_json(JsonWriter& w, const SigQueueRecord& q) {
+    w.key("signal_queue");
+    w.begin_object();
+    w.field("queued", q.queue.queued);
+    w.key("siginfo");
+    w.begin_array();
+    for (const auto& info : q.infos) {
+        const SigInfoFields f = siginfo_fields(info.data());
+        w.begin_object();
+        w.field("signo", f.signo);
+        w.field("code", f.code);
+        w.field("pid", f.pid);
+        w.field("uid", f.uid);
+        w.field("value", hex(f.value));
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
 
 struct VmaInfo {
     VmaRecord record;
@@ -126,6 +166,21 @@ public:
         }
         std::printf("          in a timed %s, %s left%s\n", restart_kind_name(r.kind), seconds_string(double(r.remaining_ns) / 1e9).c_str(),
                     r.kind == CKPT_RESTART_SLEEP ? (", clock " + std::to_string(r.clockid)).c_str() : "");
+    }
+
+    void on_sigqueue(const SigQueueRecord& q) override {
+        if (options_.json) {
+            sigqueues_.push_back(q);
+            return;
+        }
+        std::string list;
+        for (const auto& info : q.infos) {
+            const SigInfoFields f = siginfo_fields(info.data());
+            list += (list.empty() ? "" : ", ") + std::to_string(f.signo) + " (code " + std::to_string(f.code) +
+                    ", pid " + std::to_string(f.pid) + ")";
+        }
+        std::printf("%s%u queued: %s%s\n", q.queue.tid ? "          signals " : "signals:  the process's, ", q.queue.queued,
+                    list.c_str(), q.queue.queued > q.queue.nr ? ", ..." : "");
     }
 
     void on_vdso(const VdsoRecord& v) override {
@@ -243,6 +298,7 @@ private:
     std::optional<ckpt_mm> mm_;
     std::vector<ckpt_thread> threads_;  // JSON mode only
     std::vector<ckpt_restart> restarts_;  // JSON mode only
+    std::vector<SigQueueRecord> sigqueues_;  // JSON mode only
     std::optional<ckpt_vdso> vdso_;       // JSON mode only
     size_t vdso_entries_ = 0;
     std::optional<ProcessRecord> process_;  // JSON mode only
@@ -291,6 +347,8 @@ std::string ShowVisitor::json() const {
         w.key("process");
         write_process_json(w, *process_);
     }
+    for (const SigQueueRecord& q : sigqueues_)
+        if (q.queue.tid == 0) write_sigqueue_json(w, q);
     if (!threads_.empty()) {
         w.key("threads");
         w.begin_array();
@@ -322,6 +380,8 @@ std::string ShowVisitor::json() const {
             w.end_array();
             w.field("xfeatures", hex(t.xfeatures));
             w.field("xstate_size", t.xstate_size);
+            for (const SigQueueRecord& q : sigqueues_)
+                if (q.queue.tid == t.tid) write_sigqueue_json(w, q);
             for (const ckpt_restart& r : restarts_) {
                 if (r.tid != t.tid) continue;
                 w.key("restart");

@@ -33,6 +33,8 @@ struct Collector : ImageVisitor {
     std::vector<ckpt_restart> restarts;
     void on_head(const ckpt_head&) override { heads++; }
     void on_restart(const ckpt_restart& r) override { restarts.push_back(r); }
+    std::vector<SigQueueRecord> sigqueues;
+    void on_sigqueue(const SigQueueRecord& q) override { sigqueues.push_back(q); }
     void on_process(const ProcessRecord& p) override { processes.push_back(p); }
     void on_file(const FileRecord& f) override { files.push_back(f); }
     void on_thread(const ThreadRecord& t) override { threads.push_back(t); }
@@ -631,6 +633,98 @@ TEST(ImageReader, RestartRecordDamage) {
         const uint64_t off = w.record(
             CKPT_REC_RESTART, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&r), reinterpret_cast<const uint8_t*>(&r) + 16));
         EXPECT_EQ(finish(w), at("RESTART", off) + ": len 16 is less than 32");
+    }
+}
+
+// ---------------------------------------------------------- SIGQUEUE (1.4)
+
+// A SIGQUEUE record of `nr` siginfos of `signo`, si_value 100 + i.
+uint64_t sigqueue_record(ImageWriter& w, int32_t tid, uint32_t nr, uint32_t queued, int32_t signo = 34) {
+    const ckpt_sigqueue q{tid, nr, queued, 0};
+    std::vector<uint8_t> bytes(sizeof q + size_t(nr) * CKPT_SIGINFO_SIZE, 0);
+    std::memcpy(bytes.data(), &q, sizeof q);
+    for (uint32_t i = 0; i < nr; i++) {
+        uint8_t* info = bytes.data() + sizeof q + size_t(i) * CKPT_SIGINFO_SIZE;
+        const int32_t code = -1;  // SI_QUEUE
+        const uint64_t value = 100 + i;
+        std::memcpy(info, &signo, 4);
+        std::memcpy(info + 8, &code, 4);
+        std::memcpy(info + 24, &value, 8);
+    }
+    return w.record(CKPT_REC_SIGQUEUE, bytes);
+}
+
+TEST(ImageReader, SigQueueRecordsFollowTheirOwners) {
+    ImageWriter w = threads_image(2);
+    sigqueue_record(w, 0, 2, 2);
+    w.thread(test::sample_thread(10, true));
+    restart_record(w, sample_restart(10));
+    sigqueue_record(w, 10, CKPT_SIGQUEUE_MAX, CKPT_SIGQUEUE_MAX + 5);
+    w.thread(test::sample_thread(12, false));
+    sigqueue_record(w, 12, 1, 1, 10);
+    w.mm(ckpt_mm{});
+    w.ldt({});
+    w.tail();
+    Collector c;
+    auto r = read_bytes(w.bytes(), &c);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->sigqueues, 3u);
+    ASSERT_EQ(c.sigqueues.size(), 3u);
+    EXPECT_EQ(c.sigqueues[0].queue.tid, 0);
+    ASSERT_EQ(c.sigqueues[0].infos.size(), 2u);
+    uint64_t value;
+    std::memcpy(&value, c.sigqueues[0].infos[1].data() + 24, 8);
+    EXPECT_EQ(value, 101u);
+    EXPECT_EQ(c.sigqueues[1].queue.tid, 10);
+    EXPECT_EQ(c.sigqueues[1].queue.queued, CKPT_SIGQUEUE_MAX + 5u);
+    EXPECT_EQ(c.sigqueues[1].infos.size(), size_t(CKPT_SIGQUEUE_MAX));
+    EXPECT_EQ(c.sigqueues[2].queue.tid, 12);
+    EXPECT_EQ(c.restarts.size(), 1u);
+}
+
+TEST(ImageReader, SigQueueRecordDamage) {
+    {
+        // The process's queue, but after a THREAD record.
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        const uint64_t off = sigqueue_record(w, 0, 1, 1);
+        EXPECT_EQ(finish(w), at("SIGQUEUE", off) + " is for tid 0, where thread 10's queue belongs");
+    }
+    {
+        // Another thread's queue after this thread's record.
+        ImageWriter w = threads_image(2);
+        w.thread(test::sample_thread(10, true));
+        w.thread(test::sample_thread(12, false));
+        const uint64_t off = sigqueue_record(w, 10, 1, 1);
+        EXPECT_EQ(finish(w), at("SIGQUEUE", off) + " is for tid 10, where thread 12's queue belongs");
+    }
+    {
+        // After a FILE record: not after its owner.
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        ckpt_file f{};
+        f.fd = 3;
+        f.kind = CKPT_FILE_REGULAR;
+        w.file(f, "/x");
+        const uint64_t off = sigqueue_record(w, 10, 1, 1);
+        EXPECT_NE(finish(w).find(at("SIGQUEUE", off)), std::string::npos);
+    }
+    const struct {
+        uint32_t nr, queued;
+        int32_t signo;
+        const char* says;
+    } bad[] = {
+        {2, 1, 34, "2 siginfos of 1 queued"},
+        {1, 3, 34, "1 siginfos of 3 queued"},  // a short record for a short queue
+        {0, 0, 34, "0 siginfos of 0 queued"},
+        {1, 1, 0, "siginfo 0 is of signal 0"},
+        {1, 1, 65, "siginfo 0 is of signal 65"},
+    };
+    for (const auto& b : bad) {
+        ImageWriter w = threads_image(1);
+        w.thread(test::sample_thread(10, true));
+        sigqueue_record(w, 10, b.nr, b.queued, b.signo);
+        EXPECT_NE(finish(w).find(b.says), std::string::npos) << b.says;
     }
 }
 

@@ -176,6 +176,20 @@ TEST(RestorePlan, OnlyUnqueueablePendingSignalsAreWarnedAbout) {
     const auto w = restore_warnings(plan);
     ASSERT_EQ(w.size(), 1u);
     EXPECT_NE(w[0].find("SIGKILL or SIGSTOP pending for thread 7"), std::string::npos) << w[0];
+
+    // A queue longer than the image holds: what is left out is named.
+    plan.threads[0].thread.sig_pending &= ~(1u << (SIGSTOP - 1));
+    SigQueueRecord q;
+    q.queue = {7, 2, 2, 0};
+    q.infos.resize(2);
+    plan.sigqueues.push_back(q);
+    EXPECT_TRUE(restore_warnings(plan).empty());
+    plan.sigqueues[0].queue.queued = 9;
+    const auto lost = restore_warnings(plan);
+    ASSERT_EQ(lost.size(), 1u);
+    EXPECT_EQ(lost[0], "7 queued signals of thread 7 past the first 2 are not in the image");
+    EXPECT_EQ(plan.sigqueue_of(7), &plan.sigqueues[0]);
+    EXPECT_EQ(plan.sigqueue_of(0), nullptr);
 }
 
 // The kernel's rule on the way out of a signal stop (arch/x86/kernel/
