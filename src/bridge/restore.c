@@ -8,6 +8,7 @@
  * does, so no other process's memory is touched.
  */
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/mman.h>
@@ -251,16 +252,46 @@ EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_put_ldt);
  * @len: bytes, whole pages
  *
  * Writes as ptrace's PTRACE_POKEDATA does (FOLL_FORCE), so read-only and
- * PROT_NONE private mappings are written too, by copy on write.
+ * PROT_NONE private mappings are written too, by copy on write.  Through
+ * current->mm, up to 16 pages per hold of its lock: access_process_vm()
+ * takes the lock for every page, and finds no mm for a kernel thread that
+ * borrowed one (as a KUnit test does).
  *
- * Return: 0, or -EFAULT if some page could not be written.
+ * Return: 0, -EFAULT if some page could not be written, or -EINTR on a
+ * fatal signal.
  */
 int ckpt_restore_write(u64 addr, const void *buf, size_t len)
 {
-	int done = access_process_vm(current, addr, (void *)buf, len,
-				     FOLL_FORCE | FOLL_WRITE);
+	struct mm_struct *mm = current->mm;
+	struct page *pages[16];
+	unsigned long left = len >> PAGE_SHIFT;
+	const u8 *src = buf;
+	long got, i;
 
-	return done == len ? 0 : -EFAULT;
+	if (!mm)
+		return -EFAULT;
+	while (left) {
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		got = get_user_pages_remote(mm, addr,
+					    min_t(unsigned long, left, ARRAY_SIZE(pages)),
+					    FOLL_FORCE | FOLL_WRITE, pages, NULL);
+		mmap_read_unlock(mm);
+		if (got <= 0)
+			return got ? (int)got : -EFAULT;
+		for (i = 0; i < got; i++) {
+			void *kaddr = kmap_local_page(pages[i]);
+
+			memcpy(kaddr, src, PAGE_SIZE);
+			kunmap_local(kaddr);
+			set_page_dirty_lock(pages[i]);
+			put_page(pages[i]);
+			src += PAGE_SIZE;
+		}
+		addr += got << PAGE_SHIFT;
+		left -= got;
+	}
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ckpt_restore_write);
 

@@ -12,6 +12,7 @@
 #include "kbuffer.h"
 #include "kernel_refs.h"
 #include "ldt_descriptor.h"
+#include "restore.h"
 #include "shared_objects.h"
 
 namespace ckpt {
@@ -21,7 +22,6 @@ constexpr uint32_t kBatchPages = 16;  // 64 KiB of page data per read
 constexpr uint32_t kMaxName = 4096;
 constexpr uint64_t kMaxUnknownLen = 1 << 20;
 constexpr int kEBADMSG = 74;
-constexpr int kEEXIST = 17;
 
 uint64_t round_up8(uint64_t n) { return (n + 7) & ~uint64_t(7); }
 
@@ -420,21 +420,22 @@ Status Restore::run() {
 
 }  // namespace
 
+Status restore_from(ckpt_restore_args* args, FileRef in) {
+  if (args->bytes % 8 || !RecordChecksum::known(args->checksum)) return error(kEINVAL);
+  MemMeter meter;
+  CKPT_TRY_ASSIGN(KBuffer buf, KBuffer::allocate(meter, kBatchPages * kPageSize));
+  CKPT_TRY_ASSIGN(KBuffer addrs, KBuffer::allocate(meter, 8 * CKPT_PAGES_MAX + kPageSize));
+  Restore restore(args, move(in), move(buf), move(addrs), meter);
+  return restore.run();
+}
+
 }  // namespace ckpt
 
 // The ioctl's work, for src/bridge/device.c: validated arguments in, the
 // counters out, 0 or a negative errno back.
 extern "C" int ckpt_restore(ckpt_restore_args* args) {
-  if (args->bytes % 8 || !ckpt::RecordChecksum::known(args->checksum)) return -ckpt::kEINVAL;
-  ckpt::MemMeter meter;
   ckpt_file_ref* ref = nullptr;
   const int ret = ckpt_file_get_input(args->fd, &ref);
   if (ret < 0) return ret;
-  ckpt::FileRef in(ref);
-  ckpt::Result<ckpt::KBuffer> buf = ckpt::KBuffer::allocate(meter, ckpt::kBatchPages * ckpt::kPageSize);
-  if (!buf.ok()) return buf.status().error();
-  ckpt::Result<ckpt::KBuffer> addrs = ckpt::KBuffer::allocate(meter, 8 * CKPT_PAGES_MAX + ckpt::kPageSize);
-  if (!addrs.ok()) return addrs.status().error();
-  ckpt::Restore restore(args, ckpt::move(in), buf.take(), addrs.take(), meter);
-  return restore.run().error();
+  return ckpt::restore_from(args, ckpt::FileRef(ref)).error();
 }

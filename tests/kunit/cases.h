@@ -80,7 +80,9 @@
 
 #define CKPT_KT_RESTORE_CASES(X) \
 	X(restore, ldt_check_accepts_what_modify_ldt_makes) \
-	X(restore, ldt_check_refuses_what_it_cannot)
+	X(restore, ldt_check_refuses_what_it_cannot) \
+	X(restore, maps_and_writes_every_page) \
+	X(restore, refuses_hostile_images)
 
 #define CKPT_KT_ALL_CASES(X) \
 	CKPT_KT_CRC32C_CASES(X) \

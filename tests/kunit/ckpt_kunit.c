@@ -336,6 +336,28 @@ struct ckpt_file_ref *ckpt_kt_tmpfile(u64 size)
 }
 
 /**
+ * ckpt_kt_file_get() - another reference on a file
+ * @file: the file
+ *
+ * Return: @file, to drop with ckpt_file_put().
+ */
+struct ckpt_file_ref *ckpt_kt_file_get(struct ckpt_file_ref *file)
+{
+	get_file((struct file *)file);
+	return file;
+}
+
+/**
+ * ckpt_kt_seek() - set a file's position, where the next read starts
+ * @file: the file
+ * @off: the offset
+ */
+void ckpt_kt_seek(struct ckpt_file_ref *file, u64 off)
+{
+	((struct file *)file)->f_pos = off;
+}
+
+/**
  * ckpt_kt_pwrite() - write bytes into a file at an offset
  * @file: the file
  * @buf: the bytes

@@ -41,6 +41,8 @@ __u64 ckpt_kt_anon_rss(void);
 __u64 ckpt_kt_file_rss(void);
 
 struct ckpt_file_ref *ckpt_kt_tmpfile(__u64 size);
+struct ckpt_file_ref *ckpt_kt_file_get(struct ckpt_file_ref *file);
+void ckpt_kt_seek(struct ckpt_file_ref *file, __u64 off);
 int ckpt_kt_pwrite(struct ckpt_file_ref *file, const void *buf, size_t len,
 		   __u64 off);
 long ckpt_kt_pread(struct ckpt_file_ref *file, void *buf, size_t len,
