@@ -162,6 +162,12 @@ void restart_registers(const ckpt_thread& thread, const ckpt_restart* restart, _
 bool restorable_file(const FileRecord& file) {
     if (file.file.fd <= 2) return true;  // ckpt restore's own
     if (file.file.fd_flags & CKPT_FILE_PATH_TOO_LONG) return false;
+    // A memfd or a deleted file: no path to reopen, and its data is not in
+    // the image (only what a mapping of it held).
+    static const std::string kDeleted = " (deleted)";
+    if (file.path.size() >= kDeleted.size() &&
+        file.path.compare(file.path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+        return false;
     return file.file.kind == CKPT_FILE_REGULAR || file.file.kind == CKPT_FILE_DIRECTORY;
 }
 

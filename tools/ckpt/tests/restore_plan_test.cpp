@@ -148,13 +148,18 @@ TEST(RestorePlan, WhatThisVersionCannotRestoreIsRefusedByName) {
         sock.kind = CKPT_FILE_SOCKET;
         ckpt_file tty = regular_file(0);
         tty.kind = CKPT_FILE_CHAR;
-        const Built b = build(1, {{tty, "/dev/pts/0"}, {regular_file(3), "/etc/hostname"}, {sock, "socket:[77]"}});
+        const Built b = build(1, {{tty, "/dev/pts/0"},
+                                  {regular_file(3), "/etc/hostname"},
+                                  {sock, "socket:[77]"},
+                                  {regular_file(5), "/memfd:jit (deleted)"}});
         CountingSource source(b.bytes, 1 << 20);
         auto plan = read_restore_plan(source);
         ASSERT_TRUE(plan);
         const auto why = restore_refusals(*plan, false);
-        ASSERT_EQ(why.size(), 1u) << "stdin is ckpt restore's own; the regular file is reopened";
+        ASSERT_EQ(why.size(), 2u) << "stdin is ckpt restore's own; the regular file is reopened";
         EXPECT_NE(why[0].find("descriptor 4 (socket socket:[77])"), std::string::npos) << why[0];
+        // A memfd's or a deleted file's data is not in the image: no path to reopen.
+        EXPECT_NE(why[1].find("descriptor 5 (regular file /memfd:jit (deleted))"), std::string::npos) << why[1];
         EXPECT_TRUE(restore_refusals(*plan, true).empty()) << "--skip-fds";
     }
 }
