@@ -15,7 +15,9 @@
 #include <linux/mm.h>
 #include <linux/namei.h>
 #include <linux/ptrace.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/shmem_fs.h>
 #include <linux/signal.h>
@@ -362,12 +364,16 @@ long ckpt_restore_finish(struct ckpt_restore_session *session,
 			     CKPT_RESTORE_FINISH_ARGS_SIZE_VER0);
 	if (ret < 0)
 		return ret;
-	if ((args.flags & ~CKPT_RESTORE_FINISH_THREAD) || args.reserved ||
+	if ((args.flags & ~(CKPT_RESTORE_FINISH_THREAD |
+			    CKPT_RESTORE_FINISH_AFTER_LEADER)) || args.reserved ||
 	    args.nr_unmap > CKPT_RESTORE_MAX_UNMAP ||
 	    args.nr_close > CKPT_RESTORE_MAX_CLOSE)
 		return -EINVAL;
 	if ((args.flags & CKPT_RESTORE_FINISH_THREAD) &&
 	    (args.nr_unmap || args.nr_close || args.wait_threads))
+		return -EINVAL;
+	if ((args.flags & CKPT_RESTORE_FINISH_AFTER_LEADER) &&
+	    !(args.flags & CKPT_RESTORE_FINISH_THREAD))
 		return -EINVAL;
 	if (args.regs[R_IP] >= TASK_SIZE || args.regs[R_SP] >= TASK_SIZE)
 		return -EINVAL;
@@ -427,6 +433,16 @@ long ckpt_restore_finish(struct ckpt_restore_session *session,
 		/* Past its last user instruction of the restorer's. */
 		atomic_inc(&session->finished);
 		wake_up_all(&session->wq);
+	}
+	/*
+	 * The main thread had exited at the dump: it finishes by exiting
+	 * again (nothing wakes us when it does, so look each tick).
+	 */
+	while ((args.flags & CKPT_RESTORE_FINISH_AFTER_LEADER) &&
+	       !READ_ONCE(current->group_leader->exit_state)) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		schedule_timeout_killable(1);
 	}
 	return args.regs[R_AX];
 }

@@ -110,7 +110,8 @@ struct ckpt_range {
 /**
  * struct ckpt_restore_finish_args - argument of CKPT_IOC_RESTORE_FINISH
  * @size:	sizeof(struct ckpt_restore_finish_args) as the caller knows it.
- * @flags:	CKPT_RESTORE_FINISH_THREAD or 0; others give EINVAL.
+ * @flags:	CKPT_RESTORE_FINISH_THREAD, with it
+ *		CKPT_RESTORE_FINISH_AFTER_LEADER, or 0; others give EINVAL.
  * @unmap:	user address of @nr_unmap struct ckpt_range: the restorer's
  *		own mappings (this struct and that array may lie in them).
  * @nr_unmap:	at most 64.
@@ -132,7 +133,10 @@ struct ckpt_range {
  *
  * With CKPT_RESTORE_FINISH_THREAD in @flags, a thread of a process whose
  * last thread finishes after it: nothing is unmapped or closed (both counts
- * must be 0), and once its registers are set it counts as finished.
+ * must be 0), and once its registers are set it counts as finished.  With
+ * CKPT_RESTORE_FINISH_AFTER_LEADER too, it then waits until the main
+ * thread has exited (a process whose main thread had exited at the dump:
+ * its main thread finishes by exiting, and no other thread runs before).
  *
  * The last step of a restore: unmaps the ranges, closes the descriptors,
  * sets the signal mask and returns to user mode in the restored thread's
@@ -157,6 +161,7 @@ struct ckpt_restore_finish_args {
 };
 
 #define CKPT_RESTORE_FINISH_THREAD	(1U << 0)
+#define CKPT_RESTORE_FINISH_AFTER_LEADER (1U << 1)
 #define CKPT_RESTORE_FINISH_ARGS_SIZE_VER0	288
 #define CKPT_RESTORE_MAX_CLOSE	8
 #define CKPT_RESTORE_MAX_UNMAP	64

@@ -14,7 +14,7 @@ restore_setup() {
 	local rc=0
 	echo x | "$RESTORE_BIN" "$WORK/restore-ref.manifest" "$RESTORE_DATA" >"$WORK/restore-ref.out" 2>&1 || rc=$?
 	[ $rc -eq 42 ] || { fail "the uninterrupted run exited $rc: $(oneline "$WORK/restore-ref.out")"; return 1; }
-	grep -q '^vmflags OK$' "$WORK/restore-ref.out" && grep -q '^clock OK$' "$WORK/restore-ref.out" && grep -q '^pending OK$' "$WORK/restore-ref.out" && grep -q '^shared OK$' "$WORK/restore-ref.out" && grep -q '^result [0-9a-f]* signals 1 xmm OK$' "$WORK/restore-ref.out" ||
+	grep -q '^vmflags OK$' "$WORK/restore-ref.out" && grep -q '^clock OK$' "$WORK/restore-ref.out" && grep -q '^pending OK$' "$WORK/restore-ref.out" && grep -q '^segments OK$' "$WORK/restore-ref.out" && grep -q '^shmem OK$' "$WORK/restore-ref.out" && grep -q '^shared OK$' "$WORK/restore-ref.out" && grep -q '^result [0-9a-f]* signals 1 xmm OK$' "$WORK/restore-ref.out" ||
 		{ fail "the uninterrupted run printed: $(oneline "$WORK/restore-ref.out")"; return 1; }
 }
 
@@ -77,6 +77,8 @@ test_restore_threads() {
 	if [ ! -s "$WORK/restore-threads-ref.out" ]; then
 		echo x | "$RESTORE_BIN" "$WORK/rt-ref.manifest" "$RESTORE_DATA" threads >"$WORK/restore-threads-ref.out" 2>&1 || rc=$?
 		[ $rc -eq 42 ] || { fail "the uninterrupted run exited $rc: $(oneline "$WORK/restore-threads-ref.out")"; return 1; }
+		grep -q '^segments OK$' "$WORK/restore-threads-ref.out" && ! grep -Eq 'LOST|BAD' "$WORK/restore-threads-ref.out" ||
+			{ fail "the uninterrupted run printed: $(oneline "$WORK/restore-threads-ref.out")"; return 1; }
 		rc=0
 	fi
 	RESTORE_ARGS=threads restore_start rt || return
@@ -252,6 +254,45 @@ test_restore_timed_waits() {
 }
 
 t restore/timed-waits test_restore_timed_waits
+
+# A process whose main thread had exited (pthread_exit): restored with its
+# worker's tid, the main thread exits again (the worker sees it a zombie,
+# as before), and the result is the uninterrupted run's.
+test_restore_leaderless() {
+	local rc=0 pid tid i=0
+	have_cli && have_module || return
+	echo x | /ckpt/bin/ckpt-leaderless "$WORK/ll-ref.manifest" >"$WORK/ll-ref.out" 2>&1 || rc=$?
+	[ $rc -eq 42 ] && grep -q '^leader Z$' "$WORK/ll-ref.out" ||
+		{ fail "the uninterrupted run exited $rc: $(oneline "$WORK/ll-ref.out")"; return 1; }
+	rc=0
+	rm -f "$WORK/ll.fifo" "$WORK/ll.manifest"
+	mkfifo "$WORK/ll.fifo" || return
+	/ckpt/bin/ckpt-leaderless "$WORK/ll.manifest" <"$WORK/ll.fifo" >"$WORK/ll.out" 2>&1 &
+	pid=$!
+	T_JOBS="$T_JOBS $pid"
+	exec 6>"$WORK/ll.fifo"
+	while [ ! -s "$WORK/ll.manifest" ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && { exec 6>&-; fail "the target did not start: $(oneline "$WORK/ll.out")"; return 1; }
+		usleep 100000
+	done
+	tid=$(manifest_fact "$WORK/ll.manifest" worker)
+	i=0
+	until [ "$(cut -d' ' -f1 "/proc/$pid/task/$tid/syscall" 2>/dev/null)" = 0 ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && { exec 6>&-; fail "the worker never blocked in read"; return 1; }
+		usleep 100000
+	done
+	dump_then_kill "$WORK/ll.img" "$pid" || rc=$?
+	expect_exit 0 $rc "ckpt dump of a process whose main thread exited" || return
+	rc=0
+	echo x | tmo "$CKPT" restore "$WORK/ll.img" >"$WORK/ll-restored.out" 2>"$WORK/cli.err" || rc=$?
+	[ $rc -eq 42 ] || { fail "the restored process exited $rc: $(oneline "$WORK/ll-restored.out") $(oneline "$WORK/cli.err")"; return 1; }
+	cmp -s "$WORK/ll-restored.out" "$WORK/ll-ref.out" ||
+		fail "restored: '$(oneline "$WORK/ll-restored.out")', uninterrupted: '$(oneline "$WORK/ll-ref.out")'"
+}
+
+t restore/leaderless test_restore_leaderless
 
 # Credentials (root restores them): a two-thread process with uids, gids,
 # groups, capability sets, securebits and no_new_privs of its own comes

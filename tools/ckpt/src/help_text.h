@@ -206,10 +206,15 @@ file is not the same inode any more).  A thread stopped inside a system
 call that the kernel restarts is restarted; one in a timed wait (nanosleep,
 clock_nanosleep, poll, futex) waits for the time it had left at the dump.
 
-Not yet: a process whose main thread had exited; pipes, sockets and other
-descriptors (restore refuses, naming them, unless --skip-fds); shared
-mappings of memfds, SysV shared memory and deleted files (shared mappings of
-files with a path are reopened; the file holds their data); an LDT; credentials unless root restores (the
+Also restored: the LDT, GDT TLS entries and ds/es selectors; memfds and
+SysV segments mapped by the process (rebuilt, one object per inode); the
+siginfo of every queued signal (format 1.4); a process whose main thread
+had exited (it exits again before the others run).
+
+Not yet: pipes, sockets, memfd and other descriptors (restore refuses,
+naming them, unless --skip-fds); shared mappings of deleted files that are
+not shared memory (shared mappings of files with a path are reopened; the
+file holds their data); 32-bit code, fs/gs selectors; credentials unless root restores (the
 process then runs as the user who restores it); the executable's link in /proc
 (/proc/PID/exe names ckpt).  An image from another kernel (format 1.3,
 with its vDSO) runs with a proxy of its old vDSO whose entry points jump to

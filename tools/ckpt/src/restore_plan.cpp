@@ -180,8 +180,6 @@ std::vector<std::string> restore_refusals(const RestorePlan& plan, bool skip_fds
     if (plan.head.flags & CKPT_IMAGE_LIVE)
         why.push_back("a live image (dump --live) is not one moment's state: it cannot be restored");
     if (plan.head.minor >= 1 && plan.threads.empty()) why.push_back("the image has no thread to restore");
-    if (!plan.threads.empty() && !(plan.threads[0].thread.flags & CKPT_THREAD_LEADER))
-        why.push_back("the process's main thread had exited (pthread_exit): such a process is not restored yet");
     for (const ThreadRecord& t : plan.threads)
         for (std::string& line : segment_refusals(t.thread)) why.push_back(std::move(line));
     if (!skip_fds) {

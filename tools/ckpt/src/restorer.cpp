@@ -55,7 +55,7 @@ constexpr int kOverlap = 75;  // known to `ckpt restore`: try another restorer
 constexpr int kFailed = 70;
 
 // Regs indices (struct user_regs_struct).
-enum { kFsBase = 21, kGsBase = 22, kDs = 23, kEs = 24 };
+enum { kRax = 10, kRip = 16, kFsBase = 21, kGsBase = 22, kDs = 23, kEs = 24 };
 constexpr uint32_t kLdtEntries = 8192;  // LDT_ENTRIES
 
 // Before the image's memory is in place.
@@ -327,6 +327,26 @@ ThreadJob prepare_thread(const ThreadRecord& thread, const ckpt_restart* restart
     return job;
 }
 
+// The main thread of an image whose main thread had exited: it returns
+// from CKPT_IOC_RESTORE_FINISH to a syscall instruction with exit(0) in
+// its registers (the address is set once the vDSO is in place), and so
+// exits as the original did, the others running on.
+ThreadJob exit_job(const ThreadRecord& none, int dev) {
+    ThreadJob job = prepare_thread(none, nullptr, dev);
+    std::memset(job.finish.regs, 0, sizeof job.finish.regs);
+    job.finish.regs[kRax] = SYS_exit;
+    job.finish.blocked = ~uint64_t(0);
+    return job;
+}
+
+// Offset of a syscall instruction (0f 05) in a mapping of the restorer's.
+std::optional<uint64_t> syscall_instruction(const Mapping& m) {
+    const auto* p = reinterpret_cast<const uint8_t*>(m.start);
+    for (uint64_t i = 0; i + 1 < m.end - m.start; i++)
+        if (p[i] == 0x0f && p[i + 1] == 0x05) return i;
+    return std::nullopt;
+}
+
 // What becomes of the image's vDSO, decided before its memory is in place.
 struct VdsoPlan {
     bool proxy = false;              // another kernel's: a patched copy
@@ -529,10 +549,14 @@ int run_restorer(const RestoreOptions& options) {
     if (::lseek(prelude_fd, 0, SEEK_SET) != 0) die("prelude: seek failed");
     auto plan = read_restore_plan(prelude_source);
     if (!plan) die("prelude: " + plan.error().message);
-    if (!plan->process || plan->threads.empty() || !(plan->threads[0].thread.flags & CKPT_THREAD_LEADER))
-        die("the plan has no process or no main thread");
+    if (!plan->process || plan->threads.empty()) die("the plan has no process or no thread");
     const ckpt_process& proc = plan->process->process;
-    const ckpt_thread& t = plan->threads[0].thread;  // the leader: this thread
+    // This thread becomes the main thread; one that had exited
+    // (pthread_exit) has no record: it exits again once the others run.
+    const bool leaderless = !(plan->threads[0].thread.flags & CKPT_THREAD_LEADER);
+    static ThreadRecord exited_leader;
+    exited_leader.thread.sas_ss_flags = SS_DISABLE;
+    const ckpt_thread& t = leaderless ? exited_leader.thread : plan->threads[0].thread;
 
     int highest = 2;
     for (const FileRecord& f : plan->files) highest = std::max(highest, int(f.file.fd));
@@ -568,14 +592,15 @@ int run_restorer(const RestoreOptions& options) {
 
     // Everything the steps after CKPT_IOC_RESTORE need, allocated now.
     std::vector<ThreadJob> jobs;
-    jobs.reserve(plan->threads.size());
+    jobs.reserve(plan->threads.size() + 1);
+    if (leaderless) jobs.push_back(exit_job(exited_leader, dev));
     for (const ThreadRecord& thread : plan->threads) {
         jobs.push_back(prepare_thread(thread, plan->restart_of(thread.thread.tid), dev));
         jobs.back().sigqueue = plan->sigqueue_of(thread.thread.tid);
         if (options.any_pid) jobs.back().tid = 0;
     }
     for (size_t i = 1; i < jobs.size(); i++) {
-        jobs[i].finish.flags = CKPT_RESTORE_FINISH_THREAD;
+        jobs[i].finish.flags = CKPT_RESTORE_FINISH_THREAD | (leaderless ? CKPT_RESTORE_FINISH_AFTER_LEADER : 0);
         jobs[i].stack.assign(64 * 1024, 0);
     }
     ThreadJob& leader = jobs[0];
@@ -596,6 +621,9 @@ int run_restorer(const RestoreOptions& options) {
     }
     if (unmap.size() + 2 > CKPT_RESTORE_MAX_UNMAP) die("the restorer has too many mappings");
     const VdsoPlan vdso = plan_vdso(*plan, my_vdso);
+    std::optional<uint64_t> exit_offset;
+    if (leaderless && (!my_vdso || !(exit_offset = syscall_instruction(*my_vdso))))
+        die("the main thread had exited, and the restorer has no vDSO for it to exit from");
     const CredsPlan creds = plan_credentials(proc, plan->process->groups);
     for (ThreadJob& job : jobs) job.creds = &creds;
     std::vector<ckpt_range> unmap_list(CKPT_RESTORE_MAX_UNMAP);
@@ -637,6 +665,11 @@ int run_restorer(const RestoreOptions& options) {
                 die_raw("a thread's ds or es selects no segment it can load");
     size_t nr_unmap = 0;
     for (const ckpt_range& r : unmap) unmap_list[nr_unmap++] = r;
+    if (leaderless) {
+        // Ours stays where it is beside a proxy, else it moves to the image's [vdso].
+        if (!vdso.proxy && !args.vdso[1]) die_raw("the main thread had exited, and the image has no vDSO for it to exit from");
+        leader.finish.regs[kRip] = (vdso.proxy ? my_vdso->start : args.vdso[0]) + *exit_offset;
+    }
     if (vdso.proxy) {
         // Another kernel's vDSO: the proxy at its address, and ours stays.
         map_vdso_proxy(*plan->vdso, vdso, args.vdso, args.vvar);
