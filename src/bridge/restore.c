@@ -29,6 +29,7 @@
 #include <uapi/linux/ckpt.h>
 
 #include "bridge.h"
+#include "compat.h"
 
 /**
  * ckpt_file_read() - read from the image, at its position
@@ -275,9 +276,9 @@ int ckpt_restore_write(u64 addr, const void *buf, size_t len)
 	while (left) {
 		if (mmap_read_lock_killable(mm))
 			return -EINTR;
-		got = get_user_pages_remote(mm, addr,
-					    min_t(unsigned long, left, ARRAY_SIZE(pages)),
-					    FOLL_FORCE | FOLL_WRITE, pages, NULL);
+		got = ckpt_compat_gup_remote(mm, addr,
+					     min_t(unsigned long, left, ARRAY_SIZE(pages)),
+					     FOLL_FORCE | FOLL_WRITE, pages);
 		mmap_read_unlock(mm);
 		if (got <= 0)
 			return got ? (int)got : -EFAULT;
