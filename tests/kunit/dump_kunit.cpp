@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 #include "kernel_refs.h"
 #include "kt_image.h"
+#include "kt_pages.h"
 #include "page_scan.h"
 
 namespace {
@@ -23,26 +24,8 @@ ckpt_checkpoint_args args_for(int32_t pid) {
 // Scan `pages` pages at `start` and write them, the LDT record and a tail:
 // every allocation a dump makes for its pages, chain and records.
 Status mini_dump(ckpt_mm_ref* mm, ckpt_file_ref* out, uint64_t start, uint64_t pages, MemMeter& meter) {
-  PageArrayChain chain(meter, 4);
   RecordWriter writer(out, meter);
-  uint64_t scanned = 0;
-  PageScanner scanner(mm, chain, &scanned);
-  const VmaRange range{start, start + pages * kPageSize, VmaKind::kAnon};
-  for (uint64_t cursor = start; cursor < range.end;) {
-    {
-      MmapReadGuard lock(mm);
-      CKPT_TRY(lock.lock());
-      auto next = scanner.fill(range, cursor, 2048);
-      if (!next.ok()) {
-        chain.release();
-        return next.status();
-      }
-      cursor = next.value();
-    }
-    const Status written = chain.empty() ? kOk : writer.write_pages(chain);
-    chain.release();
-    CKPT_TRY(written);
-  }
+  CKPT_TRY(kt::write_scanned_pages(writer, mm, start, start + pages * kPageSize, meter));
   CKPT_TRY(write_mm_context(writer, mm, meter));
   return writer.write_tail();
 }

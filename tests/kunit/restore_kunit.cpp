@@ -1,11 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The restore's check of an image's LDT (src/core/ldt_descriptor.h) held
-// against the kernel's own fill_ldt(): every descriptor modify_ldt(2)
-// makes is accepted, and each change that makes one it cannot is not.
+// The restore on the real kernel.  The check of an image's LDT
+// (src/core/ldt_descriptor.h) held against the kernel's own fill_ldt():
+// every descriptor modify_ldt(2) makes is accepted, and each change that
+// makes one it cannot is not.  Then CKPT_IOC_RESTORE's reading of an
+// image: images the core's own writer makes (so every checksum is right
+// and only what the test chose is wrong), read back into the test's
+// address space.
+#include "arch.h"
+#include "crc32c.h"
+#include "kernel_refs.h"
 #include "kt.h"
+#include "kt_image.h"
+#include "kt_pages.h"
 #include "kt_test.h"
 #include "ldt_descriptor.h"
+#include "record_writer.h"
+#include "restore.h"
 
 namespace {
 
@@ -49,17 +60,6 @@ KT_CASE(restore, ldt_check_refuses_what_it_cannot) {
   KT_EXPECT_TRUE(!ckpt::ldt_descriptor_installable(kAccessed | kS | kDpl));
 }
 
-// CKPT_IOC_RESTORE's reading of an image on the real kernel: images the
-// core's own writer makes (so every checksum is right and only what the
-// test chose is wrong), read back into the test's address space.
-#include "arch.h"
-#include "crc32c.h"
-#include "kernel_refs.h"
-#include "kt_image.h"
-#include "page_array.h"
-#include "page_scan.h"
-#include "record_writer.h"
-#include "restore.h"
 
 namespace {
 
@@ -80,30 +80,6 @@ Status write_vma(RecordWriter& writer, uint64_t start, uint64_t end) {
   return kOk;
 }
 
-// PAGES records of the pages that hold data in [start, end) of the test's mm.
-Status write_pages_of(RecordWriter& writer, ckpt_mm_ref* mm, uint64_t start, uint64_t end, MemMeter& meter) {
-  PageArrayChain chain(meter, 4);
-  uint64_t scanned = 0;
-  PageScanner scanner(mm, chain, &scanned);
-  const VmaRange range{start, end, VmaKind::kAnon};
-  for (uint64_t cursor = start; cursor < end;) {
-    {
-      MmapReadGuard lock(mm);
-      CKPT_TRY(lock.lock());
-      auto next = scanner.fill(range, cursor, 2048);
-      if (!next.ok()) {
-        chain.release();
-        return next.status();
-      }
-      cursor = next.value();
-    }
-    const Status written = chain.empty() ? kOk : writer.write_pages(chain);
-    chain.release();
-    CKPT_TRY(written);
-  }
-  return kOk;
-}
-
 // One VMA [vma_start, vma_end) holding the pages that hold data in
 // [from, from + len) of the test's mm: MM, VMA, PAGES, LDT, TAIL.
 Status write_image(ckpt_file_ref* out, uint64_t vma_start, uint64_t vma_end, uint64_t from, uint64_t len) {
@@ -114,7 +90,7 @@ Status write_image(ckpt_file_ref* out, uint64_t vma_start, uint64_t vma_end, uin
   const ckpt_mm record{};
   CKPT_TRY(writer.write(CKPT_REC_MM, &record, sizeof(record)));
   CKPT_TRY(write_vma(writer, vma_start, vma_end));
-  if (len) CKPT_TRY(write_pages_of(writer, mm.get(), from, from + len, meter));
+  if (len) CKPT_TRY(kt::write_scanned_pages(writer, mm.get(), from, from + len, meter));
   CKPT_TRY(write_mm_context(writer, mm.get(), meter));
   CKPT_TRY(writer.write_tail());
   return writer.flush();
