@@ -226,22 +226,25 @@ static void map_shmem(void)
 		sysv_map[i] = (uint8_t)(i * 3 + 2);
 }
 
-/* The data, both views of one memory still (a write shows through the other), the segment's data. */
-static int shmem_ok(void)
+/*
+ * The data, both views of one memory still (a write shows through the
+ * other), the segment's data: NULL, or which of them failed.
+ */
+static const char *shmem_bad(void)
 {
 	for (int i = 0; i < 4 * PAGE; i += 8)
 		if (memfd_rw[i] != (uint8_t)(i / 8 * 5 + 1))
-			return 0;
+			return "memfd-data";
 	for (int i = 0; i < 3 * PAGE; i++)
 		if (memfd_ro[i] != memfd_rw[PAGE + i])
-			return 0;
+			return "memfd-views";
 	memfd_rw[2 * PAGE + 5] = 0xa5;
 	if (memfd_ro[PAGE + 5] != 0xa5)
-		return 0;
+		return "memfd-write-through";
 	for (int i = 0; i < 2 * PAGE; i++)
 		if (sysv_map[i] != (uint8_t)(i * 3 + 2))
-			return 0;
-	return 1;
+			return "sysv-data";
+	return NULL;
 }
 
 /* A hex mask line ("SigPnd:\t0000000000000800") of /proc/thread-self/status. */
@@ -645,7 +648,11 @@ int main(int argc, char **argv)
 	printf("clock %s\n", clocks_ok() ? "OK" : "BAD");
 	printf("pending %s\n", pending_ok() ? "OK" : "LOST");
 	printf("segments %s\n", segments_ok() ? "OK" : "LOST");
-	printf("shmem %s\n", shmem_ok() ? "OK" : "BAD");
+	{
+		const char *bad = shmem_bad();
+
+		printf("shmem %s%s\n", bad ? "BAD " : "OK", bad ? bad : "");
+	}
 	if (shared_map)
 		printf("shared %s\n", shared_ok() ? "OK" : "BAD");
 	printf("result %016llx signals %d xmm %s\n", (unsigned long long)h, (int)signals, xmm_ok ? "OK" : "BAD");
