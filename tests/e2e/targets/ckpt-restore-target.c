@@ -228,23 +228,33 @@ static void map_shmem(void)
 
 /*
  * The data, both views of one memory still (a write shows through the
- * other), the segment's data: NULL, or which of them failed.
+ * other), the segment's data: NULL, or which of them failed, where, and
+ * the byte found against the one expected.
  */
 static const char *shmem_bad(void)
 {
-	for (int i = 0; i < 4 * PAGE; i += 8)
+	static char why[96];
+	const char *what = NULL;
+	int at = 0, got = 0, want = 0;
+
+	for (int i = 0; i < 4 * PAGE && !what; i += 8)
 		if (memfd_rw[i] != (uint8_t)(i / 8 * 5 + 1))
-			return "memfd-data";
-	for (int i = 0; i < 3 * PAGE; i++)
+			what = "memfd-data", at = i, got = memfd_rw[i], want = (uint8_t)(i / 8 * 5 + 1);
+	for (int i = 0; i < 3 * PAGE && !what; i++)
 		if (memfd_ro[i] != memfd_rw[PAGE + i])
-			return "memfd-views";
-	memfd_rw[2 * PAGE + 5] = 0xa5;
-	if (memfd_ro[PAGE + 5] != 0xa5)
-		return "memfd-write-through";
-	for (int i = 0; i < 2 * PAGE; i++)
+			what = "memfd-views", at = PAGE + i, got = memfd_ro[i], want = memfd_rw[PAGE + i];
+	if (!what) {
+		memfd_rw[2 * PAGE + 5] = 0xa5;
+		if (memfd_ro[PAGE + 5] != 0xa5)
+			what = "memfd-write-through", at = 2 * PAGE + 5, got = memfd_ro[PAGE + 5], want = 0xa5;
+	}
+	for (int i = 0; i < 2 * PAGE && !what; i++)
 		if (sysv_map[i] != (uint8_t)(i * 3 + 2))
-			return "sysv-data";
-	return NULL;
+			what = "sysv-data", at = i, got = sysv_map[i], want = (uint8_t)(i * 3 + 2);
+	if (!what)
+		return NULL;
+	snprintf(why, sizeof(why), "%s at %#x: %#x, not %#x", what, at, got, want);
+	return why;
 }
 
 /* A hex mask line ("SigPnd:\t0000000000000800") of /proc/thread-self/status. */
