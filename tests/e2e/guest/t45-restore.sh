@@ -109,6 +109,8 @@ test_restore_threads() {
 	expect_exit 0 $rc "ckpt restore --detach of four threads" || { exec 6>&-; return 1; }
 	[ "$(ls "/proc/$pid/task" 2>/dev/null | sort -n | tr '\n' ' ')" = "$tids" ] ||
 		{ exec 6>&-; fail "restored tids '$(ls "/proc/$pid/task" 2>/dev/null | tr '\n' ' ')', dumped '$tids'"; return 1; }
+	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$RESTORE_BIN")" ] ||
+		{ exec 6>&-; fail "the restored /proc/PID/exe is $(readlink "/proc/$pid/exe")"; return 1; }
 	# Exactly the image's mappings, with their attributes: nothing of the
 	# restorer's is left (its 1.5 MiB array for the VMA attributes was).
 	# Shared memory with no path (the memfd's two views, the SysV segment)

@@ -209,6 +209,10 @@ std::vector<std::string> restore_warnings(const RestorePlan& plan) {
                           std::to_string(me) + " (only root restores credentials)");
         if (p.sig_pending & kUnqueueable)
             out.push_back("SIGKILL or SIGSTOP pending for the process is not restored: mask " + hex(p.sig_pending));
+        if (plan.process->exe.empty())
+            out.push_back(std::string("the image records no executable path") +
+                          (p.flags & CKPT_PROCESS_EXE_TOO_LONG ? " (longer than 4095 bytes)" : "") +
+                          ": /proc/PID/exe names ckpt");
     }
     for (const ThreadRecord& t : plan.threads)
         if (t.thread.sig_pending & kUnqueueable)

@@ -45,6 +45,7 @@
 #include "raw_syscall.h"
 #include "restore_creds.h"
 #include "restore_plan.h"
+#include "own_executable.h"
 #include "segments.h"
 #include "vdso_proxy.h"
 
@@ -216,6 +217,23 @@ std::vector<Mapping> own_mappings() {
     }
     std::fclose(f);
     return out;
+}
+
+// /proc/PID/exe names the image's executable, not ckpt: while this
+// process is still single-threaded and privileged (before the image's
+// credentials).  An image that recorded no path keeps ckpt's
+// (restore_warnings() says so), as does a restore without
+// CAP_SYS_RESOURCE, with a warning; an executable that cannot be opened
+// is refused, as the image's mappings of that file would be.
+void restore_executable(const ProcessRecord& process) {
+    if (process.exe.empty()) return;
+    if (!may_set_own_executable()) {
+        print_error("warning: without CAP_SYS_RESOURCE /proc/PID/exe names ckpt, not " + process.exe);
+        return;
+    }
+    Status done = detach_own_executable();
+    if (done) done = set_own_executable(process.exe);
+    if (!done) die(done.error().message);
 }
 
 uint64_t xcr0() {
@@ -569,6 +587,7 @@ int run_restorer(const RestoreOptions& options) {
             (errno == ENOENT || errno == ENODEV || errno == ENXIO ? " (is the module loaded?)" : ""));
     dev = move_high(dev, highest);
     close_others({image_fd, prelude_fd, status_fd, dev});
+    restore_executable(*plan->process);
 
     // What belongs to the process and the leader and needs no memory.
     restore_signal_actions(proc);
