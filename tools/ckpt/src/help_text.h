@@ -28,7 +28,7 @@ Commands:
   verify   check an image's structure and checksums, optionally against the
            live process
   core     write an ELF core file from an image, for gdb and readelf
-  restore  bring the process of an image back (single-threaded for now)
+  restore  bring the process of an image back, with its threads
   help     show the help of a command
 
 Options:
@@ -196,8 +196,9 @@ mapping at its address, with its protection; private file mappings
 reopened and checked to be the same file), each thread's registers,
 FPU/SSE/AVX state, thread pointer, signal mask, alternate signal stack,
 rseq area, robust futex list, clear_child_tid and gs base, and the process's
-signal actions, resource limits, umask, working directory, personality, name
-and pending signals (sent again: their siginfo is not in the image), its
+signal actions, resource limits, umask, working directory, personality,
+name, executable link (/proc/PID/exe; needs CAP_SYS_RESOURCE) and pending
+signals (sent again), its
 credentials when root restores (uids, gids, groups, capabilities, securebits,
 no_new_privs), and
 its descriptors: 0, 1 and 2 are ckpt restore's own; regular files and
@@ -215,8 +216,7 @@ Not yet: pipes, sockets, memfd and other descriptors (restore refuses,
 naming them, unless --skip-fds); shared mappings of deleted files that are
 not shared memory (shared mappings of files with a path are reopened; the
 file holds their data); 32-bit code, fs/gs selectors; credentials unless root restores (the
-process then runs as the user who restores it); the executable's link in /proc
-(/proc/PID/exe names ckpt).  An image from another kernel (format 1.3,
+process then runs as the user who restores it).  An image from another kernel (format 1.3,
 with its vDSO) runs with a proxy of its old vDSO whose entry points jump to
 this kernel's.
 
