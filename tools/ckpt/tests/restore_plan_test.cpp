@@ -171,6 +171,7 @@ TEST(RestorePlan, OnlyUnqueueablePendingSignalsAreWarnedAbout) {
     ProcessRecord p;
     p.process.uid[0] = p.process.uid[1] = ::geteuid();
     p.process.sig_pending = 1u << (SIGHUP - 1);
+    p.exe = "/bin/example";
     plan.process = p;
     ThreadRecord t;
     t.thread.tid = 7;
@@ -195,6 +196,20 @@ TEST(RestorePlan, OnlyUnqueueablePendingSignalsAreWarnedAbout) {
     EXPECT_EQ(lost[0], "7 queued signals of thread 7 past the first 2 are not in the image");
     EXPECT_EQ(plan.sigqueue_of(7), &plan.sigqueues[0]);
     EXPECT_EQ(plan.sigqueue_of(0), nullptr);
+}
+
+TEST(RestorePlan, AnImageWithoutItsExecutablePathIsWarnedAbout) {
+    RestorePlan plan;
+    ProcessRecord p;
+    p.process.uid[0] = p.process.uid[1] = ::geteuid();
+    p.exe = "/bin/example";
+    plan.process = p;
+    EXPECT_TRUE(restore_warnings(plan).empty());
+    plan.process->exe.clear();
+    plan.process->process.flags = CKPT_PROCESS_EXE_TOO_LONG;
+    const auto w = restore_warnings(plan);
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_EQ(w[0], "the image records no executable path (longer than 4095 bytes): /proc/PID/exe names ckpt");
 }
 
 // The kernel's rule on the way out of a signal stop (arch/x86/kernel/
