@@ -208,6 +208,29 @@ def table(bench, summary):
     return lines
 
 
+PHASES = [("vma_ns", "VMAs"), ("scan_ns", "scan"), ("copy_ns", "copy + checksum"),
+          ("write_ns", "write pages")]
+
+
+def phases(bench):
+    """Where ckpt dump's ioctl spends its time (the module's own clocks)."""
+    lines = ["", "Where ckpt dump's time goes (medians; the module's --stats; "
+             "\"other\" is the rest of the ioctl: the other records, holding the target):", "",
+             "| workload | ioctl | " + " | ".join(name for _, name in PHASES) + " | other |",
+             "|---|---:|" + "---:|" * (len(PHASES) + 1)]
+    for workload in WORKLOADS:
+        ioctl = bench.stat(workload, "ckpt", "ioctl_ns")
+        parts = [bench.stat(workload, "ckpt", key) for key, _ in PHASES]
+        if not ioctl or not all(parts):
+            continue
+        total = ioctl.median
+        cells = [f"{fmt_s(seconds(p.median))} ({p.median / total:.0%})" for p in parts]
+        other = total - sum(p.median for p in parts)
+        lines.append(f"| {workload} | {fmt_s(seconds(total))} | " + " | ".join(cells) +
+                     f" | {fmt_s(seconds(max(other, 0)))} ({max(other, 0) / total:.0%}) |")
+    return lines if len(lines) > 5 else []
+
+
 def fit_line(points):
     """Least squares t = a + b * x; returns a, b, worst relative deviation."""
     n = len(points)
@@ -381,6 +404,7 @@ def main():
     lines += [f"    {n}" for n in notes if n.startswith(("ckpt bench", "Version"))]
     lines.append("")
     lines += table(bench, summary)
+    lines += phases(bench)
     crc = [r for r in bench.runs("calibrate", "crc") if num(r, "table_ns")]
     if crc:
         insns = [num(r, "insn_ns") for r in crc if num(r, "insn_ns")]

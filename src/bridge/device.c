@@ -25,7 +25,7 @@
 #include "bridge.h"
 
 static_assert(sizeof(struct ckpt_checkpoint_args) ==
-	      CKPT_CHECKPOINT_ARGS_SIZE_VER0);
+	      CKPT_CHECKPOINT_ARGS_SIZE_VER1);
 static_assert(sizeof(struct ckpt_rec_hdr) == 24);
 
 static bool allow_tracers;
@@ -156,6 +156,10 @@ static long ckpt_ioctl_checkpoint(struct ckpt_checkpoint_args __user *uargs)
 	args.pages_scanned = 0;
 	args.err_addr = 0;
 	args.peak_kmem = 0;
+	args.vma_ns = 0;
+	args.scan_ns = 0;
+	args.copy_ns = 0;
+	args.write_ns = 0;
 
 	/* Part of the image may be written: a rerun would append another. */
 	ret = ckpt_checkpoint(&args);

@@ -74,6 +74,10 @@ void Checkpoint::report() const {
   args_.nr_pages = writer_.nr_pages();
   args_.pages_scanned = pages_scanned_;
   args_.peak_kmem = meter_.peak();
+  args_.vma_ns = vma_ns_;
+  args_.scan_ns = scan_ns_;
+  args_.copy_ns = copy_ns_;
+  args_.write_ns = write_ns_;
 }
 
 Status Checkpoint::write_head() {
@@ -117,9 +121,12 @@ Status Checkpoint::write_vmas() {
   uint64_t addr = 0;
   for (;;) {
     Vma vma;
-    CKPT_TRY_ASSIGN(bool found, next_vma(addr, &vma));
-    if (!found) return kOk;
-    CKPT_TRY(write_vma_record(vma));
+    {
+      PhaseTimer timer(&vma_ns_);
+      CKPT_TRY_ASSIGN(bool found, next_vma(addr, &vma));
+      if (!found) return kOk;
+      CKPT_TRY(write_vma_record(vma));
+    }
     if (scans_pages(vma.kind)) CKPT_TRY(write_vma_pages(vma));
     addr = vma.info.end;
     CKPT_TRY(check_interrupted());
@@ -199,6 +206,7 @@ Status Checkpoint::write_vma_record(const Vma& vma) {
 // A live dump ends that VMA's pages where its mapping changed; a stopped
 // target cannot change its mappings, so a change there is EBUSY.
 Status Checkpoint::fill(const Vma& vma, PageScanner& scanner, uint32_t limit, uint64_t* cursor) {
+  PhaseTimer timer(&scan_ns_);
   {
     MmapReadGuard lock(mm_.get());
     CKPT_TRY(lock.lock());
@@ -276,11 +284,13 @@ Status Checkpoint::write_vma_pages(const Vma& vma) {
       const uint64_t at = writer_.offset() + (ready ? ready->plan.bytes() : 0);
       filling->crc = writer_.record_checksum();
       filling->plan = RecordWriter::plan_pages(filling->chain, at, &filling->crc);
+      PhaseTimer timer(&copy_ns_);
       copier_.start(*filling);
       pending = filling;
       filling = filling == &batches_[0] ? &batches_[1] : &batches_[0];
     }
     if (ready) {
+      PhaseTimer timer(&write_ns_);
       CKPT_TRY(writer_.write_copied_pages(ready->chain, ready->plan, ready->crc.value(),
                                           ready->contents.data()));
       ready->chain.release();
@@ -292,7 +302,10 @@ Status Checkpoint::write_vma_pages(const Vma& vma) {
 
 // A page whose memory is lost fails the dump with its own address.
 Status Checkpoint::wait_copied(PageBatch& batch) {
-  copier_.wait();
+  {
+    PhaseTimer timer(&copy_ns_);
+    copier_.wait();
+  }
   if (batch.copied.ok()) return kOk;
   if (batch.copied.error() == -kEHWPOISON) {
     ckpt_warn_vma("memory error while copying a page", batch.lost, batch.lost + kPageSize, -kEHWPOISON);

@@ -70,6 +70,21 @@ class Checkpoint {
   KBuffer name_;
   uint64_t pages_scanned_ = 0;
   uint32_t migration_waits_ = 0;  // ticks waited for the same page
+  // Where the time goes, for --stats (the args' *_ns fields).
+  uint64_t vma_ns_ = 0, scan_ns_ = 0, copy_ns_ = 0, write_ns_ = 0;
+};
+
+// Adds the time its scope takes to a counter.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(uint64_t* total) : total_(total), start_(ckpt_clock_ns()) {}
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+  ~PhaseTimer() { *total_ += ckpt_clock_ns() - start_; }
+
+ private:
+  uint64_t* total_;
+  uint64_t start_;
 };
 
 // The whole dump of args.pid into `out`; fills args' counters.

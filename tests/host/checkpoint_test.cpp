@@ -50,6 +50,24 @@ TEST_F(Checkpoint, EveryKindOfMappingRoundTrips) {
   EXPECT_GE(kernel().resched_calls, long(target.mm->vmas().size()));
 }
 
+// --stats' phases: the fake clock advances 1 ms per reading, so each timed
+// scope counts at least 1 ms, and together they fit in the dump's clock.
+TEST_F(Checkpoint, ReportsWhereItsTimeGoes) {
+  const auto target = targets::every_kind(kernel());
+  const uint64_t clock_before = kernel().clock_ns;
+  const auto dump = run_dump(100, 3);
+  ASSERT_EQ(dump.ret, 0);
+  ASSERT_EQ(dump.args.nr_vmas, target.mm->vmas().size());
+  ASSERT_GT(dump.args.nr_pages, 0u);
+  const uint64_t ms = 1000 * 1000;
+  EXPECT_GE(dump.args.vma_ns, dump.args.nr_vmas * ms);
+  EXPECT_GT(dump.args.scan_ns, 0u);
+  EXPECT_GT(dump.args.copy_ns, 0u);
+  EXPECT_GT(dump.args.write_ns, 0u);
+  EXPECT_LE(dump.args.vma_ns + dump.args.scan_ns + dump.args.copy_ns + dump.args.write_ns,
+            kernel().clock_ns - clock_before);
+}
+
 // Documentation/image-format.md, "An example": the offsets of its table.
 TEST_F(Checkpoint, WorkedExampleMatchesTheDocumentation) {
   const auto target = targets::worked_example(kernel());

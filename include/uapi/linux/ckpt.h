@@ -76,6 +76,15 @@
  * @err_addr:	out: start of the VMA that made the dump fail, or for
  *		EHWPOISON the address of the poisoned page; else 0.
  * @peak_kmem:	out: most kernel memory the dump held at once, in bytes.
+ * @vma_ns:	out: nanoseconds spent finding each VMA and writing its
+ *		record (a lock hold, the file's path, the record).
+ * @scan_ns:	out: nanoseconds spent gathering pages under the lock: the
+ *		VMA's check in each hold, the page-table walk, taking pages.
+ * @copy_ns:	out: nanoseconds spent copying and checksumming pages, or
+ *		waiting for the worker that does.
+ * @write_ns:	out: nanoseconds spent writing PAGES records to @fd.
+ *		(Added with size CKPT_CHECKPOINT_ARGS_SIZE_VER1; the rest of
+ *		a dump's time is its other records and holding the target.)
  *
  * The caller must be the ptrace tracer of every live thread of @pid
  * (PTRACE_SEIZE; io_uring workers excepted), else EPERM; without
@@ -97,9 +106,14 @@ struct ckpt_checkpoint_args {
 	__u64 pages_scanned;
 	__u64 err_addr;
 	__u64 peak_kmem;
+	__u64 vma_ns;
+	__u64 scan_ns;
+	__u64 copy_ns;
+	__u64 write_ns;
 };
 
 #define CKPT_CHECKPOINT_ARGS_SIZE_VER0	80
+#define CKPT_CHECKPOINT_ARGS_SIZE_VER1	112
 
 /* One range for CKPT_IOC_RESTORE_FINISH to unmap. */
 struct ckpt_range {

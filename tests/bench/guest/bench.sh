@@ -96,7 +96,11 @@ m_ckpt() {
 		"pages=$(json "$OUT/stats.json" pages)" \
 		"pages_scanned=$(json "$OUT/stats.json" pages_scanned)" \
 		"peak_kmem=$(json "$OUT/stats.json" peak_kmem)" \
-		"vmas=$(json "$OUT/stats.json" vmas)"
+		"vmas=$(json "$OUT/stats.json" vmas)" \
+		"vma_ns=$(json "$OUT/stats.json" vma_ns)" \
+		"scan_ns=$(json "$OUT/stats.json" scan_ns)" \
+		"copy_ns=$(json "$OUT/stats.json" copy_ns)" \
+		"write_ns=$(json "$OUT/stats.json" write_ns)"
 	[ "$keep" = keep ] && mv "$img" "$OUT/ckpt.keep"
 	return 0
 }

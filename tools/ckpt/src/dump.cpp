@@ -121,6 +121,10 @@ Status write_stats(const std::string& path, const ckpt_checkpoint_args& args,
     json.field("pages", args.nr_pages);
     json.field("pages_scanned", args.pages_scanned);
     json.field("peak_kmem", args.peak_kmem);
+    json.field("vma_ns", args.vma_ns);
+    json.field("scan_ns", args.scan_ns);
+    json.field("copy_ns", args.copy_ns);
+    json.field("write_ns", args.write_ns);
     json.field("ioctl_ns", static_cast<long long>(ioctl_time.count()));
     json.field("downtime_ns",
                static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(down).count()));

@@ -107,7 +107,9 @@ Options:
                           FILE as one JSON object: bytes, vmas, pages,
                           pages_scanned, peak_kmem (bytes), ioctl_ns,
                           downtime_ns (0 when the process was not stopped
-                          by this dump)
+                          by this dump), and the module's time per phase:
+                          vma_ns, scan_ns, copy_ns, write_ns (0 from a
+                          module older than them)
       --checksum ALGO     the checksum of the image's records: crc32c,
                           xxh64, or auto (the default): the module's
                           choice, the faster on this CPU (see its

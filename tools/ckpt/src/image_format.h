@@ -21,7 +21,7 @@ static_assert(sizeof(ckpt_ldt) == 8);
 static_assert(sizeof(ckpt_tail) == 40);
 static_assert(sizeof(ckpt_process) == 2456);
 static_assert(sizeof(ckpt_file) == 64);
-static_assert(sizeof(ckpt_checkpoint_args) == CKPT_CHECKPOINT_ARGS_SIZE_VER0);
+static_assert(sizeof(ckpt_checkpoint_args) == CKPT_CHECKPOINT_ARGS_SIZE_VER1);
 static_assert(sizeof(ckpt_restore_args) == CKPT_RESTORE_ARGS_SIZE_VER2);
 
 constexpr uint64_t kRecordAlign = 8;
