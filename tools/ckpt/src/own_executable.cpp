@@ -13,32 +13,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "procfs.h"
 #include "raw_syscall.h"
 
 namespace ckpt {
 namespace {
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-Expected<std::string> read_text(const char* path) {
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return io_error(std::string(path) + ": " + errno_text(errno));
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            return io_error(std::string(path) + ": " + errno_text(err));
-        }
-        if (n == 0) break;
-        text.append(buf, size_t(n));
-    }
-    ::close(fd);
-    return text;
-}
 
 // One mapping moved out from under its file.  Between the copy and the
 // move only raw system calls run: nothing may write the program's data
@@ -86,7 +67,7 @@ std::vector<FileMapping> mappings_of_file(const std::string& maps, uint64_t dev,
 Status detach_own_executable() {
     struct stat st {};
     if (::stat("/proc/self/exe", &st) != 0) return io_error("/proc/self/exe: " + errno_text(errno));
-    auto maps = read_text("/proc/self/maps");
+    auto maps = read_text_file("/proc/self/maps");
     if (!maps) return maps.error();
     for (const FileMapping& m : mappings_of_file(*maps, st.st_dev, st.st_ino)) {
         Status moved = copy_in_place(m);

@@ -41,11 +41,11 @@
 
 #include "commands.h"
 #include "format_util.h"
+#include "own_executable.h"
 #include "record_checksum.h"
 #include "raw_syscall.h"
 #include "restore_creds.h"
 #include "restore_plan.h"
-#include "own_executable.h"
 #include "segments.h"
 #include "vdso_proxy.h"
 
